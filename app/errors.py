@@ -1,0 +1,37 @@
+"""One small error hierarchy; each error's str() is the message a user reads."""
+
+from __future__ import annotations
+
+
+class WifiConnectError(Exception):
+    """Base of every error this app raises on purpose."""
+
+
+class ConfigError(WifiConnectError):
+    """A flag or env var has a bad value; the message names both."""
+
+
+class ValidationError(WifiConnectError):
+    """Input from outside broke a rule; `field` names the input, the message says which rule."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class NetworkManagerUnavailable(WifiConnectError):
+    """NetworkManager is not on the bus, or went away while we were talking to it."""
+
+
+class NoWifiDevice(WifiConnectError):
+    """No WiFi device NetworkManager manages (or not the one asked for)."""
+
+
+class NetworkManagerError(WifiConnectError):
+    """NetworkManager answered a call with a D-Bus error; `name` is the error name."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"NetworkManager refused: {message} ({name})")
+        self.name = name
+        self.message = message

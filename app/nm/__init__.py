@@ -1,0 +1,1 @@
+"""NetworkManager adapter: the only package that imports dbus_next."""

@@ -1,0 +1,530 @@
+"""Typed wrappers for the NetworkManager interfaces the app uses: manager, devices, settings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+from app.errors import NetworkManagerError, NetworkManagerUnavailable, NoWifiDevice
+from app.nm.bus import Signal, SignalSubscription, SystemBus
+from app.nm.const import (
+    ACCESS_POINT_IFACE,
+    ACTIVE_IFACE,
+    BUS_NAME,
+    CONNECTION_IFACE,
+    DEVICE_IFACE,
+    HOTSPOT_ID_PREFIX,
+    MANAGER_IFACE,
+    MANAGER_PATH,
+    PROPERTIES_IFACE,
+    SETTINGS_IFACE,
+    SETTINGS_PATH,
+    WIRELESS_IFACE,
+    ActiveConnectionState,
+    Connectivity,
+    DeviceState,
+    DeviceStateReason,
+    DeviceType,
+    NMState,
+)
+from app.nm.models import (
+    ActivationResult,
+    Device,
+    FailureKind,
+    NetworkStatus,
+    SavedConnection,
+    WifiNetwork,
+    failure_for_reason,
+)
+from app.nm.security import classify
+from app.nm.variants import Settings, from_dbus, to_dbus
+
+_LOGGER = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+
+_ROOT_PATH = "/"
+# Errors that mean an object path we hold died with an earlier NM process.
+_STALE_PATH_ERRORS = frozenset(
+    {"org.freedesktop.DBus.Error.UnknownObject", "org.freedesktop.DBus.Error.UnknownMethod"}
+)
+# How often a wait re-reads a property in case a signal was lost (NM restarts, slow buses).
+_RECHECK_INTERVAL = 1.0
+
+
+class NetworkManagerClient:
+    """NetworkManager's manager and settings objects; follows NM restarts on its own."""
+
+    def __init__(self, bus: SystemBus, *, restart_timeout: float = 30.0) -> None:
+        self._bus = bus
+        self._restart_timeout = restart_timeout
+
+    @classmethod
+    async def connect(cls, bus: SystemBus, *, timeout: float = 30.0) -> NetworkManagerClient:
+        """Wait (bounded) until NetworkManager owns its name and has finished starting up."""
+        client = cls(bus, restart_timeout=timeout)
+        await client.wait_ready(timeout=timeout)
+        return client
+
+    async def survive_restart(self, operation: Callable[[], Awaitable[_T]]) -> _T:
+        """Run a read-only operation; if NM restarted under it, wait for NM and run it once more."""
+        try:
+            return await operation()
+        except NetworkManagerUnavailable:
+            _LOGGER.warning("NetworkManager went away; waiting for it to come back")
+        except NetworkManagerError as err:
+            if err.name not in _STALE_PATH_ERRORS:
+                raise
+            _LOGGER.info("NetworkManager restarted; reading its objects again")
+        await self.wait_ready(timeout=self._restart_timeout)
+        return await operation()
+
+    async def wait_ready(self, *, timeout: float) -> None:
+        """Wait until NM is on the bus and its Startup property is false."""
+        deadline = time.monotonic() + timeout
+        async with self._bus.subscribe(
+            "org.freedesktop.DBus",
+            "NameOwnerChanged",
+            sender="org.freedesktop.DBus",
+            arg0=BUS_NAME,
+        ) as owner_changes:
+            while True:
+                if await self._bus.name_owner(BUS_NAME) is not None:
+                    try:
+                        starting = await self._bus.get_property(
+                            MANAGER_PATH, MANAGER_IFACE, "Startup"
+                        )
+                    except (NetworkManagerUnavailable, NetworkManagerError):
+                        starting = True
+                    if starting is False:
+                        return
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise NetworkManagerUnavailable(
+                        f"NetworkManager did not appear on the system bus within {timeout:g} s; "
+                        "is it running, and is DBUS_SYSTEM_BUS_ADDRESS right?"
+                    )
+                # Wake on a name change, or re-check Startup every so often.
+                await owner_changes.next(min(remaining, 0.2))
+
+    # -- manager -------------------------------------------------------------------------------
+
+    async def status(self) -> NetworkStatus:
+        """NetworkManager's overall state and connectivity."""
+        return await self.survive_restart(self._status)
+
+    async def _status(self) -> NetworkStatus:
+        props = await self._bus.get_properties(MANAGER_PATH, MANAGER_IFACE)
+        return NetworkStatus(
+            state=NMState(_as_int(props.get("State"), "State")),
+            connectivity=Connectivity(_as_int(props.get("Connectivity"), "Connectivity")),
+        )
+
+    async def check_connectivity(self) -> Connectivity:
+        """Ask NM to re-check connectivity now and return the answer."""
+        (value,) = await self._bus.call(MANAGER_PATH, MANAGER_IFACE, "CheckConnectivity")
+        return Connectivity(_as_int(value, "CheckConnectivity"))
+
+    async def devices(self) -> list[Device]:
+        """Every device NM knows, in NM's order."""
+        return await self.survive_restart(self._devices)
+
+    async def _devices(self) -> list[Device]:
+        (paths,) = await self._bus.call(MANAGER_PATH, MANAGER_IFACE, "GetDevices")
+        devices = []
+        for path in paths:
+            try:
+                devices.append(await self._device(path))
+            except NetworkManagerError as err:
+                # A device can vanish between GetDevices and reading it (a USB dongle pulled).
+                _LOGGER.debug("Skipping device %s: %s", path, err)
+        return devices
+
+    async def _device(self, path: str) -> Device:
+        props = await self._bus.get_properties(path, DEVICE_IFACE)
+        return Device(
+            path=path,
+            interface=str(props.get("Interface", "")),
+            device_type=DeviceType(_as_int(props.get("DeviceType"), "DeviceType")),
+            state=DeviceState(_as_int(props.get("State"), "State")),
+            managed=bool(props.get("Managed", False)),
+        )
+
+    async def device(self, interface: str) -> Device:
+        """The device with this interface name, of any type."""
+        for device in await self.devices():
+            if device.interface == interface:
+                return device
+        raise NoWifiDevice(f"NetworkManager has no device named '{interface}'")
+
+    async def wifi_device(self, interface: str | None = None) -> WifiDevice:
+        """The configured WiFi device, else the first managed one."""
+        devices = await self.devices()
+        wifi = [d for d in devices if d.device_type is DeviceType.WIFI]
+        if interface is not None:
+            for device in devices:
+                if device.interface != interface:
+                    continue
+                if device.device_type is not DeviceType.WIFI:
+                    raise NoWifiDevice(
+                        f"'{interface}' is not a WiFi device "
+                        f"(NetworkManager says {device.device_type.name.lower()})"
+                    )
+                if not device.managed:
+                    raise NoWifiDevice(f"NetworkManager does not manage '{interface}'")
+                return WifiDevice(self, self._bus, device)
+            names = ", ".join(d.interface for d in wifi) or "none"
+            raise NoWifiDevice(f"no WiFi device named '{interface}' (WiFi devices: {names})")
+        for device in wifi:
+            if device.managed:
+                return WifiDevice(self, self._bus, device)
+        raise NoWifiDevice("NetworkManager manages no WiFi device")
+
+    # -- settings ------------------------------------------------------------------------------
+
+    async def add_connection(self, settings: Settings) -> SavedConnection:
+        """Store a connection profile persistently; NM's refusal raises NetworkManagerError."""
+        (path,) = await self._bus.call(
+            SETTINGS_PATH, SETTINGS_IFACE, "AddConnection", "a{sa{sv}}", [to_dbus(settings)]
+        )
+        saved = _saved_connection(str(path), settings, filename=None)
+        _LOGGER.info("Saved connection '%s' (%s)", saved.id, saved.uuid)
+        return saved
+
+    async def saved_connections(self) -> list[SavedConnection]:
+        """Every stored connection profile."""
+        return await self.survive_restart(self._saved_connections)
+
+    async def _saved_connections(self) -> list[SavedConnection]:
+        (paths,) = await self._bus.call(SETTINGS_PATH, SETTINGS_IFACE, "ListConnections")
+        saved = []
+        for path in paths:
+            try:
+                settings = await self.connection_settings(path)
+                filename = await self._bus.get_property(path, CONNECTION_IFACE, "Filename")
+            except (NetworkManagerError, ValueError) as err:
+                _LOGGER.debug("Skipping connection %s: %s", path, err)
+                continue
+            saved.append(_saved_connection(path, settings, filename=str(filename) or None))
+        return saved
+
+    async def wifi_connections(self) -> list[SavedConnection]:
+        """Stored WiFi client profiles (hotspots left out)."""
+        return [
+            c
+            for c in await self.saved_connections()
+            if c.connection_type == "802-11-wireless" and c.mode != "ap"
+        ]
+
+    async def hotspot_connections(self) -> list[SavedConnection]:
+        """Hotspot profiles this app created, including stale ones from an earlier run."""
+        return [c for c in await self.saved_connections() if c.id.startswith(HOTSPOT_ID_PREFIX)]
+
+    async def connection_settings(self, path: str) -> Settings:
+        """A stored profile's settings, without secrets."""
+        (settings,) = await self._bus.call(path, CONNECTION_IFACE, "GetSettings")
+        return from_dbus(settings)
+
+    async def connection_secrets(self, path: str, setting: str) -> Settings:
+        """The secrets of one setting of a stored profile (e.g. 802-11-wireless-security)."""
+        (secrets,) = await self._bus.call(path, CONNECTION_IFACE, "GetSecrets", "s", [setting])
+        return from_dbus(secrets)
+
+    async def delete_connection(self, path: str) -> None:
+        """Delete a stored profile (and its keyfile)."""
+        await self._bus.call(path, CONNECTION_IFACE, "Delete")
+        _LOGGER.info("Deleted connection %s", path)
+
+    # -- activation ----------------------------------------------------------------------------
+
+    async def activate(
+        self, connection: SavedConnection, device: Device, *, timeout: float
+    ) -> ActivationResult:
+        """Activate a profile on a device and wait, bounded, for ACTIVATED or the failure reason."""
+        # Subscribe before activating: a fast activation finishes before ActivateConnection returns.
+        async with (
+            self._bus.subscribe(ACTIVE_IFACE, "StateChanged") as active_changes,
+            self._bus.subscribe(DEVICE_IFACE, "StateChanged", device.path) as device_changes,
+        ):
+            (active_path,) = await self._bus.call(
+                MANAGER_PATH,
+                MANAGER_IFACE,
+                "ActivateConnection",
+                "ooo",
+                [connection.path, device.path, _ROOT_PATH],
+            )
+            active_path = str(active_path)
+            _LOGGER.info("Activating '%s' on %s", connection.id, device.interface)
+            watcher = _ActivationWatcher(self._bus, str(active_path), device, device_changes)
+            result = await watcher.wait(active_changes, timeout)
+        if result.failure is FailureKind.TIMEOUT:
+            _LOGGER.warning(
+                "'%s' did not activate within %g s; giving up on it", connection.id, timeout
+            )
+            await self.deactivate(active_path)
+        elif result.ok:
+            _LOGGER.info("'%s' is active on %s", connection.id, device.interface)
+        else:
+            _LOGGER.warning(
+                "'%s' failed to activate: %s (reason %d)",
+                connection.id,
+                result.failure,
+                int(result.reason),
+            )
+        return result
+
+    async def deactivate(self, active_path: str, *, timeout: float = 10.0) -> None:
+        """Deactivate an active connection and wait (bounded) until it is gone."""
+        async with self._bus.subscribe(ACTIVE_IFACE, "StateChanged", active_path) as changes:
+            try:
+                await self._bus.call(
+                    MANAGER_PATH, MANAGER_IFACE, "DeactivateConnection", "o", [active_path]
+                )
+            except NetworkManagerError as err:
+                # Already gone (it failed, or someone else took it down): nothing left to do.
+                _LOGGER.debug("Deactivate %s: %s", active_path, err)
+                return
+            deadline = time.monotonic() + timeout
+            while (remaining := deadline - time.monotonic()) > 0:
+                signal = await changes.next(min(remaining, _RECHECK_INTERVAL))
+                if signal is not None:
+                    if _as_int(signal.body[0], "State") >= ActiveConnectionState.DEACTIVATED:
+                        return
+                    continue
+                state = await self._active_state(active_path)
+                if state is None or state >= ActiveConnectionState.DEACTIVATED:
+                    return
+            _LOGGER.warning("%s still deactivating after %g s", active_path, timeout)
+
+    async def active_connection_paths(self) -> list[str]:
+        """Object paths of the connections active now."""
+        paths = await self._bus.get_property(MANAGER_PATH, MANAGER_IFACE, "ActiveConnections")
+        return [str(path) for path in paths]
+
+    async def _active_state(self, active_path: str) -> ActiveConnectionState | None:
+        """An active connection's state, or None once NM has dropped the object."""
+        try:
+            value = await self._bus.get_property(active_path, ACTIVE_IFACE, "State")
+        except NetworkManagerError:
+            return None
+        return ActiveConnectionState(_as_int(value, "State"))
+
+
+class _ActivationWatcher:
+    """Follows one activation: active-connection state, and the device's failure reason."""
+
+    def __init__(
+        self, bus: SystemBus, active_path: str, device: Device, device_changes: SignalSubscription
+    ) -> None:
+        self._bus = bus
+        self._active_path = active_path
+        self._device = device
+        self._device_changes = device_changes
+        self._reason = DeviceStateReason.NONE
+
+    def _note_device_signals(self) -> None:
+        """Remember the reason of the device's last move to FAILED (or DISCONNECTED)."""
+        for signal in self._device_changes.pending():
+            new_state, _old_state, reason = (_as_int(v, "StateChanged") for v in signal.body[:3])
+            # A FAILED reason is the real cause; a DISCONNECTED one only fills a gap.
+            failed = new_state == DeviceState.FAILED
+            first_disconnect = (
+                new_state == DeviceState.DISCONNECTED and self._reason is DeviceStateReason.NONE
+            )
+            if reason and (failed or first_disconnect):
+                self._reason = DeviceStateReason(reason)
+
+    async def wait(self, active_changes: SignalSubscription, timeout: float) -> ActivationResult:
+        """Wait until the active connection is ACTIVATED or gone, or the bound runs out."""
+        deadline = time.monotonic() + timeout
+        state = await self._read_state()
+        while True:
+            self._note_device_signals()
+            if state is ActiveConnectionState.ACTIVATED:
+                return ActivationResult(state, active_path=self._active_path)
+            if state is None or state >= ActiveConnectionState.DEACTIVATING:
+                return await self._failed()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return ActivationResult(
+                    ActiveConnectionState.ACTIVATING,
+                    failure=FailureKind.TIMEOUT,
+                    active_path=self._active_path,
+                )
+            signal = await active_changes.next(min(remaining, _RECHECK_INTERVAL))
+            if signal is None:
+                state = await self._read_state()
+            elif signal.path == self._active_path:
+                state = ActiveConnectionState(_as_int(signal.body[0], "State"))
+
+    async def _read_state(self) -> ActiveConnectionState | None:
+        try:
+            value = await self._bus.get_property(self._active_path, ACTIVE_IFACE, "State")
+        except NetworkManagerError:
+            return None
+        return ActiveConnectionState(_as_int(value, "State"))
+
+    async def _failed(self) -> ActivationResult:
+        """The failure, with the device's state reason; read it if no signal carried one."""
+        # The device's FAILED signal can trail the active connection's DEACTIVATED a little.
+        await asyncio.sleep(0.05)
+        self._note_device_signals()
+        if self._reason is DeviceStateReason.NONE:
+            try:
+                state_reason = await self._bus.get_property(
+                    self._device.path, DEVICE_IFACE, "StateReason"
+                )
+                self._reason = DeviceStateReason(_as_int(state_reason[1], "StateReason"))
+            except (NetworkManagerError, IndexError, TypeError):
+                pass
+        return ActivationResult(
+            ActiveConnectionState.DEACTIVATED,
+            failure=failure_for_reason(self._reason),
+            reason=self._reason,
+            active_path=self._active_path,
+        )
+
+
+class WifiDevice:
+    """A WiFi device: scanning and the access points it sees."""
+
+    def __init__(self, client: NetworkManagerClient, bus: SystemBus, device: Device) -> None:
+        self._client = client
+        self._bus = bus
+        self.device = device
+
+    async def _refresh(self) -> None:
+        """Find our device again: after an NM restart its object path is new."""
+        self.device = (await self._client.wifi_device(self.device.interface)).device
+
+    async def _survive_restart(self, operation: Callable[[], Awaitable[_T]]) -> _T:
+        async def refreshed() -> _T:
+            await self._refresh()
+            return await operation()
+
+        try:
+            return await operation()
+        except NetworkManagerUnavailable:
+            pass
+        except NetworkManagerError as err:
+            if err.name not in _STALE_PATH_ERRORS:
+                raise
+        return await self._client.survive_restart(refreshed)
+
+    async def scan(self, *, timeout: float = 15.0) -> list[WifiNetwork]:
+        """Request a scan and wait (bounded) for LastScan to change; NM's cache if refused."""
+        return await self._survive_restart(lambda: self._scan(timeout))
+
+    async def _scan(self, timeout: float) -> list[WifiNetwork]:
+        path = self.device.path
+        before = await self._last_scan()
+        async with self._bus.subscribe(PROPERTIES_IFACE, "PropertiesChanged", path) as changes:
+            try:
+                await self._bus.call(path, WIRELESS_IFACE, "RequestScan", "a{sv}", [{}])
+            except NetworkManagerError as err:
+                # NM refuses while a scan runs, in AP mode, or right after another scan.
+                _LOGGER.info("Scan refused (%s); using the networks NM already knows", err.message)
+                return await self._networks()
+            deadline = time.monotonic() + timeout
+            while (remaining := deadline - time.monotonic()) > 0:
+                signal = await changes.next(min(remaining, _RECHECK_INTERVAL))
+                if signal is not None and not _touches_last_scan(signal):
+                    continue
+                if await self._last_scan() != before:
+                    return await self._networks()
+            _LOGGER.warning("Scan did not finish within %g s; using what NM knows", timeout)
+            return await self._networks()
+
+    async def _last_scan(self) -> int:
+        value = await self._bus.get_property(self.device.path, WIRELESS_IFACE, "LastScan")
+        return _as_int(value, "LastScan")
+
+    async def networks(self) -> list[WifiNetwork]:
+        """The networks NM knows now: one per SSID, strongest first, hidden ones left out."""
+        return await self._survive_restart(self._networks)
+
+    async def _networks(self) -> list[WifiNetwork]:
+        (paths,) = await self._bus.call(self.device.path, WIRELESS_IFACE, "GetAllAccessPoints")
+        seen = []
+        for path in paths:
+            try:
+                props = await self._bus.get_properties(path, ACCESS_POINT_IFACE)
+                seen.append(access_point_network(props))
+            except NetworkManagerError as err:
+                # Access points come and go while we read them.
+                _LOGGER.debug("Skipping access point %s: %s", path, err)
+            except ValueError as err:
+                _LOGGER.warning("Ignoring access point %s with a bad reply: %s", path, err)
+        return strongest_per_ssid(seen)
+
+
+def _touches_last_scan(signal: Signal) -> bool:
+    return (
+        len(signal.body) >= 2
+        and signal.body[0] == WIRELESS_IFACE
+        and isinstance(signal.body[1], Mapping)
+        and "LastScan" in signal.body[1]
+    )
+
+
+def access_point_network(props: Mapping[str, Any]) -> WifiNetwork:
+    """One access point's properties as a WifiNetwork; a malformed reply raises ValueError."""
+    ssid = props.get("Ssid", b"")
+    if isinstance(ssid, list):
+        ssid = bytes(ssid)
+    if not isinstance(ssid, bytes) or len(ssid) > 32:
+        raise ValueError("Ssid is not 0-32 bytes")
+    strength = _as_int(props.get("Strength", 0), "Strength")
+    return WifiNetwork(
+        ssid=ssid,
+        strength=max(0, min(100, strength)),
+        frequency=_as_int(props.get("Frequency", 0), "Frequency"),
+        bssid=str(props.get("HwAddress", "")),
+        security=classify(
+            _as_int(props.get("Flags", 0), "Flags"),
+            _as_int(props.get("WpaFlags", 0), "WpaFlags"),
+            _as_int(props.get("RsnFlags", 0), "RsnFlags"),
+        ),
+    )
+
+
+def strongest_per_ssid(networks: Iterable[WifiNetwork]) -> list[WifiNetwork]:
+    """One entry per non-empty SSID (its strongest access point), strongest first."""
+    best: dict[bytes, WifiNetwork] = {}
+    for network in networks:
+        if not network.ssid.strip(b"\x00"):
+            continue
+        current = best.get(network.ssid)
+        if current is None or network.strength > current.strength:
+            best[network.ssid] = network
+    return sorted(best.values(), key=lambda n: (-n.strength, n.display_ssid.casefold()))
+
+
+def _saved_connection(path: str, settings: Settings, *, filename: str | None) -> SavedConnection:
+    connection = settings.get("connection", {})
+    wireless = settings.get("802-11-wireless", {})
+    ssid = wireless.get("ssid")
+    if isinstance(ssid, list):
+        ssid = bytes(ssid)
+    return SavedConnection(
+        path=path,
+        uuid=str(connection.get("uuid", "")),
+        id=str(connection.get("id", "")),
+        connection_type=str(connection.get("type", "")),
+        ssid=ssid if isinstance(ssid, bytes) else None,
+        mode=str(wireless["mode"]) if "mode" in wireless else None,
+        interface_name=str(connection["interface-name"])
+        if "interface-name" in connection
+        else None,
+        filename=filename,
+    )
+
+
+def _as_int(value: Any, name: str) -> int:
+    """An integer from a D-Bus reply; anything else is a malformed reply."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"NetworkManager sent {name}={value!r}, not an integer")
+    return value
