@@ -39,8 +39,9 @@ from app.nm.models import (
     WifiNetwork,
     failure_for_reason,
 )
+from app.nm.profiles import Settings
 from app.nm.security import classify
-from app.nm.variants import Settings, from_dbus, to_dbus
+from app.nm.variants import from_dbus, to_dbus
 
 _LOGGER = logging.getLogger(__name__)
 

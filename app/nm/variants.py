@@ -7,8 +7,7 @@ from typing import Any
 from dbus_next.signature import Variant
 
 from app.nm.bus import unwrap
-
-Settings = dict[str, dict[str, Any]]
+from app.nm.profiles import Settings
 
 # Keys whose D-Bus type cannot be told from the Python value: an int is `u` unless listed here.
 _SIGNATURES: dict[tuple[str, str], str] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -37,7 +38,7 @@ def test_to_dbus_refuses_a_value_it_cannot_type() -> None:
 
 
 def test_from_dbus_refuses_a_malformed_reply() -> None:
-    with pytest.raises(ValueError, match="a{sa{sv}}"):
+    with pytest.raises(ValueError, match=re.escape("a{sa{sv}}")):
         from_dbus({"connection": "not a dict"})
 
 
