@@ -1,0 +1,62 @@
+"""A plain (non-editable) `pip install .` gives a working command that finds its UI files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_non_editable_install_runs_and_finds_its_ui(tmp_path: Path) -> None:
+    target = tmp_path / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    # Run from outside the checkout so nothing can be imported from the source tree.
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    version = subprocess.run(
+        [str(target / "bin" / "wifi-connect"), "--version"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert version.stdout.strip().endswith("0.1.0")
+    located = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import app, app.config as c;"
+            "print(app.__file__); print(c.bundled_templates_dir()); print(c.bundled_static_dir())",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    module, templates, static = (Path(line) for line in located.stdout.splitlines())
+    assert module.is_relative_to(target)
+    for directory in (templates, static):
+        assert directory.is_relative_to(target / "app"), directory
+        assert directory.is_dir()
+        assert any(directory.iterdir()), f"{directory} was installed empty"
