@@ -191,7 +191,11 @@ class NetworkManagerClient:
         (path,) = await self._bus.call(
             SETTINGS_PATH, SETTINGS_IFACE, "AddConnection", "a{sa{sv}}", [to_dbus(settings)]
         )
-        saved = _saved_connection(str(path), settings, filename=None)
+        try:
+            filename = await self._bus.get_property(path, CONNECTION_IFACE, "Filename")
+        except NetworkManagerError:
+            filename = ""  # an NM too old for Filename: the profile is still saved
+        saved = _saved_connection(str(path), settings, filename=str(filename) or None)
         _LOGGER.info("Saved connection '%s' (%s)", saved.id, saved.uuid)
         return saved
 

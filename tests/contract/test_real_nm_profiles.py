@@ -1,0 +1,281 @@
+"""Every profile the app builds is accepted by real NetworkManager and reads back as sent."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from ipaddress import IPv4Address
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.errors import NetworkManagerError
+from app.nm.client import NetworkManagerClient
+from app.nm.models import Credentials, SecurityKind
+from app.nm.profiles import Settings, client_profile, hotspot_profile, is_hotspot_profile
+from tests.contract.artifacts import ArtifactLog
+from tests.contract.realnm import NM_VETH, RealNetworkManager
+
+pytestmark = pytest.mark.root
+
+# Keys NetworkManager never returns from GetSettings, only from GetSecrets.
+SECRET_KEYS = frozenset(
+    {
+        ("802-11-wireless-security", "psk"),
+        ("802-11-wireless-security", "wep-key0"),
+        ("802-11-wireless-security", "wep-key1"),
+        ("802-11-wireless-security", "wep-key2"),
+        ("802-11-wireless-security", "wep-key3"),
+        ("802-11-wireless-security", "leap-password"),
+        ("802-1x", "password"),
+    }
+)
+# GetSettings leaves out a key that holds NetworkManager's default; these are those defaults.
+NM_DEFAULTS: dict[tuple[str, str], Any] = {
+    ("connection", "autoconnect"): True,
+    ("802-11-wireless", "hidden"): False,
+}
+_ABSENT = object()
+
+PASSPHRASE = "correct horse; battery #1"
+HEX_PSK = "0123456789abcdef" * 4
+WEP_HEX_26 = "0123456789abcdef0123456789"
+GATEWAY = IPv4Address("192.168.42.1")
+# Latin-1 bytes, as old routers broadcast them: an SSID is bytes, not text.
+NOT_UTF8 = b"ct caf\xe9\xff"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of profile the app builds, and lines its keyfile must hold."""
+
+    name: str
+    build: Callable[[], Settings]
+    keyfile_lines: tuple[str, ...]
+    # A keyfile section that must not be there, e.g. no security at all for an open network.
+    no_section: str | None = None
+
+    @property
+    def hotspot(self) -> bool:
+        """True for the portal's own access-point profile."""
+        return self.name.startswith("hotspot")
+
+
+def client(
+    ssid: bytes, security: SecurityKind, passphrase: str | None = None, **more: Any
+) -> Callable[[], Settings]:
+    """A builder of the client profile for these credentials."""
+    return lambda: client_profile(Credentials(ssid, security, passphrase, **more))
+
+
+def hotspot(passphrase: str | None) -> Callable[[], Settings]:
+    """A builder of the hotspot profile on the veth (AddConnection needs no WiFi device)."""
+    return lambda: hotspot_profile(
+        ssid="ct portal", interface=NM_VETH, gateway=GATEWAY, passphrase=passphrase
+    )
+
+
+def keyfile_ssid(ssid: bytes) -> str:
+    """The ssid= value of a keyfile: NetworkManager writes bytes that are not text as numbers."""
+    return "".join(f"{byte};" for byte in ssid)
+
+
+KINDS = (
+    Kind(
+        "open",
+        client(b"ct open", SecurityKind.OPEN),
+        ("ssid=ct open", "mode=infrastructure"),
+        no_section="[wifi-security]",
+    ),
+    Kind(
+        "open-ssid-not-utf8",
+        client(NOT_UTF8, SecurityKind.OPEN),
+        ("ssid=" + keyfile_ssid(NOT_UTF8),),
+        no_section="[wifi-security]",
+    ),
+    Kind("owe", client(b"ct owe", SecurityKind.OWE), ("ssid=ct owe", "key-mgmt=owe")),
+    Kind(
+        # Built as open: the open half of the pair takes every client.
+        "owe-transition",
+        client(b"ct owe-tm", SecurityKind.OWE_TRANSITION),
+        ("ssid=ct owe-tm",),
+        no_section="[wifi-security]",
+    ),
+    Kind(
+        "wep-ascii-5",
+        client(b"ct wep5", SecurityKind.WEP, "abcde"),
+        ("key-mgmt=none", "wep-key0=abcde", "wep-key-type=1"),
+    ),
+    Kind(
+        "wep-ascii-13",
+        client(b"ct wep13", SecurityKind.WEP, "abcdefghijklm"),
+        ("key-mgmt=none", "wep-key0=abcdefghijklm", "wep-key-type=1"),
+    ),
+    Kind(
+        "wep-hex-10",
+        client(b"ct wep10", SecurityKind.WEP, "0123456789"),
+        ("key-mgmt=none", "wep-key0=0123456789", "wep-key-type=1"),
+    ),
+    Kind(
+        "wep-hex-26",
+        client(b"ct wep26", SecurityKind.WEP, WEP_HEX_26),
+        ("key-mgmt=none", f"wep-key0={WEP_HEX_26}", "wep-key-type=1"),
+    ),
+    Kind(
+        "wep-passphrase",
+        client(b"ct wep-pass", SecurityKind.WEP, "a passphrase"),
+        ("key-mgmt=none", "wep-key0=a passphrase", "wep-key-type=2"),
+    ),
+    Kind(
+        "wpa-psk-ascii",
+        client(b"ct wpa", SecurityKind.WPA_PSK, PASSPHRASE),
+        ("ssid=ct wpa", "key-mgmt=wpa-psk", f"psk={PASSPHRASE}"),
+    ),
+    Kind(
+        "wpa-psk-hex64",
+        client(b"ct wpa-hex", SecurityKind.WPA_PSK, HEX_PSK),
+        ("key-mgmt=wpa-psk", f"psk={HEX_PSK}"),
+    ),
+    Kind(
+        "sae",
+        client(b"ct sae", SecurityKind.SAE, PASSPHRASE),
+        ("key-mgmt=sae", f"psk={PASSPHRASE}"),
+    ),
+    Kind(
+        "wpa-psk+sae",
+        client(b"ct transition", SecurityKind.WPA_PSK_SAE, PASSPHRASE),
+        ("key-mgmt=wpa-psk", f"psk={PASSPHRASE}"),
+    ),
+    Kind(
+        "wpa-eap-peap",
+        client(b"ct peap", SecurityKind.WPA_EAP, PASSPHRASE, identity="alice@example.org"),
+        (
+            "key-mgmt=wpa-eap",
+            "[802-1x]",
+            "eap=peap;",
+            "identity=alice@example.org",
+            f"password={PASSPHRASE}",
+            "phase2-auth=mschapv2",
+        ),
+    ),
+    Kind(
+        "wpa-eap-ttls",
+        client(b"ct ttls", SecurityKind.WPA_EAP, PASSPHRASE, identity="bob", eap_method="ttls"),
+        (
+            "key-mgmt=wpa-eap",
+            "eap=ttls;",
+            "identity=bob",
+            f"password={PASSPHRASE}",
+            "phase2-auth=mschapv2",
+        ),
+    ),
+    Kind(
+        "hidden-wpa-psk",
+        client(b"ct hidden", SecurityKind.WPA_PSK, PASSPHRASE, hidden=True),
+        ("ssid=ct hidden", "hidden=true", "key-mgmt=wpa-psk"),
+    ),
+    Kind(
+        "hidden-open",
+        client(b"ct hidden-open", SecurityKind.OPEN, hidden=True),
+        ("hidden=true",),
+        no_section="[wifi-security]",
+    ),
+    Kind(
+        "hotspot-open",
+        hotspot(None),
+        (
+            "ssid=ct portal",
+            "mode=ap",
+            "band=bg",
+            "autoconnect=false",
+            f"interface-name={NM_VETH}",
+            "address1=192.168.42.1/24",
+            "method=manual",
+            "method=ignore",
+        ),
+        no_section="[wifi-security]",
+    ),
+    Kind(
+        "hotspot-wpa2",
+        hotspot("portal-pass"),
+        (
+            "ssid=ct portal",
+            "mode=ap",
+            "band=bg",
+            "autoconnect=false",
+            "key-mgmt=wpa-psk",
+            "psk=portal-pass",
+            "proto=rsn;",
+            "pairwise=ccmp;",
+            "group=ccmp;",
+            "address1=192.168.42.1/24",
+        ),
+    ),
+)
+
+
+def differences(sent: Settings, settings: Settings, secrets: dict[str, Settings]) -> list[str]:
+    """Every key we sent whose read-back value differs; NM's own extra keys are not compared."""
+    found = []
+    for setting, values in sent.items():
+        for key, value in values.items():
+            stored = settings.get(setting, {})
+            if (setting, key) in SECRET_KEYS:
+                if key in stored:
+                    found.append(f"{setting}.{key}: a secret came back from GetSettings")
+                got = secrets[setting].get(setting, {}).get(key, _ABSENT)
+            else:
+                got = stored.get(key, NM_DEFAULTS.get((setting, key), _ABSENT))
+            if got != value:
+                shown = "nothing" if got is _ABSENT else repr(got)
+                found.append(f"{setting}.{key}: sent {value!r}, NetworkManager has {shown}")
+    return found
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda kind: kind.name)
+async def test_profile_is_accepted_written_read_back_and_deleted(
+    client: NetworkManagerClient,
+    real_nm: RealNetworkManager,
+    keyfile_log: ArtifactLog,
+    kind: Kind,
+) -> None:
+    sent = kind.build()
+
+    saved = await client.add_connection(sent)
+
+    assert saved.uuid == sent["connection"]["uuid"]
+    assert saved.id == sent["connection"]["id"]
+    listed = {c.path: c.filename for c in await client.saved_connections()}
+    filename = listed.get(saved.path)
+    assert filename is not None, f"{saved.path} is not listed with a file: {listed}"
+    keyfile = Path(filename)
+    assert keyfile.parent == real_nm.keyfile_dir
+    text = await asyncio.to_thread(keyfile.read_text)
+    keyfile_log.record(kind.name, text)
+    lines = text.splitlines()
+    missing = [line for line in kind.keyfile_lines if line not in lines]
+    assert not missing, f"lines missing from the keyfile: {missing}\n{text}"
+    if kind.no_section is not None:
+        assert kind.no_section not in lines
+
+    settings = await client.connection_settings(saved.path)
+    secret_settings = {setting for setting, key in SECRET_KEYS if key in sent.get(setting, {})}
+    secrets = {s: await client.connection_secrets(saved.path, s) for s in secret_settings}
+    assert differences(sent, settings, secrets) == []
+    assert is_hotspot_profile(settings) is kind.hotspot
+    hotspots = [c.path for c in await client.hotspot_connections()]
+    wifi = {c.path: c for c in await client.wifi_connections()}
+    if kind.hotspot:
+        assert saved.path in hotspots and saved.path not in wifi
+    else:
+        assert saved.path in wifi and saved.path not in hotspots
+        assert wifi[saved.path].ssid == sent["802-11-wireless"]["ssid"]
+
+    await client.delete_connection(saved.path)
+
+    assert not await asyncio.to_thread(keyfile.exists)
+    assert saved.path not in [c.path for c in await client.saved_connections()]
+    with pytest.raises(NetworkManagerError):
+        await client.connection_settings(saved.path)
