@@ -23,6 +23,9 @@ _SIGNATURES: dict[tuple[str, str], str] = {
     ("ipv4", "dns-priority"): "i",
     ("ipv6", "dns-priority"): "i",
     ("ipv4", "dns"): "au",
+    ("ipv6", "addr-gen-mode"): "i",
+    # -1 is a valid ip6-privacy; sent as `u`, NM accepts the profile and silently drops the key.
+    ("ipv6", "ip6-privacy"): "i",
     ("ipv4", "may-fail"): "b",
 }
 
