@@ -22,7 +22,7 @@ from app.config import (
     parse_port,
     parse_readable_file,
 )
-from app.errors import ConfigError
+from app.errors import ConfigError, NetworkManagerUnavailable, NoWifiDevice, WifiConnectError
 from app.exitcodes import EXIT_STATUS_HELP, ExitStatus
 
 PROG = "wifi-connect"
@@ -47,6 +47,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(commands.execute(command, config))
     except KeyboardInterrupt:
         return ExitStatus.INTERRUPTED
+    except WifiConnectError as err:
+        print(f"{PROG}: {err}", file=sys.stderr)
+        return _status_for(err)
+
+
+def _status_for(error: WifiConnectError) -> ExitStatus:
+    """The documented exit status for an error that ended a command."""
+    if isinstance(error, NetworkManagerUnavailable):
+        return ExitStatus.NM_UNAVAILABLE
+    if isinstance(error, NoWifiDevice):
+        return ExitStatus.NO_WIFI_DEVICE
+    return ExitStatus.FAILED
 
 
 def parse_command_line(

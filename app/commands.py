@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,8 +120,20 @@ async def import_keyfiles(command: Import, config: Config) -> int:
 
 
 async def simulate(command: Simulate, config: Config) -> int:
-    """Run the portal against the simulated NetworkManager."""
-    return _not_available("simulate")
+    """Run the portal against the simulated NetworkManager until Ctrl-C or SIGTERM."""
+    # Imported here: the simulator and the web stack are not needed by the other commands.
+    from app.demo import serve_simulation
+
+    serving = asyncio.ensure_future(serve_simulation(config, command.scenario, command.port))
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, serving.cancel)
+    try:
+        await serving
+    except asyncio.CancelledError:
+        return ExitStatus.OK
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
+    return ExitStatus.OK
 
 
 def _not_available(name: str) -> int:

@@ -176,7 +176,6 @@ def test_main_dispatches_the_parsed_command_and_returns_its_status(
         (["add", "--ssid", "X"], "add"),
         (["forget", "X"], "forget"),
         (["check", "--json"], "check"),
-        (["simulate"], "simulate"),
     ],
 )
 def test_unbuilt_commands_say_so(
