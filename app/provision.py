@@ -17,8 +17,9 @@ _LOGGER = logging.getLogger(__name__)
 
 # How long NM may take to associate, authenticate and get an address before we give up.
 ACTIVATION_TIMEOUT = 60.0
-# The phone must get its "connecting" answer before the hotspot it talks over goes away.
-ANSWER_GRACE = 1.0
+# The phone must get its "connecting" answer (for a form: the redirect, then the page and its
+# files) before the hotspot it talks over goes away.
+ANSWER_GRACE = 2.0
 SCAN_TIMEOUT = 15.0
 
 # Checks the new link must pass; given the active connection's path, returns every result.

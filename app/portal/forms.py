@@ -1,0 +1,134 @@
+"""A POST /connect submission (JSON or form) turned into Credentials for a network."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from app.errors import ValidationError
+from app.nm.models import Credentials, SecurityKind, WifiNetwork
+from app.nm.profiles import validate_credentials
+from app.portal.messages import Translator, field_error_text
+
+# What a client may state as a network's security: the precise `auth` values of GET /networks,
+# and wifi-connect's coarse `security` values, which name the common kind of each group.
+_STATED_SECURITY = {
+    "open": SecurityKind.OPEN,
+    "none": SecurityKind.OPEN,
+    "owe": SecurityKind.OWE,
+    "wep": SecurityKind.WEP,
+    "wpa-psk": SecurityKind.WPA_PSK,
+    "wpa": SecurityKind.WPA_PSK,
+    "sae": SecurityKind.SAE,
+    "wpa-psk+sae": SecurityKind.WPA_PSK_SAE,
+    "wpa-eap": SecurityKind.WPA_EAP,
+    "enterprise": SecurityKind.WPA_EAP,
+}
+_TRUE = frozenset({"1", "true", "on", "yes"})
+_FALSE = frozenset({"", "0", "false", "off", "no"})
+FIELDS = ("ssid", "passphrase", "identity", "hidden", "security")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The fields of a connect request; empty strings already turned into None."""
+
+    ssid: str | None
+    passphrase: str | None = None
+    identity: str | None = None
+    hidden: bool = False
+    security: SecurityKind | None = None
+
+    def __repr__(self) -> str:
+        """Everything but the passphrase, which must never reach a log."""
+        return (
+            f"Submission(ssid={self.ssid!r}, identity={self.identity!r}, "
+            f"hidden={self.hidden}, security={self.security})"
+        )
+
+
+def _text(t: Translator, fields: Mapping[str, object], name: str) -> str | None:
+    """A text field; absent and empty are the same (wifi-connect's UI always sends all three)."""
+    value = fields.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(name, t.gettext("This field must be text."))
+    return value
+
+
+def _hidden(t: Translator, fields: Mapping[str, object]) -> bool:
+    """The `hidden` flag, as a JSON boolean or the strings a form or script may send."""
+    value = fields.get("hidden")
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValidationError("hidden", t.gettext("This field must be true or false."))
+
+
+def parse_submission(t: Translator, fields: Mapping[str, object]) -> Submission:
+    """Read a submission's fields; raises ValidationError naming the first bad one."""
+    stated = _text(t, fields, "security")
+    security = None
+    if stated is not None:
+        security = _STATED_SECURITY.get(stated.strip().lower())
+        if security is None:
+            raise ValidationError("security", t.gettext("Choose the network's security."))
+    return Submission(
+        ssid=_text(t, fields, "ssid"),
+        passphrase=_text(t, fields, "passphrase"),
+        identity=_text(t, fields, "identity"),
+        hidden=_hidden(t, fields),
+        security=security,
+    )
+
+
+def find_network(networks: Sequence[WifiNetwork], ssid: str) -> WifiNetwork | None:
+    """The scanned network whose display name is `ssid` (the strongest when names collide)."""
+    matches = [network for network in networks if network.display_ssid == ssid]
+    return max(matches, key=lambda network: network.strength, default=None)
+
+
+def credentials_for(
+    t: Translator, submission: Submission, networks: Sequence[WifiNetwork], *, english: bool
+) -> Credentials:
+    """The credentials a submission asks for; raises ValidationError naming the field at fault.
+
+    A name from the scan takes its raw bytes and security from the scan. A name marked hidden, or
+    one the scan did not show, is joined as a hidden network with the security the client states;
+    without a stated security it is refused, naming the `security` field.
+    """
+    if submission.ssid is None:
+        raise ValidationError("ssid", t.gettext("Choose a network or type its name."))
+    network = find_network(networks, submission.ssid)
+    if network is not None and not submission.hidden:
+        raw, security, hidden = network.ssid, network.security, False
+    else:
+        raw = network.ssid if network is not None else submission.ssid.encode()
+        stated = submission.security
+        if stated is None and network is not None:
+            stated = network.security
+        if stated is None:
+            raise ValidationError(
+                "security",
+                t.gettext("'%(ssid)s' is not in the list: choose its security to join it.")
+                % {"ssid": submission.ssid},
+            )
+        security, hidden = stated, True
+    credentials = Credentials(
+        ssid=raw,
+        security=security,
+        # Fields the network's security does not use are dropped, not refused: a form that
+        # cannot hide them (no JavaScript, no CSS :has) may still send what the user typed.
+        passphrase=submission.passphrase if security.needs_passphrase else None,
+        identity=submission.identity if security.needs_identity else None,
+        hidden=hidden,
+    )
+    try:
+        validate_credentials(credentials)
+    except ValidationError as error:
+        # The rules (and their English wording) live with the profiles.
+        text = field_error_text(t, error.field, error.message, security, english=english)
+        raise ValidationError(error.field, text) from None
+    return credentials

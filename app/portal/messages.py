@@ -1,0 +1,120 @@
+"""What the portal tells a user in words: security kinds and the last attempt's outcome."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from app.nm.models import FailureKind, SecurityKind
+from app.nm.profiles import PASSWORD_MAX_CHARS
+from app.portal.controller import AttemptOutcome, Service
+
+
+class Translator(Protocol):
+    """The part of a gettext catalog the portal uses."""
+
+    def gettext(self, message: str, /) -> str:
+        """The translation of `message`, or `message` itself."""
+        ...
+
+
+def security_words(t: Translator, security: SecurityKind) -> str:
+    """The security kind as a user reads it next to a network's name."""
+    words = {
+        SecurityKind.OPEN: t.gettext("Open"),
+        SecurityKind.OWE: t.gettext("Enhanced Open"),
+        SecurityKind.OWE_TRANSITION: t.gettext("Enhanced Open"),
+        SecurityKind.WEP: t.gettext("WEP password (outdated)"),
+        SecurityKind.WPA_PSK: t.gettext("WPA2 password"),
+        SecurityKind.SAE: t.gettext("WPA3 password"),
+        SecurityKind.WPA_PSK_SAE: t.gettext("WPA2/WPA3 password"),
+        SecurityKind.WPA_EAP: t.gettext("Enterprise: user name and password"),
+    }
+    return words[security]
+
+
+def security_choice(t: Translator, security: SecurityKind) -> str:
+    """A security kind as phones name it in their own "add network" screens."""
+    words = {
+        SecurityKind.OPEN: t.gettext("None (open)"),
+        SecurityKind.OWE: t.gettext("Enhanced Open (OWE)"),
+        SecurityKind.OWE_TRANSITION: t.gettext("Enhanced Open (OWE)"),
+        SecurityKind.WEP: t.gettext("WEP"),
+        SecurityKind.WPA_PSK: t.gettext("WPA/WPA2 Personal"),
+        SecurityKind.SAE: t.gettext("WPA3 Personal"),
+        SecurityKind.WPA_PSK_SAE: t.gettext("WPA2/WPA3 Personal"),
+        SecurityKind.WPA_EAP: t.gettext("WPA2/WPA3 Enterprise"),
+    }
+    return words[security]
+
+
+# What a user may state for a network the scan did not show ("Other network…"), in the order the
+# page offers them: the common case first. Transition kinds need no choice of their own.
+STATED_SECURITY = (
+    SecurityKind.WPA_PSK,
+    SecurityKind.SAE,
+    SecurityKind.WPA_EAP,
+    SecurityKind.OPEN,
+    SecurityKind.OWE,
+    SecurityKind.WEP,
+)
+
+
+def passphrase_hint(t: Translator, security: SecurityKind) -> str:
+    """The rule a password field follows, shown under it."""
+    if security is SecurityKind.WEP:
+        return t.gettext("5 or 13 characters, 10 or 26 hexadecimal digits, or a WEP passphrase")
+    if security is SecurityKind.WPA_EAP:
+        return t.gettext("The password that goes with your user name")
+    if security is SecurityKind.SAE:
+        return t.gettext("Up to %(count)s characters") % {"count": PASSWORD_MAX_CHARS}
+    return t.gettext("8 to 63 characters, or 64 hexadecimal digits")
+
+
+def failure_text(t: Translator, failure: FailureKind, ssid: str) -> str:
+    """Why the device could not join `ssid`, in plain words."""
+    texts = {
+        FailureKind.WRONG_PASSWORD: t.gettext("The password for '%(ssid)s' was not accepted."),
+        FailureKind.NOT_FOUND: t.gettext("'%(ssid)s' was not found. Is it in range?"),
+        FailureKind.NO_ADDRESS: t.gettext("'%(ssid)s' gave the device no address."),
+        FailureKind.TIMEOUT: t.gettext("Joining '%(ssid)s' took too long."),
+        FailureKind.OTHER: t.gettext("The device could not join '%(ssid)s'."),
+    }
+    return texts[failure] % {"ssid": ssid}
+
+
+def blocked_text(t: Translator, service: Service, ssid: str) -> str:
+    """Why a network the device joined is still not good enough for it."""
+    texts = {
+        Service.HTTPS: t.gettext(
+            "Connected to '%(ssid)s', but secure web connections (TCP 443) are blocked. "
+            "Does the network need a sign-in page?"
+        ),
+        Service.NTP: t.gettext("Connected to '%(ssid)s', but time servers (UDP 123) are blocked."),
+        Service.DNS: t.gettext("Connected to '%(ssid)s', but name lookups (UDP 53) are blocked."),
+    }
+    return texts[service] % {"ssid": ssid}
+
+
+def attempt_texts(t: Translator, outcome: AttemptOutcome) -> list[str]:
+    """Every reason the last attempt failed, one sentence each; empty when it succeeded."""
+    if outcome.failure is not None:
+        return [failure_text(t, outcome.failure, outcome.ssid)]
+    return [blocked_text(t, service, outcome.ssid) for service in outcome.blocked]
+
+
+def field_error_text(
+    t: Translator, field: str, message: str, security: SecurityKind | None, *, english: bool
+) -> str:
+    """A validation message in the page's language: its translation, else a hint for the field."""
+    translated = t.gettext(message)
+    if english or translated != message:
+        return translated
+    # The rules' exact wording has no translation yet: say what the field needs instead.
+    if field == "passphrase":
+        rule = passphrase_hint(t, security or SecurityKind.WPA_PSK)
+        return t.gettext("Check the password: %(rule)s.") % {"rule": rule}
+    if field == "identity":
+        return t.gettext("Check the user name.")
+    if field == "ssid":
+        return t.gettext("Check the network name: at most 32 bytes.")
+    return t.gettext("Check this field.")

@@ -1,0 +1,115 @@
+"""Captive redirects, the body cap, friendly errors and the headers every response carries."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import hdrs, web
+from aiohttp.typedefs import Handler
+
+from app.portal.pages import language_of, message_page
+from app.portal.state import PORTAL
+
+_LOGGER = logging.getLogger(__name__)
+
+# What phones and laptops fetch to learn whether they are online (see the reference facts):
+# anything but the expected answer opens their sign-in sheet, so each gets the portal.
+PROBE_PATHS = frozenset(
+    {
+        "/hotspot-detect.html",  # Apple
+        "/library/test/success.html",  # Apple, older
+        "/generate_204",  # Android, Chrome
+        "/gen_204",  # Chrome, ChromeOS
+        "/connecttest.txt",  # Windows
+        "/ncsi.txt",  # Windows, older
+        "/redirect",  # Windows opens this one in the browser
+        "/success.txt",  # Firefox
+        "/canonical.html",  # Firefox
+    }
+)
+# The largest request body the portal reads: a connect form is a few hundred bytes.
+MAX_BODY = 4096
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "
+    "frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    # The portal is a moment in a device's life: nothing of it may be served from a cache later.
+    hdrs.CACHE_CONTROL: "no-store",
+}
+# Answered as JSON when they fail; everything else a browser may be looking at.
+_API_PATHS = frozenset({"/networks", "/status"})
+
+
+@web.middleware
+async def captive_redirect(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Send every probe, and every request for another host, to the portal's own URL."""
+    portal = request.app[PORTAL]
+    portal.activity.touch()
+    host = request.headers.get(hdrs.HOST, "").strip().lower()
+    if host not in portal.hosts or request.path.lower() in PROBE_PATHS:
+        _LOGGER.debug("Captive redirect of http://%s%s", host, request.path)
+        raise web.HTTPFound(portal.config.portal_url)
+    return await handler(request)
+
+
+@web.middleware
+async def body_cap(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse a declared body above MAX_BODY before reading any of it."""
+    length = request.content_length
+    if length is not None and length > MAX_BODY:
+        raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=length)
+    return await handler(request)
+
+
+def wants_json(request: web.Request) -> bool:
+    """True when the client reads JSON (an API path, or a JSON request), not a page."""
+    if request.path in _API_PATHS or request.content_type == "application/json":
+        return True
+    accept = request.headers.get(hdrs.ACCEPT, "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+@web.middleware
+async def friendly_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn a raised 4xx/5xx into JSON or a short page in the user's language."""
+    try:
+        return await handler(request)
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        t = language_of(request).translations
+        titles = {
+            404: t.gettext("Page not found"),
+            405: t.gettext("Not possible here"),
+            413: t.gettext("Too much data"),
+        }
+        texts = {
+            404: t.gettext("There is nothing at this address."),
+            405: t.gettext("This address does not take that kind of request."),
+            413: t.gettext("The request was too large."),
+        }
+        text = texts.get(error.status, error.reason)
+        title = titles.get(error.status, t.gettext("Something went wrong"))
+        # Allow (405) and Retry-After must survive the rewrite; the rest is the new body's.
+        headers = {
+            str(name): error.headers[name]
+            for name in (hdrs.ALLOW, hdrs.RETRY_AFTER)
+            if name in error.headers
+        }
+        if wants_json(request):
+            return web.json_response(
+                {"error": text, "field": None}, status=error.status, headers=headers
+            )
+        return message_page(request, status=error.status, title=title, text=text, headers=headers)
+
+
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """on_response_prepare: the same protective headers on every response, errors included."""
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.update(SECURITY_HEADERS)

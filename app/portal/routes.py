@@ -1,0 +1,28 @@
+"""The portal's URL map."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from app.portal import views
+from app.portal.ui import UiLayout, UiMode
+
+
+def setup_routes(app: web.Application, layout: UiLayout) -> None:
+    """Register the API, then the page: the bundled one, or a static UI's files."""
+    # The wifi-connect API is the same whichever UI is served.
+    app.router.add_get("/networks", views.networks)
+    app.router.add_post("/connect", views.connect)
+    app.router.add_get("/status", views.status)
+    app.router.add_post("/rescan", views.rescan)
+    app.router.add_get("/logo", views.logo)
+    app.router.add_get("/theme.css", views.theme)
+    if layout.mode is UiMode.STATIC:
+        app.router.add_get("/", views.site_file)
+        # Registered last, so it never shadows a route above.
+        app.router.add_get("/{path:.+}", views.site_file)
+        return
+    app.router.add_get("/", views.index)
+    app.router.add_get("/connecting", views.connecting)
+    app.router.add_get("/favicon.ico", views.favicon)
+    app.router.add_get("/static/{path:.+}", views.static_file)

@@ -1,0 +1,65 @@
+"""What the portal's handlers share, kept on the application under typed keys."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address
+
+import jinja2
+from aiohttp import web
+
+from app.config import Config
+from app.portal.controller import PortalController
+from app.portal.csrf import CsrfTokens
+from app.portal.i18n import Catalogs
+from app.portal.ratelimit import RateLimiter
+from app.portal.ui import UiLayout
+
+# Names a request may carry in Host and still be "the portal itself"; loopback names count so
+# the portal also works when it is served on 127.0.0.1 (`wifi-connect simulate`, tests).
+_LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+def accepted_hosts(gateway: IPv4Address, port: int) -> frozenset[str]:
+    """Every Host header value that means the portal, lower case, with and without the port."""
+    hosts: set[str] = set()
+    for name in (str(gateway), *_LOOPBACK_HOSTS):
+        hosts.update((name, f"{name}:{port}"))
+    return frozenset(hosts)
+
+
+class Activity:
+    """When the portal last served a request, for ACTIVITY_TIMEOUT (monotonic seconds)."""
+
+    def __init__(self) -> None:
+        self.last_request = time.monotonic()
+
+    def touch(self) -> None:
+        """Record a request now."""
+        self.last_request = time.monotonic()
+
+    def idle_for(self) -> float:
+        """Seconds since the last request."""
+        return time.monotonic() - self.last_request
+
+
+@dataclass(frozen=True)
+class Portal:
+    """Everything a handler needs; built once by create_app."""
+
+    config: Config
+    controller: PortalController
+    layout: UiLayout
+    templates: jinja2.Environment
+    catalogs: Catalogs
+    hosts: frozenset[str]
+    theme_css: str
+    csrf: CsrfTokens = field(default_factory=CsrfTokens)
+    connect_limit: RateLimiter = field(default_factory=lambda: RateLimiter(limit=5, window=60.0))
+    activity: Activity = field(default_factory=Activity)
+
+
+PORTAL = web.AppKey("portal", Portal)
+# The same Activity as PORTAL's, on its own key so the flow can watch idleness without the rest.
+ACTIVITY = web.AppKey("activity", Activity)

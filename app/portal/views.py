@@ -1,0 +1,315 @@
+"""Request handlers: the page, the wifi-connect API and the files the page needs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from enum import Enum
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from app.errors import ValidationError, WifiConnectError
+from app.nm.models import Credentials, WifiNetwork
+from app.portal import csrf
+from app.portal.controller import FlowStatus
+from app.portal.forms import Submission, credentials_for, find_network, parse_submission
+from app.portal.messages import attempt_texts
+from app.portal.pages import (
+    OTHER,
+    FormState,
+    Language,
+    client_of,
+    index_context,
+    language_of,
+    message_page,
+    render,
+    unique_networks,
+)
+from app.portal.state import PORTAL
+from app.portal.ui import resolve_file
+
+_LOGGER = logging.getLogger(__name__)
+
+# Operator-built single-page UIs (wifi-connect's own among them) ship an inline script loader and
+# inject styles, so their pages get this policy; it still allows nothing from another origin.
+SITE_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; form-action 'self'; "
+    "base-uri 'self'; object-src 'none'; frame-ancestors 'none'"
+)
+
+
+class BodyKind(Enum):
+    """How a POST body is encoded."""
+
+    JSON = "json"
+    FORM = "form"
+    NONE = "none"
+    OTHER = "other"
+
+
+def body_kind(request: web.Request) -> BodyKind:
+    """What a POST carries; a form is what a cross-site page can send without a preflight."""
+    if request.content_type == "application/json":
+        return BodyKind.JSON
+    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return BodyKind.FORM
+    if not request.can_read_body:
+        return BodyKind.NONE
+    return BodyKind.OTHER
+
+
+def _json_error(status: int, error: str, field: str | None = None, **headers: str) -> web.Response:
+    """The API's error answer."""
+    return web.json_response({"error": error, "field": field}, status=status, headers=headers)
+
+
+async def _form_fields(request: web.Request) -> dict[str, object]:
+    """A form's fields, first value of each; uploads stay non-text so validation refuses them."""
+    posted = await request.post()
+    return {key: posted.getone(key) for key in posted}
+
+
+def _csrf_refused(request: web.Request, language: Language) -> web.Response:
+    """403 for a form without this client's token: a friendly page, never a bare error."""
+    _LOGGER.warning("Refused a form from %s without a valid CSRF token", client_of(request))
+    t = language.translations
+    return message_page(
+        request,
+        status=403,
+        title=t.gettext("This page has expired"),
+        text=t.gettext("Please open the list of networks again and repeat your choice."),
+    )
+
+
+def networks_json(networks: list[WifiNetwork]) -> list[dict[str, Any]]:
+    """GET /networks' body: wifi-connect's fields plus the precise `auth`."""
+    return [
+        {
+            "ssid": network.display_ssid,
+            "security": network.security.legacy,
+            "strength": network.strength,
+            "frequency": network.frequency,
+            "auth": network.security.auth,
+        }
+        for network in unique_networks(networks)
+    ]
+
+
+def status_json(status: FlowStatus, language: Language) -> dict[str, Any]:
+    """GET /status' body; FlowStatus holds no secret, and neither does this."""
+    attempt = status.last_attempt
+    last: dict[str, Any] | None = None
+    if attempt is not None:
+        last = {
+            "ssid": attempt.ssid,
+            "ok": attempt.ok,
+            "failure": attempt.failure.value if attempt.failure is not None else None,
+            "blocked": [service.value for service in attempt.blocked],
+            "reasons": attempt_texts(language.translations, attempt),
+            "checks": [
+                {
+                    "service": check.service.value,
+                    "target": check.target,
+                    "ok": check.ok,
+                    "latency_ms": check.latency_ms,
+                    "reason": check.reason,
+                }
+                for check in attempt.checks
+            ],
+        }
+    return {"state": status.state.value, "last_attempt": last}
+
+
+async def index(request: web.Request) -> web.Response:
+    """GET /: the network list, with the last attempt's outcome when it failed."""
+    portal = request.app[PORTAL]
+    language = language_of(request)
+    networks = await portal.controller.networks()
+    show_all = "all" in request.query
+    context = index_context(language, networks, portal.controller.status(), show_all=show_all)
+    return render(request, "index.html", context)
+
+
+async def connecting(request: web.Request) -> web.Response:
+    """GET /connecting: what happens next, after a form submission."""
+    return render(request, "connecting.html", {"ssid": request.query.get("ssid", "")})
+
+
+async def networks(request: web.Request) -> web.Response:
+    """GET /networks."""
+    found = await request.app[PORTAL].controller.networks()
+    return web.json_response(networks_json(found))
+
+
+async def status(request: web.Request) -> web.Response:
+    """GET /status."""
+    body = status_json(request.app[PORTAL].controller.status(), language_of(request))
+    return web.json_response(body)
+
+
+async def rescan(request: web.Request) -> web.Response:
+    """POST /rescan: a form goes back to the list; a script gets the new list as JSON."""
+    portal = request.app[PORTAL]
+    kind = body_kind(request)
+    language = language_of(request)
+    if kind is BodyKind.OTHER:
+        return _json_error(415, language.translations.gettext("Send JSON, a form or no body."))
+    if kind is BodyKind.FORM:
+        fields = await _form_fields(request)
+        if not portal.csrf.valid(client_of(request), _token(fields)):
+            return _csrf_refused(request, language)
+    try:
+        found = await portal.controller.rescan()
+    except WifiConnectError as error:
+        _LOGGER.warning("Rescan failed: %s", error)
+        if kind is BodyKind.FORM:
+            raise web.HTTPSeeOther("/") from None
+        return _json_error(503, str(error))
+    if kind is BodyKind.FORM:
+        raise web.HTTPSeeOther("/")
+    return web.json_response(networks_json(found))
+
+
+def _token(fields: Mapping[str, object]) -> str | None:
+    """The CSRF token a form sent, if it is text."""
+    token = fields.get(csrf.FIELD)
+    return token if isinstance(token, str) else None
+
+
+async def connect(request: web.Request) -> web.Response:
+    """POST /connect: JSON (wifi-connect's UI, scripts) or the page's form."""
+    portal = request.app[PORTAL]
+    language = language_of(request)
+    t = language.translations
+    kind = body_kind(request)
+    retry_after = portal.connect_limit.hit(client_of(request))
+    if retry_after is not None:
+        _LOGGER.warning("Too many connect requests from %s", client_of(request))
+        text = t.gettext("Too many attempts. Please wait %(seconds)s seconds and try again.") % {
+            "seconds": retry_after
+        }
+        headers = {"Retry-After": str(retry_after)}
+        if kind is BodyKind.FORM:
+            title = t.gettext("Please wait")
+            return message_page(request, status=429, title=title, text=text, headers=headers)
+        return _json_error(429, text, **headers)
+
+    fields: Mapping[str, object]
+    if kind is BodyKind.FORM:
+        fields = await _form_fields(request)
+        if not portal.csrf.valid(client_of(request), _token(fields)):
+            return _csrf_refused(request, language)
+    elif kind is BodyKind.JSON:
+        try:
+            body = await request.json()
+        except ValueError:
+            return _json_error(400, t.gettext("The request body is not valid JSON."))
+        if not isinstance(body, dict):
+            return _json_error(400, t.gettext("The request body must be a JSON object."))
+        fields = body
+    else:
+        return _json_error(415, t.gettext("Send the fields as JSON or as a form."))
+
+    submission: Submission | None = None
+    try:
+        submission = parse_submission(t, fields)
+        available = await portal.controller.networks()
+        credentials = credentials_for(t, submission, available, english=language.english)
+        _LOGGER.info(
+            "Portal request to join %r (%s%s)",
+            submission.ssid,
+            credentials.security,
+            ", hidden" if credentials.hidden else "",
+        )
+        await portal.controller.submit(credentials)
+    except ValidationError as error:
+        _LOGGER.info("Portal request refused: %s: %s", error.field, error.message)
+        if kind is BodyKind.JSON:
+            return _json_error(400, error.message, error.field)
+        return await _form_again(request, language, fields, submission, error)
+    except WifiConnectError as error:
+        _LOGGER.error("The flow did not take the request: %s", error)
+        if kind is BodyKind.JSON:
+            return _json_error(503, str(error))
+        return message_page(
+            request, status=503, title=t.gettext("Please try again"), text=str(error)
+        )
+    if kind is BodyKind.JSON:
+        return web.json_response({"status": "connecting"})
+    # Redirect after POST: a reload of the next page never sends the password again.
+    raise web.HTTPSeeOther("/connecting?" + urlencode({"ssid": _display(credentials)}))
+
+
+def _display(credentials: Credentials) -> str:
+    """The SSID as the page shows it."""
+    return credentials.ssid.decode("utf-8", errors="replace")
+
+
+async def _form_again(
+    request: web.Request,
+    language: Language,
+    fields: Mapping[str, object],
+    submission: Submission | None,
+    error: ValidationError,
+) -> web.Response:
+    """The list again with the error next to its field; the password is never sent back."""
+    portal = request.app[PORTAL]
+    available = await portal.controller.networks()
+    ssid, identity, security = (_text(fields, name) for name in ("ssid", "identity", "security"))
+    hidden = submission.hidden if submission is not None else _text(fields, "hidden") != ""
+    listed = find_network(available, ssid) is not None
+    form = FormState(
+        chosen=ssid if listed and not hidden else OTHER,
+        ssid=ssid,
+        identity=identity,
+        security=security or FormState.security,
+        errors={error.field: error.message},
+    )
+    context = index_context(language, available, portal.controller.status(), form)
+    return render(request, "index.html", context, status=400)
+
+
+def _text(fields: Mapping[str, object], name: str) -> str:
+    """A submitted field as text to put back in the form ("" when absent or not text)."""
+    value = fields.get(name)
+    return value if isinstance(value, str) else ""
+
+
+async def theme(request: web.Request) -> web.Response:
+    """GET /theme.css: the brand colour."""
+    return web.Response(text=request.app[PORTAL].theme_css, content_type="text/css")
+
+
+async def logo(request: web.Request) -> web.StreamResponse:
+    """GET /logo: PORTAL_BRAND_LOGO, else the bundled logo."""
+    portal = request.app[PORTAL]
+    path = portal.config.brand_logo or resolve_file(portal.layout.static_dirs, "logo.svg")
+    if path is None or not path.is_file():
+        raise web.HTTPNotFound()
+    return web.FileResponse(path)
+
+
+async def favicon(request: web.Request) -> web.Response:
+    """GET /favicon.ico: nothing, cheaply (the page names no icon; browsers ask anyway)."""
+    return web.Response(status=204)
+
+
+async def static_file(request: web.Request) -> web.StreamResponse:
+    """GET /static/...: the UI's files, an override's first."""
+    path = resolve_file(request.app[PORTAL].layout.static_dirs, request.match_info["path"])
+    if path is None:
+        raise web.HTTPNotFound()
+    return web.FileResponse(path)
+
+
+async def site_file(request: web.Request) -> web.StreamResponse:
+    """GET / and below in a static UI_DIRECTORY: its index.html and the files it loads."""
+    site = request.app[PORTAL].layout.site_dir
+    assert site is not None  # this route exists only for a static UI
+    path = resolve_file((site,), request.match_info.get("path") or "index.html")
+    if path is None:
+        raise web.HTTPNotFound()
+    return web.FileResponse(path, headers={"Content-Security-Policy": SITE_CSP})

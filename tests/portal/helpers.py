@@ -1,0 +1,97 @@
+"""Shared by the portal tests: sample networks and a controller that records what it is handed."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from app.config import Config
+from app.nm.models import Credentials, SecurityKind, WifiNetwork
+from app.portal.controller import FlowState, FlowStatus
+
+Client = TestClient[web.Request, web.Application]
+ClientFactory = Callable[..., Awaitable[Client]]
+
+GATEWAY = "192.168.42.1"
+# (Host the phone asks, path it probes) from the reference facts, one per OS and probe.
+PROBES = [
+    ("captive.apple.com", "/hotspot-detect.html"),
+    ("captive.apple.com", "/library/test/success.html"),
+    ("connectivitycheck.gstatic.com", "/generate_204"),
+    ("clients3.google.com", "/generate_204"),
+    ("www.gstatic.com", "/generate_204"),
+    ("www.google.com", "/gen_204"),
+    ("www.msftconnecttest.com", "/connecttest.txt"),
+    ("www.msftncsi.com", "/ncsi.txt"),
+    ("www.msftconnecttest.com", "/redirect"),
+    ("detectportal.firefox.com", "/success.txt"),
+    ("detectportal.firefox.com", "/canonical.html"),
+]
+XSS_IMG = "<img src=x onerror=alert(1)>"
+XSS_SCRIPT = '"><script>alert(2)</script>'
+
+
+def network(
+    ssid: bytes, security: SecurityKind, strength: int, frequency: int = 2437
+) -> WifiNetwork:
+    """A scanned network with a made-up BSSID."""
+    return WifiNetwork(
+        ssid=ssid,
+        strength=strength,
+        frequency=frequency,
+        bssid=f"02:00:00:00:00:{strength:02x}",
+        security=security,
+    )
+
+
+# Deliberately not sorted: the portal must order them strongest first itself.
+NETWORKS = (
+    network(b"Library", SecurityKind.OPEN, 40),
+    network(b"Cafe", SecurityKind.WPA_PSK, 82),
+    network(b"Home 5G", SecurityKind.SAE, 67, 5180),
+    network(b"Campus", SecurityKind.WPA_EAP, 55),
+    network(b"Mixed", SecurityKind.WPA_PSK_SAE, 50),
+    network(b"Old Router", SecurityKind.WEP, 20),
+    network(b"Enhanced", SecurityKind.OWE, 30),
+    network(b"Cafe", SecurityKind.WPA_PSK, 12),  # a weaker access point of the same SSID
+    network(XSS_IMG.encode(), SecurityKind.WPA_PSK, 35),
+    network(XSS_SCRIPT.encode(), SecurityKind.OPEN, 15),
+    network(b"Caf\xe9 raw", SecurityKind.WPA_PSK, 10),  # Latin-1, not UTF-8
+    network(b"", SecurityKind.WPA_PSK, 90),  # a hidden network's beacon
+)
+
+
+class RecordingController:
+    """A PortalController that remembers every submission and rescan."""
+
+    def __init__(self, networks: tuple[WifiNetwork, ...] = NETWORKS) -> None:
+        self.available = list(networks)
+        self.submitted: list[Credentials] = []
+        self.rescans = 0
+        self.current = FlowStatus(FlowState.PORTAL)
+
+    async def networks(self) -> list[WifiNetwork]:
+        """The scan list, in the order given."""
+        return list(self.available)
+
+    async def rescan(self) -> list[WifiNetwork]:
+        """Count the rescan; the list stays as it is."""
+        self.rescans += 1
+        return list(self.available)
+
+    async def submit(self, credentials: Credentials) -> None:
+        """Record the credentials."""
+        self.submitted.append(credentials)
+
+    def status(self) -> FlowStatus:
+        """Whatever the test set."""
+        return self.current
+
+
+def make_config(**changes: Any) -> Config:
+    """The default configuration with `changes`."""
+    return replace(Config(), **changes)

@@ -1,0 +1,430 @@
+"""The portal in headless Chromium at a phone's size, served on 127.0.0.1 with a test controller."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from app.nm.models import Credentials, FailureKind, SecurityKind
+from app.portal.app import create_app
+from app.portal.controller import AttemptOutcome, FlowState, FlowStatus, Service
+from tests.portal.helpers import (
+    PROBES,
+    XSS_IMG,
+    XSS_SCRIPT,
+    RecordingController,
+    make_config,
+    network,
+)
+
+try:
+    from playwright.async_api import Browser, Dialog, Locator, Page, async_playwright, expect
+except ImportError:
+    pytest.skip(
+        "the browser tests need the playwright package (pip install playwright)",
+        allow_module_level=True,
+    )
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(
+        f"the browser tests need Chromium at {CHROMIUM} (apt-get install chromium)",
+        allow_module_level=True,
+    )
+
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+@dataclass
+class Served:
+    """The portal on 127.0.0.1: its URL and the controller behind it."""
+
+    url: str
+    port: int
+    controller: RecordingController
+
+
+@dataclass
+class Phone:
+    """A page at a phone's size that remembers script errors, console errors and dialogs."""
+
+    page: Page
+    errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+    async def shot(self, name: str) -> None:
+        """Save a full-page screenshot under test-artifacts/screenshots/."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        await self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+    def row(self, ssid: str) -> Locator:
+        """The <details> of a listed network, by its exact name."""
+        name = self.page.locator(".ssid").filter(has_text=re.compile(f"^{re.escape(ssid)}$"))
+        return self.page.locator("details").filter(has=name)
+
+    def assert_clean(self, *expected: str) -> None:
+        """No script error, no CSP violation, no dialog; `expected` console errors excepted."""
+        assert [error for error in self.errors if not any(e in error for e in expected)] == []
+        assert self.dialogs == []
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+async def served(controller: RecordingController) -> AsyncIterator[Served]:
+    """The portal on 127.0.0.1:PORT, its gateway being 127.0.0.1 so redirects come back here."""
+    port = free_port()
+    config = make_config(gateway=IPv4Address("127.0.0.1"), listening_port=port)
+    runner = web.AppRunner(create_app(config, controller))
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield Served(f"http://127.0.0.1:{port}/", port, controller)
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def browser(served: Served) -> AsyncIterator[Browser]:
+    """Chromium that resolves every name to the portal, as the hotspot's wildcard DNS does."""
+    resolver = f"--host-resolver-rules=MAP * 127.0.0.1:{served.port}"
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=[*ARGS, resolver]
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+async def open_phone(browser: Browser, *, javascript: bool = True, locale: str = "en-US") -> Phone:
+    """A new phone-sized page (360x740, touch, mobile viewport); `locale` sets Accept-Language."""
+    context = await browser.new_context(
+        viewport={"width": 360, "height": 740},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        java_script_enabled=javascript,
+        locale=locale,
+    )
+    phone = Phone(await context.new_page())
+    phone.page.on("pageerror", lambda error: phone.errors.append(str(error)))
+    phone.page.on(
+        "console",
+        lambda message: phone.errors.append(message.text) if message.type == "error" else None,
+    )
+
+    async def dismiss(dialog: Dialog) -> None:
+        phone.dialogs.append(dialog.message)
+        await dialog.dismiss()
+
+    phone.page.on("dialog", dismiss)
+    return phone
+
+
+async def test_every_os_probe_lands_on_the_portal(browser: Browser, served: Served) -> None:
+    phone = await open_phone(browser)
+    for host, path in PROBES:
+        await phone.page.goto(f"http://{host}{path}")
+        assert phone.page.url == served.url, (host, path)
+        await expect(
+            phone.page.get_by_role("heading", name="Choose a WiFi network")
+        ).to_be_visible()
+        if host == "captive.apple.com" and path == "/hotspot-detect.html":
+            await phone.shot("probe-apple-lands-on-portal")
+    phone.assert_clean()
+
+
+async def test_wpa2_network_with_javascript(browser: Browser, served: Served) -> None:
+    phone = await open_phone(browser)
+    page = phone.page
+    await page.goto(served.url)
+    await phone.shot("wpa2-1-list")
+    row = phone.row("Cafe")
+    await row.locator("summary").click()
+    password = row.get_by_label("Password", exact=True)
+    connect = row.get_by_role("button", name="Connect")
+
+    # The page checks the rule before anything is sent.
+    await password.fill("short")
+    await connect.click()
+    assert await password.evaluate("field => !field.validity.valid")
+    assert page.url == served.url
+    assert served.controller.submitted == []
+
+    await password.fill("correct horse")
+    show = row.get_by_label("Show password")
+    await show.check()
+    assert await password.get_attribute("type") == "text"
+    await phone.shot("wpa2-2-password-shown")
+    await show.uncheck()
+    assert await password.get_attribute("type") == "password"
+
+    await connect.click()
+    await page.wait_for_url(re.compile(r"/connecting\?ssid=Cafe$"))
+    await expect(page.get_by_role("heading")).to_have_text("Connecting to 'Cafe'…")
+    assert "correct horse" not in await page.content()
+    await phone.shot("wpa2-3-connecting")
+    assert served.controller.submitted == [
+        Credentials(ssid=b"Cafe", security=SecurityKind.WPA_PSK, passphrase="correct horse")
+    ]
+    phone.assert_clean()
+
+
+async def test_hidden_network(browser: Browser, served: Served) -> None:
+    phone = await open_phone(browser)
+    page = phone.page
+    await page.goto(served.url)
+    other = page.locator("details.other")
+    await other.locator("summary").click()
+    name = other.get_by_label("Network name")
+    security = other.get_by_label("Security")
+    identity = other.get_by_label("User name")
+    password = other.get_by_label("Password", exact=True)
+
+    # Only the fields the stated security needs are shown.
+    await security.select_option("open")
+    await expect(password).to_be_hidden()
+    await expect(identity).to_be_hidden()
+    await security.select_option("wpa-eap")
+    await expect(identity).to_be_visible()
+    await expect(password).to_be_visible()
+    await security.select_option("sae")
+    await expect(identity).to_be_hidden()
+    await expect(password).to_be_visible()
+
+    # A name longer than 32 bytes is caught in the page (é takes two bytes).
+    await name.fill("é" * 17)
+    await other.get_by_role("button", name="Connect").click()
+    assert await name.evaluate("field => field.validity.customError")
+    assert served.controller.submitted == []
+
+    # The stated security's password rule is checked in the page too.
+    await name.fill("Secret Lab")
+    await security.select_option("wpa-psk")
+    await password.fill("short")
+    await other.get_by_role("button", name="Connect").click()
+    assert await password.evaluate("field => field.validity.patternMismatch")
+    assert served.controller.submitted == []
+
+    await security.select_option("sae")
+    await password.fill("wpa3 pass")
+    await phone.shot("hidden-1-form")
+    await other.get_by_role("button", name="Connect").click()
+    await page.wait_for_url(re.compile(r"/connecting"))
+    assert served.controller.submitted == [
+        Credentials(
+            ssid=b"Secret Lab", security=SecurityKind.SAE, passphrase="wpa3 pass", hidden=True
+        )
+    ]
+    phone.assert_clean()
+
+
+async def test_enterprise_network(browser: Browser, served: Served) -> None:
+    phone = await open_phone(browser)
+    page = phone.page
+    await page.goto(served.url)
+    row = phone.row("Campus")
+    await row.locator("summary").click()
+    await row.get_by_label("User name").fill("alice@example.org")
+    await row.get_by_label("Password", exact=True).fill("s3cret pass")
+    await phone.shot("enterprise-1-form")
+    await row.get_by_role("button", name="Connect").click()
+    await page.wait_for_url(re.compile(r"/connecting\?ssid=Campus$"))
+    assert served.controller.submitted == [
+        Credentials(
+            ssid=b"Campus",
+            security=SecurityKind.WPA_EAP,
+            passphrase="s3cret pass",
+            identity="alice@example.org",
+        )
+    ]
+    phone.assert_clean()
+
+
+async def test_failed_last_attempt_shows_the_reason(browser: Browser, served: Served) -> None:
+    served.controller.current = FlowStatus(
+        FlowState.PORTAL, AttemptOutcome("Cafe", FailureKind.WRONG_PASSWORD)
+    )
+    phone = await open_phone(browser)
+    await phone.page.goto(served.url)
+    alert = phone.page.get_by_role("alert")
+    await expect(alert).to_contain_text("The password for 'Cafe' was not accepted.")
+    await phone.shot("failed-wrong-password")
+
+    served.controller.current = FlowStatus(
+        FlowState.PORTAL, AttemptOutcome("Cafe", None, blocked=(Service.NTP,))
+    )
+    await phone.page.reload()
+    await expect(alert).to_contain_text(
+        "Connected to 'Cafe', but time servers (UDP 123) are blocked."
+    )
+    phone.assert_clean()
+
+    # The same in German, whose longer words must still fit a phone.
+    german = await open_phone(browser, locale="de-DE")
+    await german.page.goto(served.url)
+    await expect(german.page.get_by_role("alert")).to_contain_text(
+        "Mit „Cafe“ verbunden, aber Zeitserver (UDP 123) sind gesperrt."
+    )
+    row = german.row("Campus")
+    await row.locator("summary").click()
+    await expect(row.get_by_label("Benutzername")).to_be_visible()
+    width = await german.page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 360
+    await german.shot("failed-blocked-ntp-german")
+    german.assert_clean()
+
+
+async def test_hostile_names_render_as_text_and_run_nothing(
+    browser: Browser, served: Served
+) -> None:
+    phone = await open_phone(browser)
+    page = phone.page
+    await page.goto(served.url)
+    await expect(page.get_by_text(XSS_IMG, exact=True)).to_be_visible()
+    await expect(page.get_by_text(XSS_SCRIPT, exact=True)).to_be_visible()
+    assert await page.locator("img[src=x]").count() == 0
+    assert await page.locator("script:not([src])").count() == 0
+    await phone.shot("xss-names-as-text")
+
+    row = phone.row(XSS_IMG)
+    await row.locator("summary").click()
+    await row.get_by_label("Password", exact=True).fill("password1")
+    await row.get_by_role("button", name="Connect").click()
+    await page.wait_for_url(re.compile(r"/connecting"))
+    await expect(page.get_by_role("heading")).to_have_text(f"Connecting to '{XSS_IMG}'…")
+    assert served.controller.submitted == [
+        Credentials(ssid=XSS_IMG.encode(), security=SecurityKind.WPA_PSK, passphrase="password1")
+    ]
+    await asyncio.sleep(0.3)
+    phone.assert_clean()
+
+
+async def test_main_flow_without_javascript(browser: Browser, served: Served) -> None:
+    phone = await open_phone(browser, javascript=False)
+    page = phone.page
+    await page.goto(served.url)
+    row = phone.row("Cafe")
+    await row.locator("summary").click()
+    # The show-password switch needs JavaScript, so it is not there at all.
+    assert await page.get_by_label("Show password").count() == 0
+    await row.get_by_label("Password", exact=True).fill("correct horse")
+    await phone.shot("nojs-1-form")
+    await row.get_by_role("button", name="Connect").click()
+    await page.wait_for_url(re.compile(r"/connecting\?ssid=Cafe$"))
+    await expect(page.get_by_role("heading")).to_have_text("Connecting to 'Cafe'…")
+    await phone.shot("nojs-2-connecting")
+    assert served.controller.submitted == [
+        Credentials(ssid=b"Cafe", security=SecurityKind.WPA_PSK, passphrase="correct horse")
+    ]
+    phone.assert_clean()
+
+
+async def test_server_error_without_javascript_is_shown_next_to_the_field(
+    browser: Browser, served: Served
+) -> None:
+    phone = await open_phone(browser, javascript=False)
+    page = phone.page
+    await page.goto(served.url)
+    other = page.locator("details.other")
+    await other.locator("summary").click()
+    # Without JavaScript the page cannot require the password of an "Other" network: the server
+    # says so, next to the field, and keeps what was typed except the password.
+    await other.get_by_label("Network name").fill("Secret Lab")
+    await other.get_by_label("Security").select_option("wpa-psk")
+    await expect(other.get_by_label("User name")).to_be_hidden()
+    await other.get_by_role("button", name="Connect").click()
+    await page.wait_for_load_state()
+    error = page.locator("#o-pw-e")
+    await expect(error).to_have_text("This network needs a password.")
+    await expect(page.get_by_label("Network name")).to_have_value("Secret Lab")
+    await expect(page.locator("details.other")).to_have_attribute("open", "")
+    await phone.shot("nojs-3-server-error")
+    other = page.locator("details.other")
+    await other.get_by_label("Password", exact=True).fill("password1")
+    await other.get_by_role("button", name="Connect").click()
+    await page.wait_for_url(re.compile(r"/connecting"))
+    assert served.controller.submitted == [
+        Credentials(
+            ssid=b"Secret Lab", security=SecurityKind.WPA_PSK, passphrase="password1", hidden=True
+        )
+    ]
+    # Chromium logs the 400 status of the re-rendered form page as a console error.
+    phone.assert_clean("status of 400 (Bad Request)")
+
+
+async def test_live_rescan_updates_the_list_in_place(browser: Browser, served: Served) -> None:
+    phone = await open_phone(browser)
+    page = phone.page
+    await page.goto(served.url)
+    await page.evaluate("() => { window.stayed = true; }")
+    served.controller.available.append(network(b"Just Switched On", SecurityKind.SAE, 99))
+    await page.get_by_role("button", name="Scan again").click()
+    new_row = phone.row("Just Switched On")
+    await expect(new_row).to_be_visible()
+    assert await page.evaluate("() => window.stayed === true")
+    assert served.controller.rescans == 1
+    # The new rows are enhanced too.
+    await new_row.locator("summary").click()
+    await new_row.get_by_label("Show password").check()
+    phone.assert_clean()
+
+
+async def test_connecting_page_shows_the_reason_when_the_hotspot_is_back(
+    browser: Browser, served: Served
+) -> None:
+    phone = await open_phone(browser)
+    page = phone.page
+    await page.goto(served.url + "connecting?ssid=Cafe")
+    served.controller.current = FlowStatus(FlowState.CONNECTING)
+    await asyncio.sleep(2.5)
+    served.controller.current = FlowStatus(
+        FlowState.PORTAL, AttemptOutcome("Cafe", FailureKind.NOT_FOUND)
+    )
+    await page.wait_for_url(served.url, timeout=10_000)
+    await expect(page.get_by_role("alert")).to_contain_text("'Cafe' was not found.")
+    phone.assert_clean()
+
+
+async def test_keyboard_alone_can_join_a_network(browser: Browser, served: Served) -> None:
+    phone = await open_phone(browser)
+    page = phone.page
+    await page.goto(served.url)
+    await page.keyboard.press("Tab")  # "Scan again"
+    await page.keyboard.press("Tab")  # the strongest network's row
+    focused = await page.evaluate("() => document.activeElement.textContent")
+    assert focused.startswith("Cafe")
+    await page.keyboard.press("Enter")
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("() => document.activeElement.name") == "passphrase"
+    await page.keyboard.type("correct horse")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(re.compile(r"/connecting"))
+    assert served.controller.submitted[0].passphrase == "correct horse"
+    phone.assert_clean()
