@@ -1,0 +1,414 @@
+"""The hotspot's dnsmasq: DHCP for phones and a DNS answer of the gateway for every name."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import tempfile
+import time
+from dataclasses import dataclass
+from ipaddress import IPv4Address
+from pathlib import Path
+from types import TracebackType
+
+from app.errors import WifiConnectError
+from app.reachability import BadReply, dns_query
+
+_LOGGER = logging.getLogger(__name__)
+
+DNSMASQ = "dnsmasq"
+LEASE_TIME = "1h"
+START_TIMEOUT = 5.0
+STOP_TIMEOUT = 5.0
+MAX_RESTARTS = 5
+# A dnsmasq that ran this long before it died counts as healthy: its restart budget refills.
+STABLE_AFTER = 30.0
+RESTART_DELAY_FIRST = 0.25
+RESTART_DELAY_MAX = 8.0
+# Any name works: dnsmasq answers every name with the gateway.
+READY_PROBE_NAME = "wifi-connect-ready.invalid"
+_READY_PROBE_TIMEOUT = 0.2
+_READY_POLL_INTERVAL = 0.05
+_TAIL_LINES = 20
+_STARTED_LINE = "started, version"
+# dnsmasq translates its messages; the C locale keeps the "started" line (and the error text
+# users see) in English.
+_DNSMASQ_ENV = {"LC_ALL": "C"}
+
+
+class DnsmasqError(WifiConnectError):
+    """dnsmasq is missing, did not start serving, or could not be kept running."""
+
+
+@dataclass(frozen=True)
+class DhcpLease:
+    """One line of dnsmasq's lease file."""
+
+    expires: int  # Unix time; 0 for an infinite lease
+    mac: str
+    address: IPv4Address
+    hostname: str | None
+
+
+def parse_leases(text: str) -> tuple[DhcpLease, ...]:
+    """The IPv4 leases in dnsmasq's lease-file text; malformed lines are skipped."""
+    leases = []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) < 4 or not fields[0].isdigit():
+            continue
+        try:
+            address = IPv4Address(fields[2])
+        except ValueError:
+            # DHCPv6 leases and the "duid" line carry no IPv4 address.
+            continue
+        hostname = None if fields[3] == "*" else fields[3]
+        leases.append(DhcpLease(int(fields[0]), fields[1].lower(), address, hostname))
+    return tuple(leases)
+
+
+def dnsmasq_argv(
+    *,
+    interface: str,
+    gateway: IPv4Address,
+    dhcp_range: tuple[IPv4Address, IPv4Address],
+    lease_file: Path,
+    binary: str = DNSMASQ,
+    lease_time: str = LEASE_TIME,
+) -> list[str]:
+    """The dnsmasq command line: no config, hosts or resolv files read; nothing system-wide."""
+    start, end = dhcp_range
+    return [
+        binary,
+        "--keep-in-foreground",
+        "--conf-file=/dev/null",
+        "--no-hosts",
+        "--no-resolv",
+        "--pid-file=",
+        "--log-facility=-",
+        f"--interface={interface}",
+        "--bind-interfaces",
+        "--except-interface=lo",
+        # Every A query gets the gateway, with TTL 0 so a phone caches nothing past the portal.
+        f"--address=/#/{gateway}",
+        # Every AAAA query gets `::` (TTL 0). Without it dnsmasq answers AAAA with REFUSED
+        # (measured, 2.90), and a phone's stub resolver then retries or asks elsewhere before
+        # it uses the A answer. `::` cannot be connected to (Linux and Android read it as "this
+        # host", which refuses; other systems reject it), so the phone goes to the IPv4
+        # gateway at once. PTR, TXT and HTTPS queries stay REFUSED: no captive probe waits on
+        # them.
+        "--address=/#/::",
+        # The portal network is always a /24 (see app.config).
+        f"--dhcp-range={start},{end},255.255.255.0,{lease_time}",
+        f"--dhcp-option=option:router,{gateway}",
+        f"--dhcp-option=option:dns-server,{gateway}",
+        "--dhcp-authoritative",
+        # Without it every offer waits for an ICMP echo to time out: 3 s instead of 0.1 s.
+        "--no-ping",
+        f"--dhcp-leasefile={lease_file}",
+    ]
+
+
+def _exit_text(returncode: int | None) -> str:
+    """How a process ended, in words: "exited with status 2" or "was killed by SIGKILL"."""
+    if returncode is not None and returncode < 0:
+        with contextlib.suppress(ValueError):
+            return f"was killed by {signal.Signals(-returncode).name}"
+    return f"exited with status {returncode}"
+
+
+class _Run:
+    """One dnsmasq process, the task that logs its output, and its last output lines."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.started = time.monotonic()
+        self.tail: collections.deque[str] = collections.deque(maxlen=_TAIL_LINES)
+        # Set at dnsmasq's "started" line, which it logs only once its sockets are bound.
+        self.bound = asyncio.Event()
+        # Set once it answered DNS: from then on it serves.
+        self.serving = False
+        self.reader = asyncio.create_task(self._read_output())
+
+    async def _read_output(self) -> None:
+        stream = self.process.stdout
+        if stream is None:
+            return
+        while line := await stream.readline():
+            text = line.decode(errors="replace").rstrip()
+            if not text:
+                continue
+            self.tail.append(text)
+            if _STARTED_LINE in text:
+                self.bound.set()
+            _LOGGER.debug("dnsmasq[%s]: %s", self.process.pid, text)
+
+    async def finish_output(self) -> str:
+        """After the process ended: its last output lines, once the pipe is read to the end."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(1.0):
+                await asyncio.shield(self.reader)
+        return "\n".join(self.tail) or "(no output)"
+
+    async def stop(self, timeout: float) -> None:
+        """SIGTERM, a bounded wait, then SIGKILL; the process is reaped either way."""
+        process = self.process
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.terminate()
+            try:
+                async with asyncio.timeout(timeout):
+                    await process.wait()
+            except TimeoutError:
+                _LOGGER.warning(
+                    "dnsmasq[%s] ignored SIGTERM for %s s; killing it", process.pid, timeout
+                )
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                await process.wait()
+        await self.finish_output()
+        self.reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.reader
+
+
+class Dnsmasq:
+    """Owns the hotspot's dnsmasq: serving on enter, restarted if it dies, stopped on exit."""
+
+    # dnsmasq runs in the caller's own network namespace, on `interface`, which must already
+    # carry `gateway` (it binds to the interface's addresses as it starts).
+
+    def __init__(
+        self,
+        *,
+        interface: str,
+        gateway: IPv4Address,
+        dhcp_range: tuple[IPv4Address, IPv4Address],
+        binary: str = DNSMASQ,
+        start_timeout: float = START_TIMEOUT,
+        stop_timeout: float = STOP_TIMEOUT,
+        max_restarts: int = MAX_RESTARTS,
+        temp_parent: Path | None = None,
+    ) -> None:
+        self.interface = interface
+        self.gateway = gateway
+        self.dhcp_range = dhcp_range
+        self._binary = binary
+        self._start_timeout = start_timeout
+        self._stop_timeout = stop_timeout
+        self._max_restarts = max_restarts
+        self._temp_parent = temp_parent
+        self._workdir: Path | None = None
+        self._run: _Run | None = None
+        self._supervisor: asyncio.Task[None] | None = None
+        self._failed = asyncio.Event()
+        self._failure: DnsmasqError | None = None
+        self.restarts = 0
+        # How long the last start took until dnsmasq answered DNS, in seconds.
+        self.last_start_seconds: float | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The running dnsmasq's process id, None while none runs."""
+        run = self._run
+        if run is None or run.process.returncode is not None:
+            return None
+        return run.process.pid
+
+    @property
+    def serving(self) -> bool:
+        """True while a dnsmasq runs that has answered DNS (False between a crash and restart)."""
+        run = self._run
+        return run is not None and run.serving and run.process.returncode is None
+
+    @property
+    def lease_file(self) -> Path | None:
+        """dnsmasq's lease file, in a directory this object owns; None outside the context."""
+        return None if self._workdir is None else self._workdir / "leases"
+
+    def leases(self) -> tuple[DhcpLease, ...]:
+        """The leases handed out so far."""
+        path = self.lease_file
+        if path is None:
+            return ()
+        try:
+            return parse_leases(path.read_text(errors="replace"))
+        except FileNotFoundError:
+            return ()
+
+    async def wait_failed(self) -> DnsmasqError:
+        """Wait until dnsmasq died more often than the restart budget allows; return why."""
+        await self._failed.wait()
+        assert self._failure is not None
+        return self._failure
+
+    async def __aenter__(self) -> Dnsmasq:
+        binary = shutil.which(self._binary)
+        if binary is None:
+            raise DnsmasqError(
+                f"{self._binary} is not installed (not found on PATH); "
+                "install dnsmasq, e.g. the Debian package dnsmasq-base"
+            )
+        self._binary = binary
+        self._workdir = Path(
+            tempfile.mkdtemp(prefix="wifi-connect-dnsmasq-", dir=self._temp_parent)
+        )
+        try:
+            await self._start()
+        except BaseException:
+            self._run = None
+            self._remove_workdir()
+            raise
+        self._supervisor = asyncio.create_task(self._supervise())
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        # The cleanup is bounded, so it finishes even when our task is cancelled meanwhile;
+        # the cancellation is passed on once dnsmasq is gone.
+        cleanup = asyncio.create_task(self._shutdown())
+        cancelled = False
+        while not cleanup.done():
+            try:
+                await asyncio.shield(cleanup)
+            except asyncio.CancelledError:
+                cancelled = True
+        cleanup.result()
+        if cancelled:
+            raise asyncio.CancelledError
+
+    async def _shutdown(self) -> None:
+        supervisor, self._supervisor = self._supervisor, None
+        if supervisor is not None:
+            supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await supervisor
+        run, self._run = self._run, None
+        if run is not None:
+            await run.stop(self._stop_timeout)
+            _LOGGER.debug("dnsmasq[%s] stopped", run.process.pid)
+        self._remove_workdir()
+
+    def _remove_workdir(self) -> None:
+        workdir, self._workdir = self._workdir, None
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    async def _start(self) -> None:
+        """Start dnsmasq and wait until it answers DNS on the gateway; stop it again if not."""
+        assert self._workdir is not None
+        argv = dnsmasq_argv(
+            interface=self.interface,
+            gateway=self.gateway,
+            dhcp_range=self.dhcp_range,
+            lease_file=self._workdir / "leases",
+            binary=self._binary,
+        )
+        _LOGGER.debug("starting %s", " ".join(argv))
+        started = time.monotonic()
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                # Its own session: a Ctrl-C meant for us must not reach dnsmasq, which we stop
+                # in order ourselves.
+                start_new_session=True,
+                env={**os.environ, **_DNSMASQ_ENV},
+            )
+        except OSError as err:
+            raise DnsmasqError(f"could not run {self._binary}: {err}") from err
+        run = _Run(process)
+        self._run = run
+        try:
+            await self._wait_serving(run)
+        except BaseException:
+            await run.stop(self._stop_timeout)
+            raise
+        run.serving = True
+        self.last_start_seconds = time.monotonic() - started
+        _LOGGER.info(
+            "dnsmasq[%s] serves DHCP and DNS on %s (%s) after %.0f ms",
+            process.pid,
+            self.interface,
+            self.gateway,
+            self.last_start_seconds * 1000,
+        )
+
+    async def _wait_serving(self, run: _Run) -> None:
+        """Return once dnsmasq answers a DNS query with the gateway; raise if it exits first."""
+        exited = asyncio.create_task(run.process.wait())
+        try:
+            async with asyncio.timeout(self._start_timeout):
+                while not exited.done():
+                    # An answer alone could come from another server on the gateway (whose
+                    # port then makes ours exit), so our process must also have bound its own.
+                    if run.bound.is_set() and await self._answers_dns():
+                        return
+                    await asyncio.wait([exited], timeout=_READY_POLL_INTERVAL)
+        except TimeoutError:
+            output = "\n".join(run.tail) or "(no output)"
+            raise DnsmasqError(
+                f"dnsmasq did not answer DNS on {self.gateway} within {self._start_timeout:g} s; "
+                f"its last lines:\n{output}"
+            ) from None
+        finally:
+            exited.cancel()
+        output = await run.finish_output()
+        raise DnsmasqError(
+            f"dnsmasq {_exit_text(run.process.returncode)} as it started; its last lines:\n{output}"
+        )
+
+    async def _answers_dns(self) -> bool:
+        try:
+            reply = await dns_query(str(self.gateway), READY_PROBE_NAME, _READY_PROBE_TIMEOUT)
+        except (TimeoutError, OSError, BadReply):
+            # Refused (nothing bound yet) or no answer yet: poll again.
+            return False
+        return self.gateway in reply.addresses
+
+    async def _supervise(self) -> None:
+        """Restart dnsmasq with a growing delay whenever it dies, within the restart budget."""
+        failures = 0
+        while True:
+            run = self._run
+            assert run is not None
+            await run.process.wait()
+            output = await run.finish_output()
+            ran = time.monotonic() - run.started
+            failures = 1 if ran >= STABLE_AFTER else failures + 1
+            if failures > self._max_restarts:
+                restarts = failures - 1
+                self._failure = DnsmasqError(
+                    f"dnsmasq {_exit_text(run.process.returncode)} again; gave up after "
+                    f"{restarts} restart{'' if restarts == 1 else 's'}; its last lines:\n{output}"
+                )
+                _LOGGER.error("%s", self._failure)
+                self._failed.set()
+                return
+            delay = min(RESTART_DELAY_FIRST * 2 ** (failures - 1), RESTART_DELAY_MAX)
+            _LOGGER.warning(
+                "dnsmasq[%s] %s after %.1f s; restarting in %.2f s; its last lines:\n%s",
+                run.process.pid,
+                _exit_text(run.process.returncode),
+                ran,
+                delay,
+                output,
+            )
+            await asyncio.sleep(delay)
+            self.restarts += 1
+            try:
+                await self._start()
+            except DnsmasqError as err:
+                # _start stopped what it started; the loop sees that run as died at once.
+                _LOGGER.warning("%s", err)

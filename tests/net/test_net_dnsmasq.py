@@ -1,0 +1,187 @@
+"""The real dnsmasq, owned by app.dnsmasq.Dnsmasq in rc-dev, seen from a phone in rc-phone."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import time
+from collections.abc import AsyncIterator, Callable
+from ipaddress import IPv4Address, IPv6Address
+
+import pytest
+
+from app.dnsmasq import Dnsmasq, DnsmasqError
+from app.reachability import QTYPE_A, QTYPE_AAAA, build_dns_query, parse_dns_reply
+from tests.net import helpers
+from tests.net.conftest import (
+    DEV,
+    DHCP_RANGE,
+    GATEWAY,
+    HOTSPOT_IFACE,
+    PHONE_IFACE,
+    Network,
+)
+
+pytestmark = [pytest.mark.root, pytest.mark.usefixtures("dnsmasq_installed")]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def _owner(network: Network, max_restarts: int = 5) -> Dnsmasq:
+    return Dnsmasq(
+        interface=HOTSPOT_IFACE,
+        gateway=GATEWAY,
+        dhcp_range=DHCP_RANGE,
+        temp_parent=network.workdir,
+        max_restarts=max_restarts,
+    )
+
+
+@pytest.fixture
+async def dnsmasq(network: Network) -> AsyncIterator[Dnsmasq]:
+    """The hotspot's dnsmasq, serving in rc-dev for the whole test."""
+    with helpers.enter_netns(DEV):
+        async with _owner(network) as owner:
+            _LOGGER.info("dnsmasq serving after %.0f ms", (owner.last_start_seconds or 0) * 1000)
+            yield owner
+        assert helpers.netns_pids(DEV) == [], "dnsmasq outlived its owner"
+
+
+async def _eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll until the condition holds; fail after `timeout` seconds."""
+    for _ in range(int(timeout / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"not true within {timeout} s")
+
+
+async def _ask(netns: str, name: str, qtype: int) -> tuple[int, tuple[object, ...]]:
+    query_id = int.from_bytes(os.urandom(2), "big")
+    data = await helpers.udp_ask(netns, str(GATEWAY), 53, build_dns_query(name, query_id, qtype))
+    reply = parse_dns_reply(data, query_id, name, qtype)
+    return reply.rcode, reply.addresses
+
+
+async def test_phone_gets_a_lease_then_every_name_resolves_to_the_gateway(
+    dnsmasq: Dnsmasq, phone: str
+) -> None:
+    lease = await helpers.dhcp_lease(phone, PHONE_IFACE, timeout=5.0)
+    _LOGGER.info("DHCP lease %s in %.0f ms", lease.address, lease.elapsed * 1000)
+    assert DHCP_RANGE[0] <= lease.address <= DHCP_RANGE[1]
+    assert (lease.prefix, lease.router, lease.dns, lease.server) == (
+        24,
+        GATEWAY,
+        (GATEWAY,),
+        GATEWAY,
+    )
+    assert lease.lease_seconds == 3600
+    # --no-ping: no ICMP echo wait before the offer.
+    assert lease.elapsed < 1.0
+    mac = helpers.interface_mac(phone, PHONE_IFACE).hex(":")
+    assert [(held.mac, held.address) for held in dnsmasq.leases()] == [(mac, lease.address)]
+
+    helpers.apply_lease(phone, PHONE_IFACE, lease)
+    for name in ("connectivitycheck.gstatic.com", "captive.apple.com", "anything.example"):
+        assert await _ask(phone, name, QTYPE_A) == (0, (GATEWAY,))
+        # AAAA is answered (with ::) rather than refused, so phones do not wait on it.
+        assert await _ask(phone, name, QTYPE_AAAA) == (0, (IPv6Address("::"),))
+
+
+async def test_killed_dnsmasq_is_restarted(dnsmasq: Dnsmasq, phone: str) -> None:
+    first = dnsmasq.pid
+    assert first is not None and dnsmasq.serving
+    killed = time.monotonic()
+    os.kill(first, signal.SIGKILL)
+    await _eventually(lambda: dnsmasq.serving and dnsmasq.pid != first)
+    _LOGGER.info("dnsmasq serving again %.0f ms after SIGKILL", (time.monotonic() - killed) * 1000)
+    assert dnsmasq.restarts == 1
+    assert helpers.netns_pids(DEV) == [dnsmasq.pid]
+    lease = await helpers.dhcp_lease(phone, PHONE_IFACE, timeout=5.0)
+    helpers.apply_lease(phone, PHONE_IFACE, lease)
+    assert await _ask(phone, "example.com", QTYPE_A) == (0, (GATEWAY,))
+
+
+async def test_restart_budget_ends_in_a_failure_report(network: Network) -> None:
+    with helpers.enter_netns(DEV):
+        async with _owner(network, max_restarts=1) as owner:
+            first = owner.pid
+            assert first is not None
+            os.kill(first, signal.SIGKILL)
+            await _eventually(lambda: owner.serving and owner.pid != first)
+            second = owner.pid
+            assert second is not None
+            os.kill(second, signal.SIGKILL)
+            async with asyncio.timeout(5):
+                error = await owner.wait_failed()
+            assert "was killed by SIGKILL again; gave up after 1 restart;" in str(error)
+            assert owner.pid is None
+    assert helpers.netns_pids(DEV) == []
+
+
+async def test_leaving_the_context_stops_dnsmasq_and_removes_its_files(network: Network) -> None:
+    with helpers.enter_netns(DEV):
+        async with _owner(network) as owner:
+            pid = owner.pid
+            lease_file = owner.lease_file
+            assert pid is not None and lease_file is not None and lease_file.parent.is_dir()
+        assert owner.pid is None
+    assert not helpers.alive(pid)
+    assert not lease_file.parent.exists()
+    assert helpers.netns_pids(DEV) == []
+
+
+async def test_cancelling_the_owning_task_stops_dnsmasq(network: Network) -> None:
+    started = asyncio.Event()
+    pids: list[int] = []
+
+    async def owner_task() -> None:
+        async with _owner(network) as owner:
+            assert owner.pid is not None
+            pids.append(owner.pid)
+            started.set()
+            await asyncio.Event().wait()
+
+    with helpers.enter_netns(DEV):
+        task = asyncio.create_task(owner_task())
+        async with asyncio.timeout(5):
+            await started.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert not helpers.alive(pids[0])
+    assert helpers.netns_pids(DEV) == []
+
+
+async def test_address_in_use_is_reported_with_dnsmasq_s_own_words(dnsmasq: Dnsmasq) -> None:
+    with pytest.raises(DnsmasqError) as caught:
+        async with _owner_in(dnsmasq):
+            pass
+    message = str(caught.value)
+    assert "exited with status" in message and "Address already in use" in message
+    # The first one kept serving.
+    assert dnsmasq.pid is not None and helpers.netns_pids(DEV) == [dnsmasq.pid]
+
+
+def _owner_in(running: Dnsmasq) -> Dnsmasq:
+    return Dnsmasq(
+        interface=running.interface, gateway=running.gateway, dhcp_range=running.dhcp_range
+    )
+
+
+async def test_gateway_not_on_the_interface_times_out_with_a_clear_error(
+    network: Network,
+) -> None:
+    owner = Dnsmasq(
+        interface=HOTSPOT_IFACE,
+        gateway=IPv4Address("192.168.43.1"),
+        dhcp_range=(IPv4Address("192.168.43.2"), IPv4Address("192.168.43.254")),
+        temp_parent=network.workdir,
+        start_timeout=1.0,
+    )
+    with helpers.enter_netns(DEV), pytest.raises(DnsmasqError, match="did not answer DNS"):
+        async with owner:
+            pass
+    assert helpers.netns_pids(DEV) == []

@@ -1,0 +1,403 @@
+"""Pure parts of dnsmasq and reachability: argv, lease file, SNTP and DNS packets, reports."""
+
+from __future__ import annotations
+
+import json
+import struct
+from ipaddress import IPv4Address, IPv6Address
+from pathlib import Path
+
+import pytest
+
+from app.dnsmasq import DhcpLease, Dnsmasq, DnsmasqError, dnsmasq_argv, parse_leases
+from app.portal.controller import CheckResult, Service
+from app.reachability import (
+    NTP_UNIX_OFFSET,
+    QTYPE_AAAA,
+    BadReply,
+    UnrelatedReply,
+    blocked_services,
+    build_dns_query,
+    build_sntp_request,
+    dns_name_for,
+    encode_dns_name,
+    format_report,
+    parse_dns_reply,
+    parse_sntp_reply,
+    report_json,
+)
+from tests.net.servers import SntpBehaviour, sntp_reply
+
+GW = IPv4Address("192.168.42.1")
+
+# --- dnsmasq argv and leases ------------------------------------------------------------------
+
+
+def test_argv_is_the_documented_command_line() -> None:
+    argv = dnsmasq_argv(
+        interface="wlan0",
+        gateway=GW,
+        dhcp_range=(IPv4Address("192.168.42.2"), IPv4Address("192.168.42.254")),
+        lease_file=Path("/tmp/x/leases"),
+    )
+    assert argv == [
+        "dnsmasq",
+        "--keep-in-foreground",
+        "--conf-file=/dev/null",
+        "--no-hosts",
+        "--no-resolv",
+        "--pid-file=",
+        "--log-facility=-",
+        "--interface=wlan0",
+        "--bind-interfaces",
+        "--except-interface=lo",
+        "--address=/#/192.168.42.1",
+        "--address=/#/::",
+        "--dhcp-range=192.168.42.2,192.168.42.254,255.255.255.0,1h",
+        "--dhcp-option=option:router,192.168.42.1",
+        "--dhcp-option=option:dns-server,192.168.42.1",
+        "--dhcp-authoritative",
+        "--no-ping",
+        "--dhcp-leasefile=/tmp/x/leases",
+    ]
+
+
+def test_argv_follows_gateway_range_binary_and_lease_time() -> None:
+    argv = dnsmasq_argv(
+        interface="ap0",
+        gateway=IPv4Address("10.0.0.1"),
+        dhcp_range=(IPv4Address("10.0.0.100"), IPv4Address("10.0.0.150")),
+        lease_file=Path("/run/l"),
+        binary="/usr/sbin/dnsmasq",
+        lease_time="10m",
+    )
+    assert argv[0] == "/usr/sbin/dnsmasq"
+    assert "--interface=ap0" in argv
+    assert "--address=/#/10.0.0.1" in argv
+    assert "--dhcp-range=10.0.0.100,10.0.0.150,255.255.255.0,10m" in argv
+    assert "--dhcp-option=option:router,10.0.0.1" in argv
+    assert "--dhcp-option=option:dns-server,10.0.0.1" in argv
+
+
+def test_parse_leases_reads_ipv4_leases_and_skips_the_rest() -> None:
+    text = (
+        "1767225600 AA:bb:cc:dd:ee:ff 192.168.42.107 pixel-7 01:aa:bb:cc:dd:ee:ff\n"
+        "1767225700 11:22:33:44:55:66 192.168.42.9 * *\n"
+        "duid 00:01:00:01:2c:5e\n"
+        "1767225800 1234 fd00::5 * 00:02\n"
+        "garbage\n"
+    )
+    assert parse_leases(text) == (
+        DhcpLease(1767225600, "aa:bb:cc:dd:ee:ff", IPv4Address("192.168.42.107"), "pixel-7"),
+        DhcpLease(1767225700, "11:22:33:44:55:66", IPv4Address("192.168.42.9"), None),
+    )
+
+
+async def test_missing_dnsmasq_is_a_clear_error() -> None:
+    owner = Dnsmasq(
+        interface="rcv0",
+        gateway=GW,
+        dhcp_range=(IPv4Address("192.168.42.2"), IPv4Address("192.168.42.254")),
+        binary="rc-no-such-dnsmasq",
+    )
+    with pytest.raises(DnsmasqError, match="rc-no-such-dnsmasq is not installed"):
+        async with owner:
+            pass
+    assert owner.pid is None and owner.lease_file is None
+
+
+# --- SNTP -------------------------------------------------------------------------------------
+
+TRANSMIT = bytes.fromhex("e8c0d3a1f00dbabe")
+
+
+def test_sntp_request_is_48_bytes_mode_3_with_our_transmit_time_only() -> None:
+    request = build_sntp_request(TRANSMIT)
+    assert len(request) == 48
+    assert request[0] & 0x07 == 3  # mode: client
+    assert (request[0] >> 3) & 0x07 == 4  # version 4
+    assert request[40:48] == TRANSMIT
+    assert request[1:40] == bytes(39)
+
+
+def test_sntp_request_needs_an_8_byte_timestamp() -> None:
+    with pytest.raises(ValueError, match="8 bytes"):
+        build_sntp_request(b"\x01\x02")
+
+
+def test_valid_sntp_reply_gives_stratum_and_server_time() -> None:
+    now = 1_767_225_600.5
+    reply = parse_sntp_reply(
+        sntp_reply(build_sntp_request(TRANSMIT), SntpBehaviour.OK, now), TRANSMIT
+    )
+    assert reply.stratum == 2
+    assert reply.server_time == pytest.approx(now, abs=1e-6)
+
+
+def _with(packet: bytes, offset: int, value: bytes) -> bytes:
+    return packet[:offset] + value + packet[offset + len(value) :]
+
+
+_GOOD = sntp_reply(build_sntp_request(TRANSMIT), SntpBehaviour.OK, 1_767_225_600.0)
+
+
+@pytest.mark.parametrize(
+    ("packet", "error", "message"),
+    [
+        pytest.param(_GOOD[:47], UnrelatedReply, "47 bytes", id="truncated"),
+        pytest.param(b"", UnrelatedReply, "0 bytes", id="empty"),
+        pytest.param(
+            _with(_GOOD, 24, bytes(8)), UnrelatedReply, "does not echo", id="wrong-originate"
+        ),
+        pytest.param(
+            sntp_reply(build_sntp_request(TRANSMIT), SntpBehaviour.WRONG_ORIGINATE),
+            UnrelatedReply,
+            "does not echo",
+            id="responder-wrong-originate",
+        ),
+        pytest.param(
+            sntp_reply(build_sntp_request(TRANSMIT), SntpBehaviour.WRONG_MODE),
+            BadReply,
+            "mode 3",
+            id="mode-3",
+        ),
+        pytest.param(_with(_GOOD, 0, b"\x25"), BadReply, "mode 5", id="mode-5-broadcast"),
+        pytest.param(
+            sntp_reply(build_sntp_request(TRANSMIT), SntpBehaviour.KISS_OF_DEATH),
+            BadReply,
+            r"kiss-o'-death \(RATE\)",
+            id="kiss-of-death",
+        ),
+        pytest.param(
+            _with(_with(_GOOD, 1, b"\x00"), 12, bytes(4)),
+            BadReply,
+            r"kiss-o'-death \(no code\)",
+            id="stratum-0-without-code",
+        ),
+    ],
+)
+def test_bad_sntp_replies_are_rejected_with_a_reason(
+    packet: bytes, error: type[BadReply], message: str
+) -> None:
+    with pytest.raises(error, match=message) as caught:
+        parse_sntp_reply(packet, TRANSMIT)
+    assert type(caught.value) is error
+
+
+def test_sntp_reply_longer_than_48_bytes_is_accepted() -> None:
+    # Servers may append extension fields or a MAC after the 48-byte header.
+    assert parse_sntp_reply(_GOOD + bytes(20), TRANSMIT).stratum == 2
+
+
+def test_ntp_epoch_offset() -> None:
+    assert NTP_UNIX_OFFSET == (70 * 365 + 17) * 86400  # 1900 to 1970, 17 leap days
+
+
+# --- DNS --------------------------------------------------------------------------------------
+
+
+def test_dns_query_wire_format() -> None:
+    query = build_dns_query("api.example.com", 0x1234)
+    assert query == (
+        b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+        b"\x03api\x07example\x03com\x00\x00\x01\x00\x01"
+    )
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["", "a..b", "x" * 64 + ".com", ".".join(["abcdefghi"] * 26), "bücher.example"],
+)
+def test_names_dns_cannot_carry_are_refused(name: str) -> None:
+    with pytest.raises(ValueError):
+        encode_dns_name(name)
+
+
+def test_trailing_dot_is_the_same_name() -> None:
+    assert encode_dns_name("a.b.") == encode_dns_name("a.b") == b"\x01a\x01b\x00"
+
+
+def _reply(
+    qid: int,
+    name: str,
+    *,
+    flags: int = 0x8180,
+    qtype: int = 1,
+    answers: list[bytes] | None = None,
+    questions: int = 1,
+) -> bytes:
+    answers = answers or []
+    header = struct.pack(">HHHHHH", qid, flags, questions, len(answers), 0, 0)
+    question = encode_dns_name(name) + struct.pack(">HH", qtype, 1) if questions else b""
+    return header + question + b"".join(answers)
+
+
+def _record(rtype: int, rdata: bytes, owner: bytes = b"\xc0\x0c") -> bytes:
+    return owner + struct.pack(">HHIH", rtype, 1, 60, len(rdata)) + rdata
+
+
+NAME = "api.rc.test"
+QID = 0xBEEF
+
+
+def test_answer_with_a_records_through_a_cname_chain() -> None:
+    cname_target = encode_dns_name("edge.cdn.test")
+    data = _reply(
+        QID,
+        NAME,
+        answers=[
+            _record(5, cname_target),
+            # Owner: the CNAME target, by a pointer to its place in the first record's rdata.
+            _record(1, bytes([10, 99, 0, 2]), owner=b"\xc0\x29"),
+            _record(1, bytes([10, 99, 0, 3]), owner=b"\xc0\x29"),
+        ],
+    )
+    reply = parse_dns_reply(data, QID, NAME)
+    assert reply.rcode == 0 and reply.rcode_name == "NOERROR"
+    assert reply.addresses == (IPv4Address("10.99.0.2"), IPv4Address("10.99.0.3"))
+
+
+def test_question_is_matched_case_insensitively() -> None:
+    data = _reply(QID, "API.Rc.TEST", answers=[_record(1, bytes([1, 2, 3, 4]))])
+    assert parse_dns_reply(data, QID, NAME).addresses == (IPv4Address("1.2.3.4"),)
+
+
+def test_aaaa_answer() -> None:
+    data = _reply(QID, NAME, qtype=28, answers=[_record(28, bytes(16))])
+    assert parse_dns_reply(data, QID, NAME, QTYPE_AAAA).addresses == (IPv6Address("::"),)
+
+
+@pytest.mark.parametrize(
+    ("flags", "rcode", "name", "truncated"),
+    [
+        (0x8183, 3, "NXDOMAIN", False),
+        (0x8182, 2, "SERVFAIL", False),
+        (0x8185, 5, "REFUSED", False),
+        (0x818B, 11, "RCODE 11", False),
+        (0x8380, 0, "NOERROR", True),
+    ],
+)
+def test_rcode_and_truncation_are_reported(
+    flags: int, rcode: int, name: str, truncated: bool
+) -> None:
+    reply = parse_dns_reply(_reply(QID, NAME, flags=flags), QID, NAME)
+    assert (reply.rcode, reply.rcode_name, reply.truncated, reply.addresses) == (
+        rcode,
+        name,
+        truncated,
+        (),
+    )
+
+
+_GOOD_DNS = _reply(QID, NAME, answers=[_record(1, bytes([10, 99, 0, 2]))])
+
+
+@pytest.mark.parametrize(
+    ("packet", "error", "message"),
+    [
+        pytest.param(_GOOD_DNS[:11], UnrelatedReply, "11 bytes", id="truncated-header"),
+        pytest.param(_reply(QID + 1, NAME), UnrelatedReply, "not our query", id="wrong-id"),
+        pytest.param(_reply(QID, NAME, flags=0x0100), UnrelatedReply, "a query", id="not-reply"),
+        pytest.param(_reply(QID, "other.rc.test"), UnrelatedReply, "not our", id="other-name"),
+        pytest.param(_reply(QID, NAME, qtype=28), UnrelatedReply, "not our", id="other-type"),
+        pytest.param(_reply(QID, NAME, questions=0), UnrelatedReply, "0 questions", id="no-q"),
+        pytest.param(_GOOD_DNS[:20], UnrelatedReply, "truncated", id="truncated-question"),
+        pytest.param(_GOOD_DNS[:-2], BadReply, "truncated inside an answer", id="short-rdata"),
+        pytest.param(_GOOD_DNS[:-12], BadReply, "truncated inside an answer", id="short-rr"),
+        pytest.param(
+            # The answer's owner (at offset 29) points at itself.
+            _reply(QID, NAME, answers=[b"\xc0\x1d" + bytes(10)]),
+            BadReply,
+            "compression loop",
+            id="pointer-loop",
+        ),
+        pytest.param(
+            _reply(QID, NAME, answers=[b"\x80" + bytes(10)]),
+            BadReply,
+            "unknown label type",
+            id="bad-label",
+        ),
+    ],
+)
+def test_bad_dns_replies_are_rejected_with_a_reason(
+    packet: bytes, error: type[BadReply], message: str
+) -> None:
+    with pytest.raises(error, match=message) as caught:
+        parse_dns_reply(packet, QID, NAME)
+    assert type(caught.value) is error
+
+
+# --- targets and reports ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("urls", "ntp", "expected"),
+    [
+        (("https://api.balena-cloud.com",), "pool.ntp.org", "api.balena-cloud.com"),
+        (
+            ("https://10.0.0.1:8443/x", "https://API.example.com/"),
+            "pool.ntp.org",
+            "api.example.com",
+        ),
+        (("https://10.0.0.1",), "time.example", "time.example"),
+        (("https://[fd00::1]/",), "10.0.0.2", None),
+    ],
+)
+def test_dns_name_is_the_first_host_name(
+    urls: tuple[str, ...], ntp: str, expected: str | None
+) -> None:
+    assert dns_name_for(urls, ntp) == expected
+
+
+OK_HTTPS = CheckResult(Service.HTTPS, "api.example.com", True, 41.5)
+BAD_HTTPS = CheckResult(
+    Service.HTTPS, "10.0.0.1:8443", False, 3.0, "TCP 8443 to 10.0.0.1 was refused"
+)
+BAD_NTP = CheckResult(
+    Service.NTP, "pool.ntp.org", False, None, "UDP 123 to pool.ntp.org got no answer in 5 s"
+)
+OK_DNS = CheckResult(Service.DNS, "192.168.1.1", True, 2.25)
+
+
+def test_blocked_services_in_service_order_once_each() -> None:
+    results = [OK_DNS, BAD_NTP, BAD_HTTPS, OK_HTTPS, BAD_HTTPS]
+    assert blocked_services(results) == (Service.HTTPS, Service.NTP)
+    assert blocked_services([OK_HTTPS, OK_DNS]) == ()
+    assert blocked_services([]) == ()
+
+
+def test_format_report_lines_and_verdict() -> None:
+    report = format_report([OK_HTTPS, BAD_HTTPS, BAD_NTP, OK_DNS])
+    assert report.splitlines() == [
+        "https  api.example.com  ok         42 ms",
+        "https  10.0.0.1:8443    FAILED      3 ms  TCP 8443 to 10.0.0.1 was refused",
+        "ntp    pool.ntp.org     FAILED            UDP 123 to pool.ntp.org got no answer in 5 s",
+        "dns    192.168.1.1      ok          2 ms",
+        "Blocked on this network: HTTPS, NTP",
+    ]
+    assert format_report([OK_HTTPS]).splitlines()[-1] == "Every check passed."
+
+
+def test_report_json_is_plain_json() -> None:
+    report = json.loads(report_json([OK_HTTPS, BAD_NTP]))
+    assert report == {
+        "ok": False,
+        "blocked": ["ntp"],
+        "checks": [
+            {
+                "service": "https",
+                "target": "api.example.com",
+                "ok": True,
+                "latency_ms": 41.5,
+                "reason": None,
+            },
+            {
+                "service": "ntp",
+                "target": "pool.ntp.org",
+                "ok": False,
+                "latency_ms": None,
+                "reason": "UDP 123 to pool.ntp.org got no answer in 5 s",
+            },
+        ],
+    }
+    assert json.loads(report_json([OK_DNS]))["ok"] is True

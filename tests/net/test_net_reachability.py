@@ -1,0 +1,300 @@
+"""Reachability checks from rc-dev against real servers (and their absence) in rc-inet."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import socket
+import ssl
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+
+from app.config import Config
+from app.portal.controller import CheckResult, Service
+from app.reachability import (
+    blocked_services,
+    check_dns,
+    check_https,
+    check_ntp,
+    check_reachability,
+    format_report,
+    report_json,
+)
+from tests.net import helpers
+from tests.net.conftest import (
+    API_HOST,
+    CLOSED,
+    DEV,
+    DROPPED_PORT,
+    INET,
+    SERVERS,
+    SILENT,
+    SPARE,
+    UNKNOWN_CA_PORT,
+    V6_ONLY_HOST,
+    Certificates,
+    Network,
+)
+from tests.net.servers import SntpBehaviour, SntpResponder, tls_server, udp_server
+
+pytestmark = [pytest.mark.root, pytest.mark.usefixtures("internet")]
+
+_LOGGER = logging.getLogger(__name__)
+
+TIMEOUT = 1.0
+# A check that waits out its timeout ends within this much more.
+SLACK = 0.5
+
+
+async def _https(url: str) -> CheckResult:
+    # The context is made inside the test, after the fixture set SSL_CERT_FILE.
+    context = ssl.create_default_context()
+    with helpers.enter_netns(DEV):
+        return await check_https(url, TIMEOUT, context)
+
+
+async def _ntp(server: str) -> CheckResult:
+    with helpers.enter_netns(DEV):
+        return await check_ntp(server, TIMEOUT)
+
+
+async def _dns(resolvers: list[str], name: str = API_HOST) -> CheckResult:
+    with helpers.enter_netns(DEV):
+        return await check_dns(resolvers, name, TIMEOUT)
+
+
+async def test_everything_reachable() -> None:
+    targets = Config(check_https=(f"https://{SERVERS}/",), check_ntp=SERVERS, check_timeout=TIMEOUT)
+    with helpers.enter_netns(DEV):
+        results = await check_reachability(targets, [SERVERS], dns_name=API_HOST)
+    _LOGGER.info("latencies: %s", {str(r.service): r.latency_ms for r in results})
+    assert [(r.service, r.target, r.ok, r.reason) for r in results] == [
+        (Service.HTTPS, SERVERS, True, None),
+        (Service.NTP, SERVERS, True, None),
+        (Service.DNS, SERVERS, True, None),
+    ]
+    for result in results:
+        assert result.latency_ms is not None and 0 < result.latency_ms < TIMEOUT * 1000
+    assert blocked_services(results) == ()
+    assert format_report(results).endswith("Every check passed.")
+    assert json.loads(report_json(results))["ok"] is True
+
+
+def _needs_nft(network: Network) -> None:
+    if not network.has_nft:
+        pytest.skip("nft (Debian package nftables) is not installed; it drops the test port")
+
+
+async def test_everything_blocked_is_reported_at_once_after_one_timeout(network: Network) -> None:
+    _needs_nft(network)
+    targets = Config(
+        check_https=(f"https://{SERVERS}:{DROPPED_PORT}/", f"https://{CLOSED}/"),
+        check_ntp=SILENT,
+        check_timeout=TIMEOUT,
+    )
+    start = time.monotonic()
+    with helpers.enter_netns(DEV):
+        results = await check_reachability(targets, [CLOSED, SILENT], dns_name=API_HOST)
+    elapsed = time.monotonic() - start
+    assert [r.ok for r in results] == [False, False, False, False]
+    assert blocked_services(results) == (Service.HTTPS, Service.NTP, Service.DNS)
+    # The checks run in parallel: the whole report takes one timeout, not four.
+    assert TIMEOUT <= elapsed < TIMEOUT + SLACK
+    report = format_report(results)
+    assert report.splitlines()[-1] == "Blocked on this network: HTTPS, NTP, DNS"
+    assert f"TCP {DROPPED_PORT} to {SERVERS} got no answer in 1 s" in report
+    assert f"UDP 53 to {CLOSED} was refused" in report
+    assert f"UDP 53 to {SILENT} got no answer in 1 s" in report
+
+
+async def test_the_dns_check_is_left_out_when_every_target_is_an_address() -> None:
+    targets = Config(check_https=(f"https://{SERVERS}/",), check_ntp=SERVERS, check_timeout=TIMEOUT)
+    with helpers.enter_netns(DEV):
+        results = await check_reachability(targets, [])
+    assert [r.service for r in results] == [Service.HTTPS, Service.NTP]
+
+
+# --- HTTPS ------------------------------------------------------------------------------------
+
+
+async def test_certificate_from_an_unknown_ca_reads_as_interception() -> None:
+    result = await _https(f"https://{SERVERS}:{UNKNOWN_CA_PORT}/")
+    assert not result.ok
+    assert result.target == f"{SERVERS}:{UNKNOWN_CA_PORT}"
+    assert result.reason is not None
+    assert result.reason.startswith(f"the network intercepts HTTPS to {SERVERS} (a sign-in page?)")
+    assert "unable to get local issuer certificate" in result.reason
+    assert result.latency_ms is not None
+
+
+async def test_certificate_for_another_host_reads_as_interception(
+    internet: Certificates,
+) -> None:
+    async with tls_server(INET, SPARE, 443, internet.trusted):
+        result = await _https(f"https://{SPARE}/")
+    assert not result.ok and result.reason is not None
+    assert "intercepts HTTPS" in result.reason and "mismatch" in result.reason
+
+
+async def test_the_test_ca_is_trusted_only_through_ssl_cert_file(
+    network: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert (await _https(f"https://{SERVERS}/")).ok
+    monkeypatch.setenv("SSL_CERT_FILE", str(network.workdir / "rc-no-such-bundle.pem"))
+    result = await _https(f"https://{SERVERS}/")
+    assert not result.ok and result.reason is not None and "intercepts HTTPS" in result.reason
+
+
+async def test_closed_port_is_refused() -> None:
+    result = await _https(f"https://{CLOSED}/")
+    assert (result.ok, result.reason) == (False, f"TCP 443 to {CLOSED} was refused")
+    assert result.latency_ms is not None and result.latency_ms < 100
+
+
+async def test_dropped_port_times_out(network: Network) -> None:
+    _needs_nft(network)
+    start = time.monotonic()
+    result = await _https(f"https://{SERVERS}:{DROPPED_PORT}/")
+    elapsed = time.monotonic() - start
+    assert (result.ok, result.latency_ms, result.reason) == (
+        False,
+        None,
+        f"TCP {DROPPED_PORT} to {SERVERS} got no answer in 1 s",
+    )
+    assert TIMEOUT <= elapsed < TIMEOUT + SLACK
+
+
+@contextlib.asynccontextmanager
+async def _tcp_server_that_hangs_up(address: str, port: int) -> AsyncIterator[None]:
+    async def hang_up(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    sock = helpers.netns_socket(INET, socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind((address, port))
+    server = await asyncio.start_server(hang_up, sock=sock)
+    try:
+        yield
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_server_that_hangs_up_fails_the_handshake() -> None:
+    async with _tcp_server_that_hangs_up(SPARE, 443):
+        result = await _https(f"https://{SPARE}/")
+    assert not result.ok and result.reason is not None
+    assert "TLS handshake" in result.reason and SPARE in result.reason
+
+
+# --- NTP --------------------------------------------------------------------------------------
+
+
+async def test_ntp_server_answers() -> None:
+    result = await _ntp(SERVERS)
+    assert (result.service, result.target, result.ok, result.reason) == (
+        Service.NTP,
+        SERVERS,
+        True,
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "reason", "waits"),
+    [
+        (
+            SntpBehaviour.KISS_OF_DEATH,
+            f"{SPARE} answered on UDP 123, but the server sent a kiss-o'-death (RATE): "
+            "it refuses to serve",
+            False,
+        ),
+        (
+            SntpBehaviour.WRONG_MODE,
+            f"{SPARE} answered on UDP 123, but the reply has mode 3, not a server reply (mode 4)",
+            False,
+        ),
+        (
+            SntpBehaviour.WRONG_ORIGINATE,
+            f"UDP 123 to {SPARE} got no valid answer in 1 s: the reply does not echo our "
+            "transmit time (stale or spoofed)",
+            True,
+        ),
+        (SntpBehaviour.SILENT, f"UDP 123 to {SPARE} got no answer in 1 s", True),
+    ],
+)
+async def test_bad_ntp_servers(behaviour: SntpBehaviour, reason: str, waits: bool) -> None:
+    responder = SntpResponder(behaviour)
+    start = time.monotonic()
+    async with udp_server(INET, SPARE, 123, responder):
+        result = await _ntp(SPARE)
+    elapsed = time.monotonic() - start
+    assert (result.ok, result.reason) == (False, reason)
+    assert responder.requests == 1
+    # A reply that is not ours is ignored until the timeout; one that is ours ends the check.
+    assert (result.latency_ms is None) is waits
+    assert (elapsed >= TIMEOUT) is waits
+
+
+async def test_no_ntp_server_is_refused() -> None:
+    result = await _ntp(CLOSED)
+    assert (result.ok, result.reason) == (
+        False,
+        f"UDP 123 to {CLOSED} was refused: nothing answers NTP there",
+    )
+
+
+# --- DNS --------------------------------------------------------------------------------------
+
+
+async def test_resolver_answers_the_api_host() -> None:
+    result = await _dns([SERVERS])
+    assert (result.service, result.target, result.ok, result.reason) == (
+        Service.DNS,
+        SERVERS,
+        True,
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("missing.rc.test", f"{SERVERS} says missing.rc.test does not exist (NXDOMAIN)"),
+        (V6_ONLY_HOST, f"{SERVERS} has no IPv4 address for {V6_ONLY_HOST}"),
+        # No upstream server: dnsmasq refuses names outside its local domain.
+        ("api.example.com", f"{SERVERS} did not resolve api.example.com: it answered REFUSED"),
+    ],
+)
+async def test_resolver_answers_that_fail(name: str, reason: str) -> None:
+    result = await _dns([SERVERS], name)
+    assert (result.ok, result.reason) == (False, reason)
+    assert result.latency_ms is not None
+
+
+async def test_one_working_resolver_is_enough_and_ends_the_wait() -> None:
+    start = time.monotonic()
+    result = await _dns([SILENT, CLOSED, SERVERS])
+    assert result.ok and result.target == f"{SILENT}, {CLOSED}, {SERVERS}"
+    assert time.monotonic() - start < TIMEOUT / 2
+
+
+async def test_every_resolver_failing_gives_each_reason_in_order() -> None:
+    result = await _dns([SILENT, CLOSED])
+    assert (result.ok, result.reason) == (
+        False,
+        f"UDP 53 to {SILENT} got no answer in 1 s; "
+        f"UDP 53 to {CLOSED} was refused: no DNS server answers there",
+    )
+
+
+async def test_no_resolver_at_all() -> None:
+    result = await _dns([])
+    assert (result.ok, result.target, result.reason) == (
+        False,
+        "no resolver",
+        "the network gave the device no DNS server",
+    )
