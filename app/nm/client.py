@@ -29,6 +29,7 @@ from app.nm.const import (
     DeviceStateReason,
     DeviceType,
     NMState,
+    WifiMode,
 )
 from app.nm.models import (
     ActivationResult,
@@ -457,6 +458,8 @@ class WifiDevice:
         for path in paths:
             try:
                 props = await self._bus.get_properties(path, ACCESS_POINT_IFACE)
+                if props.get("Mode") == WifiMode.AP:
+                    continue  # our own hotspot, listed while the radio is an access point
                 seen.append(access_point_network(props))
             except NetworkManagerError as err:
                 # Access points come and go while we read them.

@@ -1,0 +1,175 @@
+"""A typed face for dbus-next's service side: base class, member decorators and D-Bus errors.
+
+dbus-next reads each member's D-Bus signature from string annotations such as ``'ao'``, which
+are not Python types. These decorators take the signature as an argument instead and write it
+into the function's ``__signature__`` (which `inspect.signature` prefers), so the functions keep
+real Python type hints and mypy checks them like any other code.
+
+Method calls are answered by `reply_to` rather than by dbus-next: dbus-next 0.2.3 sends the
+error reply for a DBusError raised in a method but then logs it as an unexpected error with a
+traceback, which would flood the log with every refusal the simulator is meant to make.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from dbus_next.constants import MessageFlag, PropertyAccess
+from dbus_next.errors import DBusError
+from dbus_next.message import Message
+from dbus_next.service import dbus_property as _dbus_property
+from dbus_next.service import method as _method
+from dbus_next.service import signal as _signal
+from dbus_next.signature import SignatureTree
+
+if TYPE_CHECKING:
+
+    class ServiceInterface:
+        """The part of dbus_next.service.ServiceInterface the simulator uses (it has no stubs)."""
+
+        name: str
+
+        def __init__(self, name: str) -> None: ...
+
+        def emit_properties_changed(
+            self, changed_properties: dict[str, Any], invalidated_properties: list[str] = ...
+        ) -> None: ...
+
+        def introspect(self) -> Any: ...
+
+else:
+    from dbus_next.service import ServiceInterface
+
+__all__ = [
+    "ServiceInterface",
+    "dbus_method",
+    "dbus_property",
+    "dbus_signal",
+    "error_reply",
+    "method_signature",
+    "nm_error",
+    "notify",
+    "reply_to",
+]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_T = TypeVar("_T")
+
+
+def _split(signature: str) -> list[str]:
+    """The complete types of a signature: 'ooo' -> ['o', 'o', 'o']."""
+    return [t.signature for t in SignatureTree(signature).types]
+
+
+def _set_signature(fn: Callable[..., Any], args: list[str] | None, result: str) -> None:
+    """Replace fn's annotations, as inspect sees them, by D-Bus signature strings."""
+    sig = inspect.signature(fn)
+    params = list(sig.parameters.values())
+    if args is not None:
+        if len(params) - 1 != len(args):
+            raise TypeError(f"{fn.__name__}: {len(params) - 1} parameters for {args}")
+        typed = (p.replace(annotation=a) for p, a in zip(params[1:], args, strict=True))
+        params = [params[0], *typed]
+    returns: Any = result if result else inspect.Signature.empty
+    vars(fn)["__signature__"] = sig.replace(parameters=params, return_annotation=returns)
+
+
+@dataclass(frozen=True)
+class _Method:
+    """What reply_to needs to call a method: the undecorated function and its signatures."""
+
+    fn: Callable[..., Any]
+    in_signature: str
+    out_signature: str
+
+
+_METHOD = "__simulator_method__"
+
+
+def dbus_method(in_signature: str = "", out_signature: str = "") -> Callable[[_F], _F]:
+    """Export a method; its D-Bus name is the Python name (NM's members are CamelCase)."""
+
+    def decorator(fn: _F) -> _F:
+        _set_signature(fn, _split(in_signature), out_signature)
+        exported = _method()(fn)
+        vars(exported)[_METHOD] = _Method(fn, in_signature, out_signature)
+        return cast(_F, exported)
+
+    return decorator
+
+
+def dbus_property(signature: str) -> Callable[[Callable[[Any], _T]], _T]:
+    """Export a read-only property computed by the decorated getter."""
+
+    def decorator(fn: Callable[[Any], _T]) -> _T:
+        _set_signature(fn, [], signature)
+        return cast(_T, _dbus_property(access=PropertyAccess.READ)(fn))
+
+    return decorator
+
+
+def dbus_signal(signature: str = "") -> Callable[[_F], _F]:
+    """Export a signal; calling the method emits what it returns (a list for several args)."""
+
+    def decorator(fn: _F) -> _F:
+        _set_signature(fn, None, signature)
+        return cast(_F, _signal()(fn))
+
+    return decorator
+
+
+# These have no annotations in dbus-next; the aliases give calls to them typed signatures.
+_new_error: Callable[[str, str], Exception] = DBusError
+_error_message: Callable[[Message, str, str], Message] = Message.new_error
+_return_message: Callable[[Message, str, list[Any]], Message] = Message.new_method_return
+
+
+def nm_error(name: str, message: str) -> Exception:
+    """An exception a method raises to answer its caller with the D-Bus error `name`."""
+    return _new_error(name, message)
+
+
+def notify(interface: ServiceInterface, *names: str) -> None:
+    """Emit PropertiesChanged with the current values of the named properties."""
+    interface.emit_properties_changed({name: getattr(interface, name) for name in names})
+
+
+def error_reply(message: Message, name: str, text: str) -> Message:
+    """An error reply to a method call."""
+    return _error_message(message, name, text)
+
+
+def _method_of(interface: ServiceInterface, member: str) -> _Method | None:
+    attribute = getattr(type(interface), member, None)
+    info = getattr(attribute, "__dict__", {}).get(_METHOD)
+    return info if isinstance(info, _Method) else None
+
+
+def method_signature(interface: ServiceInterface, member: str) -> str | None:
+    """The input signature of an exported method, or None when there is no such method."""
+    info = _method_of(interface, member)
+    return info.in_signature if info else None
+
+
+def reply_to(interface: ServiceInterface, message: Message) -> Message | bool:
+    """Run the method a call names and build its reply (or error reply); True if none wanted."""
+    info = _method_of(interface, message.member)
+    if info is None:
+        return error_reply(
+            message, "org.freedesktop.DBus.Error.UnknownMethod", f"No such method {message.member}"
+        )
+    try:
+        result = info.fn(interface, *message.body)
+    except DBusError as err:
+        reply = _error_message(message, err.type, err.text)
+    else:
+        body = [] if not info.out_signature else [result]
+        if len(_split(info.out_signature)) > 1:
+            body = list(result)
+        reply = _return_message(message, info.out_signature, body)
+    if message.flags & MessageFlag.NO_REPLY_EXPECTED:
+        return True
+    return reply
