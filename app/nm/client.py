@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from ipaddress import IPv4Address
 from typing import Any, TypeVar
 
 from app.errors import NetworkManagerError, NetworkManagerUnavailable, NoWifiDevice
@@ -17,6 +18,7 @@ from app.nm.const import (
     CONNECTION_IFACE,
     DEVICE_IFACE,
     HOTSPOT_ID_PREFIX,
+    IP4CONFIG_IFACE,
     MANAGER_IFACE,
     MANAGER_PATH,
     PROPERTIES_IFACE,
@@ -309,6 +311,21 @@ class NetworkManagerClient:
         """Object paths of the connections active now."""
         paths = await self._bus.get_property(MANAGER_PATH, MANAGER_IFACE, "ActiveConnections")
         return [str(path) for path in paths]
+
+    async def nameservers(self, active_path: str) -> list[str]:
+        """The IPv4 DNS servers an active connection got (from DHCP or its profile)."""
+        config_path = await self._bus.get_property(active_path, ACTIVE_IFACE, "Ip4Config")
+        if not config_path or config_path == _ROOT_PATH:
+            return []
+        data = await self._bus.get_property(str(config_path), IP4CONFIG_IFACE, "NameserverData")
+        servers = []
+        for entry in data if isinstance(data, list) else []:
+            address = entry.get("address") if isinstance(entry, dict) else None
+            try:
+                servers.append(str(IPv4Address(address)))
+            except ValueError:
+                _LOGGER.warning("Ignoring a malformed nameserver from NetworkManager: %r", address)
+        return servers
 
     async def _active_state(self, active_path: str) -> ActiveConnectionState | None:
         """An active connection's state, or None once NM has dropped the object."""

@@ -274,3 +274,30 @@ async def test_reads_fail_clearly_when_networkmanager_stays_away(
     await sim.stop()
     with pytest.raises(NetworkManagerUnavailable, match="did not appear"):
         await nm.status()
+
+
+@pytest.mark.parametrize(
+    "scenario_data",
+    [
+        scenario(
+            networks=[
+                {
+                    "ssid": "Home",
+                    "security": "open",
+                    "ip4": {
+                        "address": "10.9.0.5/24",
+                        "gateway": "10.9.0.1",
+                        "dns": ["10.9.0.53", "10.9.0.54"],
+                    },
+                }
+            ]
+        )
+    ],
+    ids=["dns"],
+)
+async def test_nameservers_of_the_active_connection(nm: NetworkManagerClient) -> None:
+    wifi = await nm.wifi_device()
+    saved = await nm.add_connection(client_profile(Credentials(b"Home", SecurityKind.OPEN)))
+    result = await nm.activate(saved, wifi.device, timeout=5)
+    assert result.ok
+    assert await nm.nameservers(result.active_path or "") == ["10.9.0.53", "10.9.0.54"]
