@@ -9,7 +9,14 @@ from collections.abc import Awaitable, Callable
 from app.config import Config
 from app.errors import NetworkManagerError
 from app.nm.client import NetworkManagerClient, WifiDevice
-from app.nm.models import Credentials, FailureKind, SavedConnection, WifiNetwork
+from app.nm.models import (
+    Credentials,
+    Device,
+    FailureKind,
+    SavedConnection,
+    WifiNetwork,
+    display_ssid,
+)
 from app.nm.profiles import client_profile, hotspot_profile
 from app.portal.controller import AttemptOutcome, CheckResult, FlowState, FlowStatus
 
@@ -141,34 +148,14 @@ class Provisioner:
         return outcome
 
     async def _connect(self, credentials: Credentials) -> AttemptOutcome:
-        name = WifiNetwork(credentials.ssid, 0, 0, "", credentials.security).display_ssid
-        saved = await self._nm.add_connection(client_profile(credentials))
-        device = self._device().device
-        result = await self._nm.activate(saved, device, timeout=self._activation_timeout)
-        if not result.ok:
-            await self._nm.delete_connection(saved.path)
-            _LOGGER.warning("Could not connect to '%s': %s", name, result.failure)
-            return AttemptOutcome(name, result.failure or FailureKind.OTHER)
-        checks: tuple[CheckResult, ...] = ()
-        if self._check_reachability is not None:
-            self._set_state(FlowState.CHECKING)
-            checks = await self._check_reachability(result.active_path or "")
-            blocked = tuple(check.service for check in checks if not check.ok)
-            if blocked:
-                _LOGGER.warning("Connected to '%s' but blocked: %s", name, ", ".join(blocked))
-                await self._nm.deactivate(result.active_path or "")
-                await self._nm.delete_connection(saved.path)
-                return AttemptOutcome(name, None, blocked=blocked, checks=checks)
-        await self._forget_older_profiles(saved)
-        _LOGGER.info("Connected to '%s'", name)
-        return AttemptOutcome(name, None, checks=checks)
-
-    async def _forget_older_profiles(self, kept: SavedConnection) -> None:
-        """Only now that the new profile works, remove older ones for the same SSID."""
-        for old in await self._nm.wifi_connections():
-            if old.ssid == kept.ssid and old.uuid != kept.uuid:
-                _LOGGER.info("Removing older profile '%s' for the same network", old.id)
-                await self._nm.delete_connection(old.path)
+        return await connect_network(
+            self._nm,
+            self._device().device,
+            credentials,
+            activation_timeout=self._activation_timeout,
+            check_reachability=self._check_reachability,
+            on_checking=lambda: self._set_state(FlowState.CHECKING),
+        )
 
     def _device(self) -> WifiDevice:
         if self._wifi is None:
@@ -177,3 +164,46 @@ class Provisioner:
 
     def _set_state(self, state: FlowState) -> None:
         self._status = FlowStatus(state, last_attempt=self._status.last_attempt)
+
+
+async def connect_network(
+    nm: NetworkManagerClient,
+    device: Device,
+    credentials: Credentials,
+    *,
+    activation_timeout: float = ACTIVATION_TIMEOUT,
+    check_reachability: ReachabilityCheck | None = None,
+    on_checking: Callable[[], None] | None = None,
+) -> AttemptOutcome:
+    """Save, activate and check one network; undo what fails, never losing a saved profile."""
+    # The rules every attempt follows (portal and CLI alike): a failed activation or a failed
+    # check deletes only the new profile; only success removes the older ones of that SSID.
+    name = display_ssid(credentials.ssid)
+    saved = await nm.add_connection(client_profile(credentials))
+    result = await nm.activate(saved, device, timeout=activation_timeout)
+    if not result.ok:
+        await nm.delete_connection(saved.path)
+        _LOGGER.warning("Could not connect to '%s': %s", name, result.failure)
+        return AttemptOutcome(name, result.failure or FailureKind.OTHER)
+    checks: tuple[CheckResult, ...] = ()
+    if check_reachability is not None:
+        if on_checking is not None:
+            on_checking()
+        checks = await check_reachability(result.active_path or "")
+        blocked = tuple(check.service for check in checks if not check.ok)
+        if blocked:
+            _LOGGER.warning("Connected to '%s' but blocked: %s", name, ", ".join(blocked))
+            await nm.deactivate(result.active_path or "")
+            await nm.delete_connection(saved.path)
+            return AttemptOutcome(name, None, blocked=blocked, checks=checks)
+    await forget_older_profiles(nm, saved)
+    _LOGGER.info("Connected to '%s'", name)
+    return AttemptOutcome(name, None, checks=checks)
+
+
+async def forget_older_profiles(nm: NetworkManagerClient, kept: SavedConnection) -> None:
+    """Only once the new profile works, remove the older ones for the same SSID."""
+    for old in await nm.wifi_connections():
+        if old.ssid == kept.ssid and old.uuid != kept.uuid:
+            _LOGGER.info("Removing older profile '%s' for the same network", old.id)
+            await nm.delete_connection(old.path)

@@ -12,6 +12,7 @@ from typing import Any
 
 from dbus_next.aio.message_bus import MessageBus
 from dbus_next.constants import BusType, MessageType
+from dbus_next.errors import AuthError, InvalidAddressError
 from dbus_next.message import Message
 from dbus_next.signature import Variant
 
@@ -90,11 +91,12 @@ class SystemBus:
         self._bus: MessageBus | None = None
 
     async def __aenter__(self) -> SystemBus:
-        # dbus-next reads DBUS_SYSTEM_BUS_ADDRESS itself when no address is given.
-        bus = MessageBus(bus_address=self._address, bus_type=BusType.SYSTEM)  # type: ignore[arg-type]
         try:
+            # dbus-next reads DBUS_SYSTEM_BUS_ADDRESS itself when no address is given, and opens
+            # the socket already in the constructor.
+            bus = MessageBus(bus_address=self._address, bus_type=BusType.SYSTEM)  # type: ignore[arg-type]
             self._bus = await bus.connect()
-        except (OSError, ValueError, EOFError) as err:
+        except (OSError, ValueError, EOFError, AuthError, InvalidAddressError) as err:
             where = self._address or "the system bus"
             raise NetworkManagerUnavailable(f"cannot connect to {where}: {err}") from err
         return self

@@ -39,6 +39,7 @@ from app.nm.models import (
     FailureKind,
     NetworkStatus,
     SavedConnection,
+    Uplink,
     WifiNetwork,
     failure_for_reason,
 )
@@ -241,6 +242,11 @@ class NetworkManagerClient:
         (secrets,) = await self._bus.call(path, CONNECTION_IFACE, "GetSecrets", "s", [setting])
         return from_dbus(secrets)
 
+    async def update_connection(self, path: str, settings: Settings) -> None:
+        """Replace a stored profile's settings, secrets included."""
+        await self._bus.call(path, CONNECTION_IFACE, "Update", "a{sa{sv}}", [to_dbus(settings)])
+        _LOGGER.info("Updated connection %s", path)
+
     async def delete_connection(self, path: str) -> None:
         """Delete a stored profile (and its keyfile)."""
         await self._bus.call(path, CONNECTION_IFACE, "Delete")
@@ -313,19 +319,49 @@ class NetworkManagerClient:
         return [str(path) for path in paths]
 
     async def nameservers(self, active_path: str) -> list[str]:
-        """The IPv4 DNS servers an active connection got (from DHCP or its profile)."""
-        config_path = await self._bus.get_property(active_path, ACTIVE_IFACE, "Ip4Config")
-        if not config_path or config_path == _ROOT_PATH:
-            return []
-        data = await self._bus.get_property(str(config_path), IP4CONFIG_IFACE, "NameserverData")
-        servers = []
+        """The IPv4 DNS servers an active connection got (from DHCP or its profile), once each."""
+        try:
+            config_path = await self._bus.get_property(active_path, ACTIVE_IFACE, "Ip4Config")
+            if not config_path or config_path == _ROOT_PATH:
+                return []
+            data = await self._bus.get_property(str(config_path), IP4CONFIG_IFACE, "NameserverData")
+        except NetworkManagerError as err:
+            _LOGGER.debug("No DNS servers for %s: %s", active_path, err)
+            return []  # the connection went down between the reads
+        servers: list[str] = []
         for entry in data if isinstance(data, list) else []:
             address = entry.get("address") if isinstance(entry, dict) else None
             try:
-                servers.append(str(IPv4Address(address)))
+                server = str(IPv4Address(address))
             except ValueError:
                 _LOGGER.warning("Ignoring a malformed nameserver from NetworkManager: %r", address)
+                continue
+            if server not in servers:
+                servers.append(server)
         return servers
+
+    async def primary_uplink(self) -> Uplink | None:
+        """The connection NetworkManager routes through by default, or None when there is none."""
+        path = await self._bus.get_property(MANAGER_PATH, MANAGER_IFACE, "PrimaryConnection")
+        if not path or path == _ROOT_PATH:
+            return None
+        try:
+            props = await self._bus.get_properties(str(path), ACTIVE_IFACE)
+        except NetworkManagerError:
+            return None  # it went down between the two reads
+        interfaces = []
+        for device in props.get("Devices", []):
+            try:
+                interfaces.append(
+                    str(await self._bus.get_property(device, DEVICE_IFACE, "Interface"))
+                )
+            except NetworkManagerError:
+                continue
+        return Uplink(
+            name=str(props.get("Id", "")),
+            interfaces=tuple(interfaces),
+            resolvers=tuple(await self.nameservers(str(path))),
+        )
 
     async def _active_state(self, active_path: str) -> ActiveConnectionState | None:
         """An active connection's state, or None once NM has dropped the object."""

@@ -168,6 +168,15 @@ class ActivationResult:
 
 
 @dataclass(frozen=True)
+class Uplink:
+    """NetworkManager's primary connection: its name, interfaces and IPv4 DNS servers."""
+
+    name: str
+    interfaces: tuple[str, ...]
+    resolvers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class NetworkStatus:
     """NetworkManager's overall view of the uplink."""
 

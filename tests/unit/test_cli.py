@@ -172,10 +172,6 @@ def test_main_dispatches_the_parsed_command_and_returns_its_status(
     [
         ([], "run"),
         (["run", "--force"], "run"),
-        (["scan"], "scan"),
-        (["add", "--ssid", "X"], "add"),
-        (["forget", "X"], "forget"),
-        (["check", "--json"], "check"),
     ],
 )
 def test_unbuilt_commands_say_so(
@@ -184,12 +180,6 @@ def test_unbuilt_commands_say_so(
     """Until a command is written, it says so on one line and exits with its own status."""
     assert main(argv) == ExitStatus.NOT_AVAILABLE
     assert _stderr_line(capsys) == f"wifi-connect: '{name}' is not available yet in this build"
-
-
-def test_import_placeholder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """import, too, reports that it is not built yet."""
-    assert main(["import", str(tmp_path)]) == ExitStatus.NOT_AVAILABLE
-    assert "'import' is not available" in _stderr_line(capsys)
 
 
 def test_help_documents_every_flag_env_var_and_exit_status(

@@ -1,0 +1,148 @@
+"""Helpers of the CLI tier: the simulated world, running a command, the local internet."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+from dataclasses import dataclass
+from typing import Any, cast
+
+import pytest
+
+from app.__main__ import main
+from tests.net.servers import SntpResponder
+
+# Milliseconds: fast enough for the suite, slow enough that signals and reads interleave.
+FAST: dict[str, Any] = {"activation_delay_ms": 40, "deactivation_delay_ms": 5, "scan_delay_ms": 60}
+
+# A resolver on loopback that the `internet` fixture serves, and one where nothing listens.
+RESOLVER = "127.0.0.77"
+DEAD_RESOLVER = "127.0.0.78"
+# Resolving this name needs no resolver of the machine's own (it is in /etc/hosts).
+NTP_HOST = "localhost"
+
+
+def ip4(subnet: int, *dns: str) -> dict[str, Any]:
+    """A network's DHCP answer: an address with a gateway (so it becomes the primary uplink)."""
+    return {
+        "address": f"192.168.{subnet}.23/24",
+        "gateway": f"192.168.{subnet}.1",
+        "dns": list(dns),
+    }
+
+
+NETWORKS: list[dict[str, Any]] = [
+    {
+        "ssid": "Home",
+        "security": "wpa-psk",
+        "passphrase": "password1",
+        "strength": 80,
+        "frequency": 2437,
+        "ip4": ip4(50, RESOLVER),
+    },
+    {"ssid": "Home", "security": "wpa-psk", "passphrase": "password1", "strength": 35},
+    {"ssid": "Cafe", "security": "open", "strength": 60, "frequency": 5180, "ip4": ip4(51)},
+    {"ssid": "Office", "security": "sae", "passphrase": "sae-secret", "strength": 50},
+    {
+        "ssid": "Corp",
+        "security": "wpa-eap",
+        "identity": "alice",
+        "passphrase": "pw-alice",
+        "strength": 45,
+        "frequency": 5955,
+    },
+    {"ssid_hex": "436166e9", "security": "wpa-psk+sae", "passphrase": "password1", "strength": 20},
+    {
+        "ssid": "Filtered",
+        "security": "wpa-psk",
+        "passphrase": "password1",
+        "strength": 30,
+        "ip4": ip4(52, DEAD_RESOLVER),
+    },
+    {
+        "ssid": "Secret",
+        "security": "wpa-psk",
+        "passphrase": "password1",
+        "hidden": True,
+        "ip4": ip4(53, RESOLVER),
+    },
+]
+
+
+def scenario(**changes: Any) -> dict[str, Any]:
+    """The tier's usual scenario with top-level keys replaced."""
+    return {**FAST, "devices": [{"interface": "wlan0"}], "networks": NETWORKS, **changes}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one command did: its exit status and what it printed."""
+
+    status: int
+    out: str
+    err: str
+
+    @property
+    def err_lines(self) -> list[str]:
+        """stderr, line by line."""
+        return self.err.splitlines()
+
+
+class Cli:
+    """Runs `wifi-connect ARGS` in-process and captures its output."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self._capsys = capsys
+
+    async def __call__(self, *args: str) -> Outcome:
+        self._capsys.readouterr()
+        status = await asyncio.to_thread(main, list(args))
+        out, err = self._capsys.readouterr()
+        return Outcome(status, out, err)
+
+
+# --- the internet, on loopback ----------------------------------------------------------------
+
+
+def _dns_answer(query: bytes) -> bytes | None:
+    """An answer to any A query: the name is at 127.0.0.1; None for what is not a query."""
+    if len(query) < 12:
+        return None
+    end = 12
+    while end < len(query) and query[end] != 0:
+        end += 1 + query[end]
+    question = query[12 : end + 5]
+    if len(question) < 5:
+        return None
+    header = query[:2] + struct.pack(">HHHHH", 0x8180, 1, 1, 0, 0)
+    answer = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + socket.inet_aton("127.0.0.1")
+    return header + question + answer
+
+
+class DnsResponder(asyncio.DatagramProtocol):
+    """A resolver that knows every name, at 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        answer = _dns_answer(data)
+        if answer is not None and self.transport is not None:
+            self.transport.sendto(answer, addr)
+
+
+@dataclass(frozen=True)
+class Internet:
+    """Where the stand-ins listen (CHECK_* point at them), and what they were asked."""
+
+    https_url: str
+    sntp: list[SntpResponder]
+
+    @property
+    def ntp_requests(self) -> int:
+        """SNTP requests answered so far."""
+        return sum(responder.requests for responder in self.sntp)
