@@ -129,8 +129,22 @@ async def execute(command: Command, config: Config) -> int:
 
 
 async def run(config: Config) -> int:
-    """The provisioning flow: portal, credentials, activation, reachability."""
-    return _not_available("run")
+    """The provisioning flow; SIGTERM, SIGINT and SIGHUP tear everything down before exiting."""
+    from app.provision import run as run_flow
+
+    flow = asyncio.ensure_future(run_flow(config))
+    loop = asyncio.get_running_loop()
+    stop_signals = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+    for number in stop_signals:
+        loop.add_signal_handler(number, flow.cancel)
+    try:
+        return await flow
+    except asyncio.CancelledError:
+        _LOGGER.info("Stopped by a signal; the hotspot and dnsmasq are gone")
+        return ExitStatus.INTERRUPTED
+    finally:
+        for number in stop_signals:
+            loop.remove_signal_handler(number)
 
 
 async def scan(command: Scan, config: Config) -> int:
@@ -419,9 +433,3 @@ async def simulate(command: Simulate, config: Config) -> int:
     finally:
         loop.remove_signal_handler(signal.SIGTERM)
     return ExitStatus.OK
-
-
-def _not_available(name: str) -> int:
-    """Say the command is missing from this build, on one stderr line."""
-    print(f"wifi-connect: {name!r} is not available yet in this build", file=sys.stderr)
-    return ExitStatus.NOT_AVAILABLE

@@ -17,7 +17,6 @@ class ExitStatus(IntEnum):
     TIMED_OUT = 3
     NM_UNAVAILABLE = 4
     NO_WIFI_DEVICE = 5
-    NOT_AVAILABLE = 6
     # 128 + SIGINT, as a shell reports a process ended by Ctrl-C.
     INTERRUPTED = 130
 
@@ -29,6 +28,5 @@ EXIT_STATUS_HELP: tuple[tuple[ExitStatus, str], ...] = (
     (ExitStatus.TIMED_OUT, "the activity timeout passed with nobody provisioning"),
     (ExitStatus.NM_UNAVAILABLE, "NetworkManager could not be reached on the system bus"),
     (ExitStatus.NO_WIFI_DEVICE, "no WiFi device (or not the one asked for) is managed"),
-    (ExitStatus.NOT_AVAILABLE, "the command is not available in this build"),
-    (ExitStatus.INTERRUPTED, "interrupted (Ctrl-C)"),
+    (ExitStatus.INTERRUPTED, "stopped by Ctrl-C, SIGTERM or SIGHUP, after tearing down"),
 )

@@ -3,22 +3,36 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
+
+import netifaces
+from aiohttp import web
 
 from app.config import Config
-from app.errors import NetworkManagerError
+from app.dnsmasq import Dnsmasq
+from app.errors import NetworkManagerError, WifiConnectError
+from app.exitcodes import ExitStatus
+from app.nm.bus import SystemBus
 from app.nm.client import NetworkManagerClient, WifiDevice
+from app.nm.const import Connectivity, NMState
 from app.nm.models import (
     Credentials,
     Device,
     FailureKind,
+    NetworkStatus,
     SavedConnection,
     WifiNetwork,
     display_ssid,
 )
 from app.nm.profiles import client_profile, hotspot_profile
+from app.portal.app import create_app
 from app.portal.controller import AttemptOutcome, CheckResult, FlowState, FlowStatus
+from app.portal.state import ACTIVITY, Activity
+from app.reachability import check_reachability
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -28,9 +42,18 @@ ACTIVATION_TIMEOUT = 60.0
 # files) before the hotspot it talks over goes away.
 ANSWER_GRACE = 2.0
 SCAN_TIMEOUT = 15.0
+# At boot NetworkManager may still be starting when we are.
+NM_WAIT = 60.0
+# --watch: how long the uplink may be gone before the portal comes back, and how often a
+# portal nobody uses steps aside to look for a saved network that has returned.
+WATCH_POLL = 5.0
+WATCH_GRACE = 30.0
+WATCH_RETRY_SAVED = 120.0
 
 # Checks the new link must pass; given the active connection's path, returns every result.
 ReachabilityCheck = Callable[[str], Awaitable[tuple[CheckResult, ...]]]
+# What runs beside the hotspot while the portal is open (dnsmasq), given the AP interface.
+PortalServices = Callable[[str], AbstractAsyncContextManager[object]]
 
 
 class Provisioner:
@@ -42,12 +65,16 @@ class Provisioner:
         nm: NetworkManagerClient,
         *,
         check_reachability: ReachabilityCheck | None = None,
+        portal_services: PortalServices | None = None,
         activation_timeout: float = ACTIVATION_TIMEOUT,
     ) -> None:
         self._config = config
         self._nm = nm
         self._check_reachability = check_reachability
+        self._portal_services = portal_services
+        self._services = AsyncExitStack()
         self._activation_timeout = activation_timeout
+        self.portal_opened_at = time.monotonic()
         self._wifi: WifiDevice | None = None
         self._networks: list[WifiNetwork] = []
         self._hotspot: SavedConnection | None = None
@@ -93,7 +120,7 @@ class Provisioner:
             await self._nm.delete_connection(stale.path)
 
     async def open_portal(self) -> None:
-        """Bring the hotspot up so phones can reach the portal."""
+        """Bring the hotspot up, then what serves phones beside it (dnsmasq)."""
         device = self._device().device
         if self._hotspot is None:
             self._hotspot = await self._nm.add_connection(
@@ -110,11 +137,15 @@ class Provisioner:
                 "hotspot", f"the hotspot '{self._config.ssid}' did not start ({result.failure})"
             )
         self._hotspot_active = result.active_path
+        if self._portal_services is not None:
+            await self._services.enter_async_context(self._portal_services(device.interface))
+        self.portal_opened_at = time.monotonic()
         self._set_state(FlowState.PORTAL)
         _LOGGER.info("Hotspot '%s' is up; the portal is open", self._config.ssid)
 
     async def close_portal(self) -> None:
-        """Take the hotspot down (its profile stays until cleanup)."""
+        """Stop dnsmasq, then take the hotspot down (its profile stays until cleanup)."""
+        await self._services.aclose()
         if self._hotspot_active is not None:
             await self._nm.deactivate(self._hotspot_active)
             self._hotspot_active = None
@@ -126,6 +157,23 @@ class Provisioner:
         if self._hotspot is not None:
             await self._nm.delete_connection(self._hotspot.path)
             self._hotspot = None
+
+    async def try_saved_networks(self) -> bool:
+        """Step the portal aside, scan, and join a saved network in range; reopen if none works."""
+        self._set_state(FlowState.CONNECTING)
+        await self.close_portal()
+        wifi = self._device()
+        visible = {network.ssid for network in await wifi.scan(timeout=SCAN_TIMEOUT)}
+        for saved in await self._nm.wifi_connections():
+            if saved.ssid not in visible:
+                continue
+            _LOGGER.info("Saved network '%s' is in range again; joining it", saved.id)
+            result = await self._nm.activate(saved, wifi.device, timeout=self._activation_timeout)
+            if result.ok:
+                self._set_state(FlowState.CONNECTED)
+                return True
+        await self.open_portal()
+        return False
 
     async def run_until_connected(self) -> AttemptOutcome:
         """Serve submissions until one connects and passes every check."""
@@ -180,6 +228,27 @@ async def connect_network(
     # check deletes only the new profile; only success removes the older ones of that SSID.
     name = display_ssid(credentials.ssid)
     saved = await nm.add_connection(client_profile(credentials))
+    try:
+        return await _activate_and_check(
+            nm, device, saved, name, activation_timeout, check_reachability, on_checking
+        )
+    except BaseException:
+        # Stopped half-way (a signal, NM gone): an unproven profile must not stay behind.
+        with contextlib.suppress(WifiConnectError):
+            await asyncio.shield(nm.delete_connection(saved.path))
+        raise
+
+
+async def _activate_and_check(
+    nm: NetworkManagerClient,
+    device: Device,
+    saved: SavedConnection,
+    name: str,
+    activation_timeout: float,
+    check_reachability: ReachabilityCheck | None,
+    on_checking: Callable[[], None] | None,
+) -> AttemptOutcome:
+    """Activate a just-saved profile and check the link; roll back what fails."""
     result = await nm.activate(saved, device, timeout=activation_timeout)
     if not result.ok:
         await nm.delete_connection(saved.path)
@@ -207,3 +276,132 @@ async def forget_older_profiles(nm: NetworkManagerClient, kept: SavedConnection)
         if old.ssid == kept.ssid and old.uuid != kept.uuid:
             _LOGGER.info("Removing older profile '%s' for the same network", old.id)
             await nm.delete_connection(old.path)
+
+
+def is_online(status: NetworkStatus, has_default_route: bool) -> bool:
+    """Whether an uplink already works, from NM's view and the routing table."""
+    if status.connectivity is Connectivity.FULL:
+        return True
+    # With connectivity checking off, NM says UNKNOWN: trust a global state with a default route.
+    return (
+        status.connectivity is Connectivity.UNKNOWN
+        and status.state is NMState.CONNECTED_GLOBAL
+        and has_default_route
+    )
+
+
+def default_route_exists() -> bool:
+    """True when the kernel has an IPv4 default route."""
+    defaults = netifaces.gateways().get("default", {})
+    return isinstance(defaults, dict) and bool(defaults.get(netifaces.AF_INET))
+
+
+async def uplink_works(nm: NetworkManagerClient) -> bool:
+    """Whether the device is online now."""
+    return is_online(await nm.status(), default_route_exists())
+
+
+async def run(config: Config) -> ExitStatus:
+    """The whole flow, as `wifi-connect run` does it; returns the exit status."""
+    async with SystemBus() as bus:
+        nm = await NetworkManagerClient.connect(bus, timeout=NM_WAIT)
+        _LOGGER.info("NetworkManager is ready")
+        online = await uplink_works(nm)
+        if online and not config.force and not config.watch:
+            _LOGGER.info("Already online: nothing to do (--force opens the portal anyway)")
+            return ExitStatus.ALREADY_ONLINE
+        while True:
+            if online and not config.force:
+                _LOGGER.info("Online")
+            else:
+                status = await provision(config, nm)
+                if status is not ExitStatus.OK or not config.watch:
+                    return status
+            await wait_until_offline(nm)
+            online = False
+
+
+async def wait_until_offline(nm: NetworkManagerClient) -> None:
+    """--watch: return once the uplink has been gone for WATCH_GRACE seconds."""
+    gone_since: float | None = None
+    while True:
+        await asyncio.sleep(WATCH_POLL)
+        if await uplink_works(nm):
+            gone_since = None
+            continue
+        now = time.monotonic()
+        if gone_since is None:
+            _LOGGER.warning("The uplink is gone; the portal returns in %g s", WATCH_GRACE)
+            gone_since = now
+        elif now - gone_since >= WATCH_GRACE:
+            return
+
+
+async def provision(config: Config, nm: NetworkManagerClient) -> ExitStatus:
+    """Open the portal and serve it until a network works or the activity timeout passes."""
+
+    async def check_link(active_path: str) -> tuple[CheckResult, ...]:
+        return await check_reachability(config, await nm.nameservers(active_path))
+
+    def dnsmasq(interface: str) -> Dnsmasq:
+        return Dnsmasq(interface=interface, gateway=config.gateway, dhcp_range=config.dhcp_range)
+
+    flow = Provisioner(config, nm, check_reachability=check_link, portal_services=dnsmasq)
+    app = create_app(config, flow)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    tasks: list[asyncio.Task[object]] = []
+    try:
+        await _listen(runner, config.listening_port)
+        await flow.prepare()
+        await flow.open_portal()
+        _LOGGER.info("Portal serving at %s", config.portal_url)
+        connected = asyncio.ensure_future(flow.run_until_connected())
+        tasks.append(connected)
+        if config.watch:
+            tasks.append(asyncio.ensure_future(_saved_network_returns(flow, app[ACTIVITY])))
+        if config.activity_timeout:
+            idle = _idle_timeout(flow, app[ACTIVITY], config.activity_timeout)
+            tasks.append(asyncio.ensure_future(idle))
+        done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finished = done.pop()
+        finished.result()  # an error in the flow ends the run with it
+        if finished is connected:
+            return ExitStatus.OK
+        if config.watch and len(tasks) > 1 and finished is tasks[1]:
+            return ExitStatus.OK
+        _LOGGER.warning("Nobody used the portal for %d s; giving up", config.activity_timeout)
+        return ExitStatus.TIMED_OUT
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await flow.cleanup()
+        await runner.cleanup()
+
+
+async def _listen(runner: web.AppRunner, port: int) -> None:
+    """Serve the portal on every address: the gateway's comes and goes with the hotspot."""
+    try:
+        await web.TCPSite(runner, "0.0.0.0", port).start()
+    except OSError as err:
+        raise WifiConnectError(f"cannot serve the portal on port {port}: {err.strerror}") from err
+
+
+async def _idle_timeout(flow: Provisioner, activity: Activity, timeout: int) -> None:
+    """Return once the open portal has had no request for `timeout` seconds."""
+    while True:
+        idle = time.monotonic() - max(activity.last_request, flow.portal_opened_at)
+        if flow.status().state is FlowState.PORTAL and idle >= timeout:
+            return
+        await asyncio.sleep(max(0.5, timeout - idle))
+
+
+async def _saved_network_returns(flow: Provisioner, activity: Activity) -> None:
+    """--watch: every so often, while no phone uses the portal, look for a saved network."""
+    while True:
+        await asyncio.sleep(WATCH_RETRY_SAVED)
+        idle = time.monotonic() - activity.last_request
+        quiet = flow.status().state is FlowState.PORTAL and idle >= WATCH_RETRY_SAVED / 2
+        if quiet and await flow.try_saved_networks():
+            return

@@ -36,6 +36,17 @@ A device:
                 is UNAVAILABLE and cannot be activated
   connected     ethernet only: an active uplink at start (default false)
   connectivity  ethernet only: the uplink's connectivity (default: the top-level value)
+  ap_link       wifi only: a real interface (e.g. a veth end) that stands for the radio in
+                AP mode. When an ap-mode profile activates on the device, the simulator adds
+                the profile's ipv4 address-data (gateway/prefix) to it and brings it up; when
+                the hotspot goes down it removes that address again. Runs `ip`, so it needs
+                root (CAP_NET_ADMIN) in the network namespace the simulator runs in
+  uplink_link   a real interface that stands for the device as a client: when a client
+                profile activates, the joined network's ip4 address goes on it, with a
+                default route via its gateway (unless the profile says never-default); both
+                are removed on deactivation. IP4Config reports the network's dns, as always.
+                Without these two keys no real interface is touched, and a failing `ip`
+                command fails the activation with reason 5 (ip-config-unavailable)
 
 A network (one access point; several entries may share an SSID):
   ssid | ssid_hex   required: the name as text, or its raw bytes in hex for non-UTF-8 names
@@ -211,6 +222,8 @@ class DeviceSpec:
     carrier: bool = True
     connected: bool = False
     connectivity: int | None = None
+    ap_link: str | None = None
+    uplink_link: str | None = None
 
 
 @dataclass(frozen=True)
@@ -345,6 +358,18 @@ def _mac(value: str, obj: _Object, key: str) -> str:
     return value.upper()
 
 
+def _link_name(obj: _Object, key: str) -> str | None:
+    name = obj.text(key)
+    # The kernel's own rule (dev_valid_name): 1-15 bytes, no '/' or whitespace, not . or ..
+    if name is not None and (
+        not 1 <= len(name.encode()) <= 15
+        or name in (".", "..")
+        or any(c == "/" or c.isspace() for c in name)
+    ):
+        raise obj.error(key, f"'{name}' is not a Linux interface name (1-15 characters)")
+    return name
+
+
 def _device(obj: _Object, index: int) -> DeviceSpec:
     interface = obj.required_text("interface")
     if not 1 <= len(interface) <= 15:
@@ -358,6 +383,9 @@ def _device(obj: _Object, index: int) -> DeviceSpec:
     carrier = obj.boolean("carrier", True)
     if connected and not carrier:
         raise obj.error("connected", "a device without carrier cannot be connected")
+    ap_link = _link_name(obj, "ap_link")
+    if ap_link is not None and kind is not DeviceKind.WIFI:
+        raise obj.error("ap_link", "only a WiFi device can be an access point")
     spec = DeviceSpec(
         interface=interface,
         kind=kind,
@@ -372,6 +400,8 @@ def _device(obj: _Object, index: int) -> DeviceSpec:
         carrier=carrier,
         connected=connected,
         connectivity=obj.connectivity("connectivity", None),
+        ap_link=ap_link,
+        uplink_link=_link_name(obj, "uplink_link"),
     )
     obj.check_unknown()
     return spec

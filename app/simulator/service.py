@@ -11,7 +11,8 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from ipaddress import IPv4Address, IPv4Interface
+from typing import Any, TypeVar
 
 from dbus_next.aio.message_bus import MessageBus
 from dbus_next.constants import MessageType, RequestNameReply
@@ -42,7 +43,15 @@ from app.simulator.objects import (
     WiredInterface,
     WirelessInterface,
 )
-from app.simulator.plan import ACTIVATED, FAILED, IP_CONFIG, PREPARE, Plan, plan_activation
+from app.simulator.plan import (
+    ACTIVATED,
+    FAILED,
+    IP_CONFIG,
+    PREPARE,
+    REASON_IP_CONFIG_UNAVAILABLE,
+    Plan,
+    plan_activation,
+)
 from app.simulator.scenario import (
     ApModeScan,
     DeviceKind,
@@ -67,6 +76,8 @@ from app.simulator.settings import (
 )
 
 _LOGGER = logging.getLogger(__name__)
+
+_R = TypeVar("_R")
 
 BUS_NAME = "org.freedesktop.NetworkManager"
 SETTINGS_PATH = f"{BASE}/Settings"
@@ -119,6 +130,110 @@ class ReceivedConnection:
     filename: str
 
 
+async def _ip(*args: str) -> str | None:
+    """Run `ip ARGS`; None when it worked, else ip's own message."""
+    try:
+        process = await asyncio.create_subprocess_exec(
+            "ip",
+            *args,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+    except OSError as err:
+        return f"cannot run ip: {err.strerror}"
+    _, stderr = await process.communicate()
+    if process.returncode == 0:
+        return None
+    return stderr.decode(errors="replace").strip() or f"ip exited with status {process.returncode}"
+
+
+@dataclass(frozen=True)
+class _LinkSetup:
+    """What one activation puts on a real interface (scenario ap_link / uplink_link)."""
+
+    owner: str
+    link: str
+    address: IPv4Interface
+    gateway: IPv4Address | None
+
+    async def apply(self) -> str | None:
+        """Address on, link up, default route; None when done, else what failed."""
+        commands = [
+            ("addr", "replace", str(self.address), "dev", self.link),
+            ("link", "set", self.link, "up"),
+        ]
+        if self.gateway is not None:
+            commands.append(
+                ("route", "replace", "default", "via", str(self.gateway), "dev", self.link)
+            )
+        for command in commands:
+            error = await _ip(*command)
+            if error is not None:
+                return f"ip {' '.join(command)}: {error}"
+        _LOGGER.info("%s carries %s now", self.link, self.address)
+        return None
+
+    async def remove(self) -> None:
+        """Take the route and the address off again; what is already gone is no error."""
+        if self.gateway is not None:
+            await _ip("route", "del", "default", "via", str(self.gateway), "dev", self.link)
+        error = await _ip("addr", "del", str(self.address), "dev", self.link)
+        if error is not None:
+            _LOGGER.debug("ip addr del %s dev %s: %s", self.address, self.link, error)
+        _LOGGER.info("%s no longer carries %s", self.link, self.address)
+
+
+class _RealLinks:
+    """The real interfaces the simulator configures, one setup per simulated device at most."""
+
+    # Every change runs as its own task that finishes even when its caller is cancelled (a
+    # teardown interrupted by stop(), say), and changes to one device's links run in order,
+    # so a removal never overtakes the setup it undoes.
+
+    def __init__(self) -> None:
+        self._setups: dict[str, _LinkSetup] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._jobs: set[asyncio.Task[Any]] = set()
+
+    def _job(self, coroutine: Coroutine[Any, Any, _R]) -> asyncio.Task[_R]:
+        task = asyncio.create_task(coroutine)
+        self._jobs.add(task)
+        task.add_done_callback(self._jobs.discard)
+        return task
+
+    def _lock(self, device: str) -> asyncio.Lock:
+        return self._locks.setdefault(device, asyncio.Lock())
+
+    async def set_up(self, device: str, setup: _LinkSetup) -> str | None:
+        """Configure the link for `device`; None when done, else why not."""
+        return await asyncio.shield(self._job(self._set_up(device, setup)))
+
+    async def _set_up(self, device: str, setup: _LinkSetup) -> str | None:
+        async with self._lock(device):
+            # Recorded first: whatever part of it was applied is removed later.
+            self._setups[device] = setup
+            return await setup.apply()
+
+    async def take_down(self, device: str, owner: str | None = None) -> None:
+        """Undo the setup of `device` (only the one `owner` made, when given)."""
+        await asyncio.shield(self._job(self._take_down(device, owner)))
+
+    async def _take_down(self, device: str, owner: str | None) -> None:
+        async with self._lock(device):
+            setup = self._setups.get(device)
+            if setup is None or (owner is not None and setup.owner != owner):
+                return
+            await setup.remove()
+            del self._setups[device]
+
+    async def take_down_all(self) -> None:
+        """Wait for changes under way, then undo every setup."""
+        await asyncio.gather(*self._jobs, return_exceptions=True)
+        for device in list(self._setups):
+            await self.take_down(device)
+
+
 @dataclass(frozen=True)
 class _Stored:
     """A profile that outlives a NetworkManager restart."""
@@ -156,6 +271,7 @@ class SimulatedNetworkManager:
         self._pending_connectivity: dict[str, tuple[ActiveInterface, int]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._outages: set[asyncio.Task[None]] = set()
+        self._links = _RealLinks()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -197,6 +313,16 @@ class SimulatedNetworkManager:
         if reply != RequestNameReply.PRIMARY_OWNER:
             await self.stop()
             raise RuntimeError(f"cannot own {BUS_NAME} on {self.bus_address}: {reply}")
+        for device in self._devices:
+            # An uplink that was up before NetworkManager started has its address already.
+            active = device.active
+            if active is not None and device.spec.connected:
+                plan = plan_activation(
+                    active.connection.settings, device.spec, self._air, self.scenario
+                )
+                error = await self._set_up_link(active, device, plan)
+                if error is not None:
+                    _LOGGER.error("Cannot configure %s: %s", device.spec.uplink_link, error)
         _LOGGER.info("Simulated NetworkManager is on %s", self.bus_address)
 
     async def stop(self) -> None:
@@ -208,6 +334,8 @@ class SimulatedNetworkManager:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        # A NetworkManager that is gone configures no interface: what it set comes off.
+        await self._links.take_down_all()
         self._stored = [
             _Stored(c.settings, c.received, c.unsaved, c.filename)
             for c in self._connections.values()
@@ -623,6 +751,15 @@ class SimulatedNetworkManager:
         delay = self.scenario.activation_delay_ms / 1000 / len(plan.steps)
         for state, reason in plan.steps:
             await asyncio.sleep(delay)
+            if state == ACTIVATED:
+                error = await self._set_up_link(active, device, plan)
+                if error is not None:
+                    _LOGGER.error(
+                        "Cannot configure the link of '%s': %s", active.connection.id, error
+                    )
+                    state, reason = FAILED, REASON_IP_CONFIG_UNAVAILABLE
+            if state == FAILED:
+                await self._links.take_down(device.spec.interface, active.path)
             self._enter(active, device, plan, state, reason)
             if state == FAILED:
                 self._after_failure(active, device)
@@ -630,6 +767,20 @@ class SimulatedNetworkManager:
         if plan.hang:
             # Like a supplicant that never gives up: only a deactivation ends this.
             await asyncio.Event().wait()
+
+    async def _set_up_link(
+        self, active: ActiveInterface, device: DeviceInterface, plan: Plan
+    ) -> str | None:
+        """Put the activation's address on the real interface the scenario names, if any."""
+        link = device.spec.ap_link if plan.ap_mode else device.spec.uplink_link
+        if link is None or plan.ip4 is None:
+            return None
+        never_default = bool(value(active.connection.settings, "ipv4", "never-default"))
+        routed = not plan.ap_mode and not never_default
+        setup = _LinkSetup(
+            active.path, link, plan.ip4.address, plan.ip4.gateway if routed else None
+        )
+        return await self._links.set_up(device.spec.interface, setup)
 
     def _enter(
         self, active: ActiveInterface, device: DeviceInterface, plan: Plan, state: int, reason: int
@@ -779,6 +930,7 @@ class SimulatedNetworkManager:
         device = active.device
         was_hotspot = False
         if device.active is active:
+            await self._links.take_down(device.spec.interface, active.path)
             was_hotspot = self._release_device(device)
             device.set_state(DISCONNECTED, reason)
         active.set_state(AC_DEACTIVATED, AC_REASON_DEVICE_DISCONNECTED)

@@ -167,21 +167,6 @@ def test_main_dispatches_the_parsed_command_and_returns_its_status(
     assert config.ssid == "From Env"
 
 
-@pytest.mark.parametrize(
-    ("argv", "name"),
-    [
-        ([], "run"),
-        (["run", "--force"], "run"),
-    ],
-)
-def test_unbuilt_commands_say_so(
-    argv: list[str], name: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Until a command is written, it says so on one line and exits with its own status."""
-    assert main(argv) == ExitStatus.NOT_AVAILABLE
-    assert _stderr_line(capsys) == f"wifi-connect: '{name}' is not available yet in this build"
-
-
 def test_help_documents_every_flag_env_var_and_exit_status(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -221,7 +206,6 @@ def test_exit_statuses_are_distinct_and_documented() -> None:
         "TIMED_OUT": 3,
         "NM_UNAVAILABLE": 4,
         "NO_WIFI_DEVICE": 5,
-        "NOT_AVAILABLE": 6,
         "INTERRUPTED": 130,
     }
     # Already online is success: a supervisor must not restart a provisioned device's app.
