@@ -1,0 +1,400 @@
+"""The portal in headless Chromium at a phone's size, its controller the real flow on the simulator.
+
+Each test runs what `wifi-connect simulate` runs: a private dbus-daemon, the simulated
+NetworkManager, the adapter, the Provisioner (prepared, hotspot up, `run_until_connected()` in a
+background task) and the portal on 127.0.0.1. The browser submits; the simulator says what
+NetworkManager would have received.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from ipaddress import IPv4Address
+from typing import Any
+from uuid import UUID
+
+import pytest
+from aiohttp import web
+
+from app import provision
+from app.nm.bus import SystemBus
+from app.nm.client import NetworkManagerClient
+from app.nm.models import FailureKind
+from app.portal.app import create_app
+from app.portal.controller import AttemptOutcome, FlowState
+from app.provision import Provisioner
+from app.simulator import (
+    PrivateBus,
+    ReceivedConnection,
+    SimulatedNetworkManager,
+    parse_scenario,
+)
+from tests.portal.helpers import XSS_IMG, XSS_SCRIPT, make_config
+
+# Importing the browser tests' module skips this one too when playwright or Chromium is missing.
+from tests.portal.test_portal_browser import (
+    ARGS,
+    CHROMIUM,
+    Browser,
+    Phone,
+    async_playwright,
+    expect,
+    free_port,
+    open_phone,
+)
+
+HOME_PASSWORD = "correct horse battery"
+CORP_IDENTITY = "alice@example.org"
+CORP_PASSWORD = "eap secret 1"
+HIDDEN_NAME = "Attic"
+HIDDEN_PASSWORD = "attic pass 9"
+XSS_PASSWORD = "password1"
+
+# Small and fast: every delay is tens of milliseconds.
+SCENARIO: dict[str, Any] = {
+    "activation_delay_ms": 40,
+    "deactivation_delay_ms": 10,
+    "scan_delay_ms": 30,
+    "devices": [{"interface": "wlan0"}],
+    "networks": [
+        {"ssid": "Home", "security": "wpa-psk", "passphrase": HOME_PASSWORD, "strength": 85},
+        {
+            "ssid": "Corp",
+            "security": "wpa-eap",
+            "identity": CORP_IDENTITY,
+            "passphrase": CORP_PASSWORD,
+            "strength": 70,
+        },
+        {
+            "ssid": HIDDEN_NAME,
+            "security": "wpa-psk",
+            "passphrase": HIDDEN_PASSWORD,
+            "hidden": True,
+            "strength": 90,
+        },
+        {
+            "ssid": "Refuser",
+            "security": "wpa-psk",
+            "passphrase": "never matters",
+            "failure": "wrong_password",
+            "strength": 60,
+        },
+        {"ssid": XSS_IMG, "security": "wpa-psk", "passphrase": XSS_PASSWORD, "strength": 45},
+        {"ssid": XSS_SCRIPT, "security": "open", "strength": 30},
+    ],
+}
+# (captive probe host, path) of each OS, from the reference facts.
+OS_PROBES = [
+    ("captive.apple.com", "/hotspot-detect.html"),  # Apple
+    ("connectivitycheck.gstatic.com", "/generate_204"),  # Android
+    ("www.msftconnecttest.com", "/connecttest.txt"),  # Windows
+    ("detectportal.firefox.com", "/success.txt"),  # Firefox
+]
+# How long the flow may take to connect or fail once the phone submitted (it needs well under 1 s).
+FLOW_TIMEOUT = 10.0
+
+
+@dataclass
+class SimPortal:
+    """The portal on 127.0.0.1 with the real flow behind it, and the simulator under that."""
+
+    url: str
+    port: int
+    sim: SimulatedNetworkManager
+    flow: Provisioner
+    task: asyncio.Task[AttemptOutcome]
+
+    async def connected(self, ssid: str) -> None:
+        """Wait for run_until_connected() to return after joining `ssid`; say why if it did not."""
+
+        def settled() -> bool:
+            last = self.flow.status().last_attempt
+            return self.task.done() or (last is not None and last.ssid == ssid and not last.ok)
+
+        await until(settled)
+        # A failed attempt reopens the portal and the task waits on: report the failure instead.
+        assert self.task.done(), f"joining {ssid!r} failed: {self.flow.status().last_attempt}"
+        assert self.task.result() == AttemptOutcome(ssid, None)
+        assert self.flow.status().state is FlowState.CONNECTED
+
+    def clients(self) -> list[ReceivedConnection]:
+        """Every infrastructure (client) profile the simulator holds, i.e. all but the hotspot."""
+        return [c for c in self.sim.connections if c.received["802-11-wireless"]["mode"] != "ap"]
+
+    def profile(self) -> dict[str, dict[str, Any]]:
+        """The one client profile the simulator holds, exactly as the flow sent it."""
+        clients = self.clients()
+        assert len(clients) == 1, [c.id for c in clients]
+        return clients[0].received
+
+
+def expected_profile(
+    received: dict[str, dict[str, Any]],
+    ssid: str,
+    security: dict[str, dict[str, Any]],
+    *,
+    hidden: bool = False,
+) -> dict[str, dict[str, Any]]:
+    """The client profile the flow must send for `ssid`; its uuid, checked, from `received`."""
+    wireless: dict[str, Any] = {"ssid": ssid.encode(), "mode": "infrastructure"}
+    if hidden:
+        wireless["hidden"] = True
+    return {
+        "connection": {
+            "type": "802-11-wireless",
+            "id": ssid,
+            "uuid": str(UUID(received["connection"]["uuid"])),
+            "autoconnect": True,
+        },
+        "802-11-wireless": wireless,
+        "ipv4": {"method": "auto"},
+        "ipv6": {"method": "auto"},
+        **security,
+    }
+
+
+async def until(condition: Callable[[], bool], timeout: float = FLOW_TIMEOUT) -> None:
+    """Poll `condition` every 20 ms until it holds; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for the flow"
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def simulated(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SimPortal]:
+    """What `wifi-connect simulate` wires up, with the scenario above, on a free port."""
+    if shutil.which("dbus-daemon") is None:
+        pytest.skip("the simulator needs dbus-daemon (apt-get install dbus)")
+    # The phone's answer needs no 2 s head start here: nothing takes the page away.
+    monkeypatch.setattr(provision, "ANSWER_GRACE", 0.2)
+    port = free_port()
+    config = make_config(gateway=IPv4Address("127.0.0.1"), listening_port=port)
+    async with (
+        PrivateBus() as private_bus,
+        SimulatedNetworkManager.start(private_bus.address, parse_scenario(SCENARIO)) as sim,
+        SystemBus(private_bus.address) as bus,
+    ):
+        nm = await NetworkManagerClient.connect(bus, timeout=5)
+        flow = Provisioner(config, nm)
+        runner = web.AppRunner(create_app(config, flow))
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        await flow.prepare()
+        await flow.open_portal()
+        task = asyncio.create_task(flow.run_until_connected())
+        try:
+            yield SimPortal(f"http://127.0.0.1:{port}/", port, sim, flow, task)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await runner.cleanup()
+            await flow.cleanup()
+
+
+@pytest.fixture
+async def browser(simulated: SimPortal) -> AsyncIterator[Browser]:
+    """Chromium resolving each OS's probe host to the portal, as the hotspot's DNS does."""
+    rules = ", ".join(f"MAP {host} 127.0.0.1:{simulated.port}" for host, _ in OS_PROBES)
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=[*ARGS, f"--host-resolver-rules={rules}"]
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+async def join(phone: Phone, ssid: str, password: str, *, shot: str | None = None) -> None:
+    """Open a listed network's row, type its password and submit; wait for the next page."""
+    row = phone.row(ssid)
+    await row.locator("summary").click()
+    await row.get_by_label("Password", exact=True).fill(password)
+    if shot:
+        await phone.shot(shot)
+    await row.get_by_role("button", name="Connect").click()
+    await phone.page.wait_for_url(re.compile(r"/connecting\?ssid="))
+
+
+async def test_each_os_probe_lands_on_the_portal(browser: Browser, simulated: SimPortal) -> None:
+    phone = await open_phone(browser)
+    page = phone.page
+    for host, path in OS_PROBES:
+        for url in (f"{simulated.url.rstrip('/')}{path}", f"http://{host}{path}"):
+            response = await page.goto(url)
+            assert response is not None and response.status == 200, url
+            assert page.url == simulated.url, url
+            first = response.request.redirected_from
+            assert first is not None and first.url == url
+            probe = await first.response()
+            assert probe is not None and probe.status == 302, url
+            assert await probe.header_value("location") == simulated.url
+            await expect(page.get_by_role("heading", name="Choose a WiFi network")).to_be_visible()
+            # The list is the simulator's scan, strongest first, the hidden network left out.
+            ssids = await page.locator("details:not(.other) .ssid").all_inner_texts()
+            assert ssids == ["Home", "Corp", "Refuser", XSS_IMG, XSS_SCRIPT], url
+    await phone.shot("sim-probe-lands-on-portal")
+    assert simulated.flow.status().state is FlowState.PORTAL
+    assert simulated.clients() == []
+    phone.assert_clean()
+
+
+async def test_wpa2_network_connects(browser: Browser, simulated: SimPortal) -> None:
+    phone = await open_phone(browser)
+    page = phone.page
+    await page.goto(simulated.url)
+    await join(phone, "Home", HOME_PASSWORD, shot="sim-wpa2-1-form")
+    await expect(page.get_by_role("heading")).to_have_text("Connecting to 'Home'…")
+    assert HOME_PASSWORD not in await page.content()
+
+    await simulated.connected("Home")
+    received = simulated.profile()
+    assert received == expected_profile(
+        received,
+        "Home",
+        {"802-11-wireless-security": {"key-mgmt": "wpa-psk", "psk": HOME_PASSWORD}},
+    )
+    # The page follows the real flow's /status to the end.
+    await expect(page.locator("#live")).to_have_text("The device is connected.", timeout=5000)
+    await phone.shot("sim-wpa2-2-connected")
+    phone.assert_clean()
+
+
+async def test_hidden_network_connects(browser: Browser, simulated: SimPortal) -> None:
+    phone = await open_phone(browser)
+    page = phone.page
+    await page.goto(simulated.url)
+    assert await phone.row(HIDDEN_NAME).count() == 0
+    other = page.locator("details.other")
+    await other.locator("summary").click()
+    await other.get_by_label("Network name").fill(HIDDEN_NAME)
+    await other.get_by_label("Security").select_option("wpa-psk")
+    await other.get_by_label("Password", exact=True).fill(HIDDEN_PASSWORD)
+    await phone.shot("sim-hidden-form")
+    await other.get_by_role("button", name="Connect").click()
+    await page.wait_for_url(re.compile(rf"/connecting\?ssid={HIDDEN_NAME}$"))
+
+    await simulated.connected(HIDDEN_NAME)
+    received = simulated.profile()
+    # The simulated network answers only a profile that probes for it (hidden=true).
+    assert received == expected_profile(
+        received,
+        HIDDEN_NAME,
+        {"802-11-wireless-security": {"key-mgmt": "wpa-psk", "psk": HIDDEN_PASSWORD}},
+        hidden=True,
+    )
+    phone.assert_clean()
+
+
+async def test_enterprise_network_connects(browser: Browser, simulated: SimPortal) -> None:
+    phone = await open_phone(browser)
+    page = phone.page
+    await page.goto(simulated.url)
+    row = phone.row("Corp")
+    await row.locator("summary").click()
+    await row.get_by_label("User name").fill(CORP_IDENTITY)
+    await row.get_by_label("Password", exact=True).fill(CORP_PASSWORD)
+    await phone.shot("sim-enterprise-form")
+    await row.get_by_role("button", name="Connect").click()
+    await page.wait_for_url(re.compile(r"/connecting\?ssid=Corp$"))
+
+    await simulated.connected("Corp")
+    received = simulated.profile()
+    assert received == expected_profile(
+        received,
+        "Corp",
+        {
+            "802-11-wireless-security": {"key-mgmt": "wpa-eap"},
+            "802-1x": {
+                "eap": ["peap"],
+                "identity": CORP_IDENTITY,
+                "password": CORP_PASSWORD,
+                "phase2-auth": "mschapv2",
+            },
+        },
+    )
+    phone.assert_clean()
+
+
+async def test_refused_password_is_explained_when_the_hotspot_is_back(
+    browser: Browser, simulated: SimPortal
+) -> None:
+    phone = await open_phone(browser)
+    await phone.page.goto(simulated.url)
+    await join(phone, "Refuser", "not the one")
+    flow = simulated.flow
+    # The flow tries, fails, and brings the hotspot back (PORTAL again) for another try.
+    await until(
+        lambda: flow.status().state is FlowState.PORTAL and flow.status().last_attempt is not None
+    )
+    assert flow.status().last_attempt == AttemptOutcome("Refuser", FailureKind.WRONG_PASSWORD)
+    assert not simulated.task.done()
+    # The refused profile is gone; only the hotspot's is left, and it is active again.
+    assert simulated.clients() == []
+    assert [c.id for c in simulated.sim.connections] == ["wifi-connect-hotspot"]
+    assert simulated.sim.device_state("wlan0")[0] == 100  # activated (as the access point)
+
+    # The phone rejoins the hotspot and opens the portal again.
+    await phone.page.close()
+    again = await open_phone(browser)
+    await again.page.goto(simulated.url)
+    notice = again.page.get_by_role("alert")
+    await expect(notice).to_contain_text("The password for 'Refuser' was not accepted.")
+    await again.shot("sim-refused-notice")
+
+    # The portal still works: the next choice connects.
+    await join(again, "Home", HOME_PASSWORD)
+    await simulated.connected("Home")
+    assert [c.id for c in simulated.clients()] == ["Home"]
+    phone.assert_clean()
+    again.assert_clean()
+
+
+async def test_hostile_names_render_as_text_and_run_nothing(
+    browser: Browser, simulated: SimPortal
+) -> None:
+    phone = await open_phone(browser)
+    page = phone.page
+    await page.goto(simulated.url)
+    await expect(page.get_by_text(XSS_IMG, exact=True)).to_be_visible()
+    await expect(page.get_by_text(XSS_SCRIPT, exact=True)).to_be_visible()
+    assert await page.locator("img[src=x]").count() == 0
+    assert await page.locator("script:not([src])").count() == 0
+    await phone.shot("sim-hostile-names")
+
+    await join(phone, XSS_IMG, XSS_PASSWORD)
+    await expect(page.get_by_role("heading")).to_have_text(f"Connecting to '{XSS_IMG}'…")
+    await simulated.connected(XSS_IMG)
+    received = simulated.profile()
+    assert received["802-11-wireless"]["ssid"] == XSS_IMG.encode()
+    assert received["connection"]["id"] == XSS_IMG
+    # Give a payload time to fire, had the page run one; the dialog listener records any.
+    await asyncio.sleep(0.3)
+    phone.assert_clean()
+
+
+async def test_wpa2_network_connects_without_javascript(
+    browser: Browser, simulated: SimPortal
+) -> None:
+    phone = await open_phone(browser, javascript=False)
+    page = phone.page
+    await page.goto(simulated.url)
+    assert await page.get_by_label("Show password").count() == 0
+    await join(phone, "Home", HOME_PASSWORD)
+    await expect(page.get_by_role("heading")).to_have_text("Connecting to 'Home'…")
+    await phone.shot("sim-nojs-connecting")
+
+    await simulated.connected("Home")
+    received = simulated.profile()
+    assert received == expected_profile(
+        received,
+        "Home",
+        {"802-11-wireless-security": {"key-mgmt": "wpa-psk", "psk": HOME_PASSWORD}},
+    )
+    phone.assert_clean()
