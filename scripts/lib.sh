@@ -38,3 +38,15 @@ make_venv() {
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
   .venv/bin/python -m pip install -q -e "$target"
 }
+
+# A bare root (debootstrap minbase) has no /etc/hosts, so "localhost" does not resolve; every
+# installed Debian system has it, and the CLI tests check against an NTP server named localhost.
+ensure_localhost_resolves() {
+  getent hosts localhost >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "'localhost' does not resolve; add it to /etc/hosts (as root)" >&2
+    return 0
+  fi
+  step "adding localhost to /etc/hosts"
+  printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >>/etc/hosts
+}

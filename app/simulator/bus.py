@@ -34,6 +34,11 @@ _CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configura
 """
 
 
+def bus_config(socket: Path) -> str:
+    """A system-type dbus-daemon config listening on `socket`, letting everyone do anything."""
+    return _CONFIG.format(socket=socket)
+
+
 class PrivateBusError(RuntimeError):
     """dbus-daemon could not be started."""
 
@@ -83,7 +88,7 @@ class PrivateBus:
         self._directory = Path(tempfile.mkdtemp(prefix="sim-bus-"))
         socket = self._directory / "bus"
         config = self._directory / "bus.conf"
-        config.write_text(_CONFIG.format(socket=socket), encoding="utf-8")
+        config.write_text(bus_config(socket), encoding="utf-8")
         # A file, not a pipe, for the daemon's complaints: nobody reads a pipe after start-up.
         log = self._directory / "daemon.log"
         try:

@@ -28,6 +28,8 @@ from typing import Any
 from dbus_next import Message, MessageType
 from dbus_next.aio import MessageBus
 
+from app.simulator.bus import bus_config
+
 NM_NETNS = "ct-nm"
 PEER_NETNS = "ct-peer"
 NM_VETH = "ctv0"
@@ -43,27 +45,6 @@ STARTUP_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
 
 _CHECK_SERVER = Path(__file__).with_name("checkserver.py")
-
-_DBUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path={socket}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_type="method_return"/>
-    <allow send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="signal"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-  </policy>
-</busconfig>
-"""
 
 _NM_CONF = """[main]
 plugins=keyfile
@@ -233,7 +214,7 @@ class RealNetworkManager:
     def _write_config(self) -> None:
         for sub in ("system-connections", "conf.d", "sysconf.d", "state", "check-control"):
             (self.workdir / sub).mkdir(parents=True, exist_ok=True)
-        (self.workdir / "dbus.conf").write_text(_DBUS_CONF.format(socket=self.socket))
+        (self.workdir / "dbus.conf").write_text(bus_config(self.socket))
         (self.workdir / "NetworkManager.conf").write_text(
             _NM_CONF.format(
                 keyfiles=self.keyfile_dir,
