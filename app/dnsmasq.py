@@ -21,6 +21,9 @@ from app.reachability import BadReply, dns_query
 
 _LOGGER = logging.getLogger(__name__)
 
+# The lease directory of every dnsmasq we start: how a later run recognises one of ours.
+_WORKDIR_PREFIX = "wifi-connect-dnsmasq-"
+
 DNSMASQ = "dnsmasq"
 LEASE_TIME = "1h"
 START_TIMEOUT = 5.0
@@ -255,9 +258,8 @@ class Dnsmasq:
                 "install dnsmasq, e.g. the Debian package dnsmasq-base"
             )
         self._binary = binary
-        self._workdir = Path(
-            tempfile.mkdtemp(prefix="wifi-connect-dnsmasq-", dir=self._temp_parent)
-        )
+        await stop_stale_dnsmasq(self.interface)
+        self._workdir = Path(tempfile.mkdtemp(prefix=_WORKDIR_PREFIX, dir=self._temp_parent))
         try:
             await self._start()
         except BaseException:
@@ -412,3 +414,49 @@ class Dnsmasq:
             except DnsmasqError as err:
                 # _start stopped what it started; the loop sees that run as died at once.
                 _LOGGER.warning("%s", err)
+
+
+def is_our_dnsmasq(argv: list[str], interface: str) -> bool:
+    """Whether a process's argv is a dnsmasq this app started for `interface`."""
+    return (
+        bool(argv)
+        and Path(argv[0]).name == "dnsmasq"
+        and f"--interface={interface}" in argv
+        and any(a.startswith("--dhcp-leasefile=") and _WORKDIR_PREFIX in a for a in argv)
+    )
+
+
+def find_stale_dnsmasq(interface: str, proc: Path = Path("/proc")) -> list[tuple[int, list[str]]]:
+    """The pids and argvs of dnsmasq processes a killed earlier run of ours left on `interface`."""
+    found = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")[:-1]
+            stat = (entry / "stat").read_text(errors="replace")
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+        # Orphaned: its run is gone and init adopted it. One whose run is alive is not stale.
+        parent = int(stat.rpartition(")")[2].split()[1])
+        if parent == 1 and is_our_dnsmasq(argv, interface):
+            found.append((int(entry.name), argv))
+    return found
+
+
+async def stop_stale_dnsmasq(interface: str) -> None:
+    """Stop a dnsmasq that a killed earlier run left serving `interface`, and its lease dir."""
+    # A SIGKILLed or OOM-killed run cannot stop its dnsmasq, which then holds port 53 on the
+    # gateway: the next run would fail to start its own. (dnsmasq drops privileges, which
+    # clears a parent-death signal, so the kernel cannot do this for us.)
+    for pid, argv in await asyncio.to_thread(find_stale_dnsmasq, interface):
+        _LOGGER.warning("Stopping dnsmasq %d left on %s by an earlier run", pid, interface)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(50):
+                await asyncio.sleep(0.05)
+                os.kill(pid, 0)  # raises once it is gone
+            os.kill(pid, signal.SIGKILL)
+        for arg in argv:
+            if arg.startswith("--dhcp-leasefile="):
+                shutil.rmtree(Path(arg.partition("=")[2]).parent, ignore_errors=True)

@@ -110,14 +110,19 @@ class Provisioner:
     # -- the flow --------------------------------------------------------------------------------
 
     async def prepare(self) -> None:
-        """Find the WiFi device, scan while the radio is free, and remove stale hotspots."""
+        """Find the WiFi device, remove stale hotspots, and scan while the radio is free."""
         self._wifi = await self._nm.wifi_device(self._config.interface)
         _LOGGER.info("Using WiFi device %s", self._wifi.device.interface)
+        # A hotspot left by a killed run may still be up, and a radio in AP mode cannot scan:
+        # it goes first.
+        stale = await self._nm.hotspot_connections()
+        for profile in stale:
+            _LOGGER.info("Removing hotspot profile '%s' left by an earlier run", profile.id)
+            await self._nm.delete_connection(profile.path)
+        if stale:
+            await self._nm.wait_device_released(self._wifi.device, timeout=SCAN_TIMEOUT)
         self._networks = await self._wifi.scan(timeout=SCAN_TIMEOUT)
         _LOGGER.info("Found %d networks", len(self._networks))
-        for stale in await self._nm.hotspot_connections():
-            _LOGGER.info("Removing hotspot profile '%s' left by an earlier run", stale.id)
-            await self._nm.delete_connection(stale.path)
 
     async def open_portal(self) -> None:
         """Bring the hotspot up, then what serves phones beside it (dnsmasq)."""

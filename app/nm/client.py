@@ -313,6 +313,17 @@ class NetworkManagerClient:
                     return
             _LOGGER.warning("%s still deactivating after %g s", active_path, timeout)
 
+    async def wait_device_released(self, device: Device, *, timeout: float) -> None:
+        """Wait (bounded) until nothing is active on a device any more."""
+        deadline = time.monotonic() + timeout
+        async with self._bus.subscribe(DEVICE_IFACE, "StateChanged", device.path) as changes:
+            while (remaining := deadline - time.monotonic()) > 0:
+                value = await self._bus.get_property(device.path, DEVICE_IFACE, "State")
+                if _as_int(value, "State") <= DeviceState.DISCONNECTED:
+                    return
+                await changes.next(min(remaining, _RECHECK_INTERVAL))
+        _LOGGER.warning("%s is still busy after %g s", device.interface, timeout)
+
     async def active_connection_paths(self) -> list[str]:
         """Object paths of the connections active now."""
         paths = await self._bus.get_property(MANAGER_PATH, MANAGER_IFACE, "ActiveConnections")

@@ -43,10 +43,12 @@ A device:
                 root (CAP_NET_ADMIN) in the network namespace the simulator runs in
   uplink_link   a real interface that stands for the device as a client: when a client
                 profile activates, the joined network's ip4 address goes on it, with a
-                default route via its gateway (unless the profile says never-default); both
-                are removed on deactivation. IP4Config reports the network's dns, as always.
-                Without these two keys no real interface is touched, and a failing `ip`
-                command fails the activation with reason 5 (ip-config-unavailable)
+                default route (metric 100) via its gateway unless the profile says
+                never-default; both are removed on deactivation. IP4Config reports the
+                network's dns, as always. What either key put on an interface also comes off
+                when the simulator leaves the bus (an outage, or its exit). A failing `ip`
+                command fails the activation with reason 5 (ip-config-unavailable). Without
+                these two keys no real interface is touched
 
 A network (one access point; several entries may share an SSID):
   ssid | ssid_hex   required: the name as text, or its raw bytes in hex for non-UTF-8 names

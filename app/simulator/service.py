@@ -148,6 +148,11 @@ async def _ip(*args: str) -> str | None:
     return stderr.decode(errors="replace").strip() or f"ip exited with status {process.returncode}"
 
 
+def _has_links(device: DeviceInterface) -> bool:
+    """Whether the scenario backs the device with real interfaces (ap_link, uplink_link)."""
+    return device.spec.ap_link is not None or device.spec.uplink_link is not None
+
+
 @dataclass(frozen=True)
 class _LinkSetup:
     """What one activation puts on a real interface (scenario ap_link / uplink_link)."""
@@ -164,9 +169,9 @@ class _LinkSetup:
             ("link", "set", self.link, "up"),
         ]
         if self.gateway is not None:
-            commands.append(
-                ("route", "replace", "default", "via", str(self.gateway), "dev", self.link)
-            )
+            # The metric the IP4Config object reports for its routes.
+            route = ("default", "via", str(self.gateway), "dev", self.link, "metric", "100")
+            commands.append(("route", "replace", *route))
         for command in commands:
             error = await _ip(*command)
             if error is not None:
@@ -177,7 +182,8 @@ class _LinkSetup:
     async def remove(self) -> None:
         """Take the route and the address off again; what is already gone is no error."""
         if self.gateway is not None:
-            await _ip("route", "del", "default", "via", str(self.gateway), "dev", self.link)
+            route = ("default", "via", str(self.gateway), "dev", self.link, "metric", "100")
+            await _ip("route", "del", *route)
         error = await _ip("addr", "del", str(self.address), "dev", self.link)
         if error is not None:
             _LOGGER.debug("ip addr del %s dev %s: %s", self.address, self.link, error)
@@ -211,7 +217,11 @@ class _RealLinks:
 
     async def _set_up(self, device: str, setup: _LinkSetup) -> str | None:
         async with self._lock(device):
-            # Recorded first: whatever part of it was applied is removed later.
+            # A device has one setup at a time: an earlier one still on goes first.
+            earlier = self._setups.pop(device, None)
+            if earlier is not None:
+                await earlier.remove()
+            # Recorded before it is applied: whatever part of it was applied is removed later.
             self._setups[device] = setup
             return await setup.apply()
 
@@ -758,7 +768,7 @@ class SimulatedNetworkManager:
                         "Cannot configure the link of '%s': %s", active.connection.id, error
                     )
                     state, reason = FAILED, REASON_IP_CONFIG_UNAVAILABLE
-            if state == FAILED:
+            if state == FAILED and _has_links(device):
                 await self._links.take_down(device.spec.interface, active.path)
             self._enter(active, device, plan, state, reason)
             if state == FAILED:
@@ -930,7 +940,8 @@ class SimulatedNetworkManager:
         device = active.device
         was_hotspot = False
         if device.active is active:
-            await self._links.take_down(device.spec.interface, active.path)
+            if _has_links(device):
+                await self._links.take_down(device.spec.interface, active.path)
             was_hotspot = self._release_device(device)
             device.set_state(DISCONNECTED, reason)
         active.set_state(AC_DEACTIVATED, AC_REASON_DEVICE_DISCONNECTED)

@@ -1,0 +1,349 @@
+"""`wifi-connect run` end to end: a phone in Chromium provisions the device over the hotspot.
+
+The app runs as root in e2e-dev on the simulated NetworkManager, whose radio is the veth to
+e2e-phone (the hotspot) and the veth to e2e-inet (the network it joins). The phone gets its
+lease from the app's dnsmasq, resolves through it, and lands on the portal from each OS's
+connectivity probe. The checks after joining go to the real servers in e2e-inet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.exitcodes import ExitStatus
+from tests.e2e import topology
+from tests.e2e.processes import Process
+from tests.e2e.world import (
+    GOOD_PASSWORD,
+    GOOD_SSID,
+    HOTSPOT_ID,
+    PORT,
+    Certificates,
+    DeviceStack,
+    Internet,
+    Phone,
+    Profile,
+    Timings,
+    addresses,
+    app_children,
+    default_route,
+    dnsmasq_pids,
+    http_get,
+    join_hotspot,
+    start_app,
+    wait_portal,
+    wait_status,
+)
+from tests.net import helpers
+
+PORTAL = f"http://{topology.GATEWAY}/"
+HOTSPOT_ADDRESS = f"{topology.GATEWAY}/24"
+PROBES = (
+    "http://connectivitycheck.gstatic.com/generate_204",
+    "http://captive.apple.com/hotspot-detect.html",
+)
+pytestmark = pytest.mark.root
+
+START_TIMEOUT = 30.0
+FLOW_TIMEOUT = 60.0
+# The line connect_network logs once every check passed (and older profiles are gone).
+PROVEN = rf"Connected to '{GOOD_SSID}'"
+
+
+def _failed_attempt(status: dict[str, Any]) -> bool:
+    attempt = status["last_attempt"]
+    return status["state"] == "portal" and attempt is not None and not attempt["ok"]
+
+
+def _hotspots(profiles: list[Profile]) -> list[Profile]:
+    return [p for p in profiles if p.id.startswith(HOTSPOT_ID) or p.mode == "ap"]
+
+
+def _clients(profiles: list[Profile], ssid: str) -> list[Profile]:
+    return [p for p in profiles if p.ssid == ssid and p.mode != "ap"]
+
+
+def _page_errors(errors: list[str]) -> list[str]:
+    # The connecting page's polls fail while the hotspot is away: Chromium logs those failed
+    # loads as console errors, and they are expected. A script error never is.
+    return [error for error in errors if error.startswith("pageerror")]
+
+
+async def _open_portal(workdir: Path, device: DeviceStack, certificates: Certificates) -> Process:
+    """Start the app and wait until the portal answers; the hotspot must be up by then."""
+    app = await start_app(workdir, device.address, certificates.ca.cert)
+    await wait_portal(app, START_TIMEOUT)
+    return app
+
+
+async def _join_and_open(workdir: Path) -> Phone:
+    """The phone joins the hotspot, opens both probes and lands on the portal each time."""
+    lease = await join_hotspot()
+    assert lease.router == topology.GATEWAY
+    assert lease.dns == (topology.GATEWAY,)
+    phone = await Phone.start(workdir)
+    for url in PROBES:
+        landed = await phone.ask(cmd="open", url=url)
+        assert landed["url"] == PORTAL, url
+        assert landed["heading"] == "Choose a WiFi network", url
+    return phone
+
+
+async def _stop(app: Process) -> None:
+    if app.returncode is None:
+        await app.stop()
+
+
+async def test_phone_provisions_the_device(
+    workdir: Path,
+    device: DeviceStack,
+    internet: Internet,
+    certificates: Certificates,
+    timings: Timings,
+) -> None:
+    app = await start_app(workdir, device.address, certificates.ca.cert)
+    phone: Phone | None = None
+    try:
+        portal_at = await wait_portal(app, START_TIMEOUT)
+        timings.record("process start -> portal serving", portal_at - app.started)
+        assert addresses(topology.DEV, topology.AP_IFACE) == [HOTSPOT_ADDRESS]
+        assert len(dnsmasq_pids(topology.DEV)) == 1
+        phone = await _join_and_open(workdir)
+        await phone.ask(cmd="shot", name="e2e-1-portal")
+
+        submitted = await phone.ask(cmd="submit", ssid=GOOD_SSID, password=GOOD_PASSWORD)
+        assert submitted["heading"] == f"Connecting to '{GOOD_SSID}'…"
+        await phone.ask(cmd="shot", name="e2e-2-connecting")
+
+        assert await app.wait(FLOW_TIMEOUT) == 0, app.tail()
+        # The steps after the submit, from the app's log lines as they arrived.
+        steps = [
+            ("submit -> hotspot down (the phone's answer grace included)", r"Hotspot is down"),
+            ("hotspot down -> joined", rf"'{GOOD_SSID}' is active on"),
+            ("joined -> reachability proven", PROVEN),
+        ]
+        last, after = submitted["clicked_at"], 0
+        for name, pattern in steps:
+            found = app.find(pattern, after)
+            assert found is not None, (pattern, app.tail())
+            after, line = found
+            timings.record(name, line.at - last)
+            last = line.at
+        timings.record("submit -> reachability proven", last - submitted["clicked_at"])
+    finally:
+        await _stop(app)
+        errors = await phone.close() if phone is not None else []
+    assert _page_errors(errors) == []
+
+    # The device is on the network it was given, and the checks went through that link.
+    profiles = await device.profiles()
+    assert [p.id for p in _clients(profiles, GOOD_SSID)] == [GOOD_SSID]
+    assert _hotspots(profiles) == []
+    assert addresses(topology.DEV, topology.UPLINK_IFACE) == [topology.DEVICE_ADDRESS]
+    assert default_route(topology.DEV) == str(topology.INET_ADDRESS)
+    assert internet.sntp.requests >= 1
+    assert topology.API_HOST in internet.tls_names
+    # Nothing of the portal is left.
+    assert dnsmasq_pids(topology.DEV) == []
+    assert addresses(topology.DEV, topology.AP_IFACE) == []
+
+
+async def _fail_and_come_back(
+    workdir: Path, app: Process, phone: Phone, password: str, timings: Timings, name: str
+) -> str:
+    """Submit; wait for the hotspot to come back; rejoin; return the reason the page shows."""
+    submitted = await phone.ask(cmd="submit", ssid=GOOD_SSID, password=password)
+    back_at, status = await wait_status(_failed_attempt, FLOW_TIMEOUT, app, "a failed attempt")
+    timings.record(
+        f"{name}: submit -> hotspot back with the reason", back_at - submitted["clicked_at"]
+    )
+    assert addresses(topology.DEV, topology.AP_IFACE) == [HOTSPOT_ADDRESS]
+    # The phone rejoins the hotspot, as a phone does when it reappears; the connecting page,
+    # still open, finds the portal again and goes back to it, which shows why.
+    await join_hotspot()
+    shown = await phone.ask(cmd="wait_alert", timeout=30)
+    assert shown["url"] == PORTAL
+    await phone.ask(cmd="shot", name=f"e2e-{name}")
+    reasons = status["last_attempt"]["reasons"]
+    assert any(reason in shown["alert"] for reason in reasons), (reasons, shown)
+    return str(shown["alert"])
+
+
+async def test_wrong_password_brings_the_hotspot_back_with_the_reason(
+    workdir: Path,
+    device: DeviceStack,
+    internet: Internet,
+    certificates: Certificates,
+    timings: Timings,
+) -> None:
+    app = await _open_portal(workdir, device, certificates)
+    phone: Phone | None = None
+    try:
+        phone = await _join_and_open(workdir)
+        alert = await _fail_and_come_back(
+            workdir, app, phone, "not the password", timings, "wrong-password"
+        )
+        assert f"The password for '{GOOD_SSID}' was not accepted." in alert
+        profiles = await device.profiles()
+        assert _clients(profiles, GOOD_SSID) == []
+        assert len(_hotspots(profiles)) == 1
+        assert len(dnsmasq_pids(topology.DEV)) == 1
+        assert addresses(topology.DEV, topology.UPLINK_IFACE) == []
+    finally:
+        await _stop(app)
+        errors = await phone.close() if phone is not None else []
+    assert _page_errors(errors) == []
+    assert _hotspots(await device.profiles()) == []
+    assert dnsmasq_pids(topology.DEV) == []
+
+
+async def test_blocked_ntp_is_named_and_the_new_profile_removed(
+    workdir: Path,
+    device: DeviceStack,
+    internet: Internet,
+    certificates: Certificates,
+    timings: Timings,
+) -> None:
+    topology.drop_udp_port(topology.INET, 123)
+    app = await _open_portal(workdir, device, certificates)
+    phone: Phone | None = None
+    try:
+        phone = await _join_and_open(workdir)
+        alert = await _fail_and_come_back(
+            workdir, app, phone, GOOD_PASSWORD, timings, "ntp-blocked"
+        )
+        assert "time servers (UDP 123) are blocked" in alert
+        assert internet.sntp.requests == 0
+        profiles = await device.profiles()
+        assert _clients(profiles, GOOD_SSID) == []
+        # Deactivated before the hotspot came back: the uplink is gone again.
+        assert addresses(topology.DEV, topology.UPLINK_IFACE) == []
+        assert default_route(topology.DEV) is None
+    finally:
+        await _stop(app)
+        errors = await phone.close() if phone is not None else []
+    assert _page_errors(errors) == []
+
+
+async def test_sigterm_mid_portal_leaves_nothing(
+    workdir: Path, device: DeviceStack, certificates: Certificates
+) -> None:
+    app = await _open_portal(workdir, device, certificates)
+    try:
+        # A phone is on the hotspot, as it would be when the device is told to stop.
+        await join_hotspot()
+        assert len(_hotspots(await device.profiles())) == 1
+        app.signal(signal.SIGTERM)
+        code = await app.wait(15)
+    finally:
+        await _stop(app)
+    # The documented status for a run stopped by a signal after tearing down.
+    assert code == ExitStatus.INTERRUPTED, app.tail()
+    assert _hotspots(await device.profiles()) == []
+    assert dnsmasq_pids(topology.DEV) == []
+    assert addresses(topology.DEV, topology.AP_IFACE) == []
+
+
+async def _kill_service(run: Process) -> None:
+    """SIGKILL the run and what it started, as a supervisor kills a hung service as a whole
+    (a container's processes, a systemd unit's cgroup)."""
+    doomed = [run.pid, *app_children(run)]
+    for pid in doomed:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    assert await run.wait(10) == -signal.SIGKILL
+    await _until_gone(doomed)
+
+
+async def _until_gone(pids: list[int], timeout: float = 5.0) -> None:
+    # Polled: a killed process that is not our child cannot be waited for.
+    async with asyncio.timeout(timeout):
+        while True:
+            if not any(helpers.alive(pid) for pid in pids):
+                return
+            await asyncio.sleep(0.02)
+
+
+async def _listed_ssids() -> list[str]:
+    """The names GET /networks offers the phone."""
+    code, body = await http_get(topology.DEV, "127.0.0.1", PORT, "/networks")
+    assert code == 200
+    return [network["ssid"] for network in json.loads(body)]
+
+
+async def test_a_killed_run_leaves_a_hotspot_the_next_run_removes(
+    workdir: Path, device: DeviceStack, certificates: Certificates, timings: Timings
+) -> None:
+    first = await _open_portal(workdir, device, certificates)
+    stale = _hotspots(await device.profiles())
+    assert len(stale) == 1
+    await _kill_service(first)
+    # The simulator outlived it: the hotspot profile, still active, is left behind.
+    assert [p.path for p in _hotspots(await device.profiles())] == [stale[0].path]
+    assert addresses(topology.DEV, topology.AP_IFACE) == [HOTSPOT_ADDRESS]
+
+    second = await start_app(workdir, device.address, certificates.ca.cert, "app-2.log")
+    try:
+        portal_at = await wait_portal(second, START_TIMEOUT)
+        timings.record("restart after SIGKILL -> portal serving", portal_at - second.started)
+        hotspots = _hotspots(await device.profiles())
+        assert len(hotspots) == 1
+        assert hotspots[0].path != stale[0].path
+        assert addresses(topology.DEV, topology.AP_IFACE) == [HOTSPOT_ADDRESS]
+        assert device.simulator is not None
+        assert device.simulator.find(rf"Deleted connection '{HOTSPOT_ID}") is not None
+        # The new portal works for a phone.
+        lease = await join_hotspot()
+        assert lease.router == topology.GATEWAY
+    finally:
+        await _stop(second)
+    assert _hotspots(await device.profiles()) == []
+    assert dnsmasq_pids(topology.DEV) == []
+
+
+async def test_after_a_killed_run_the_portal_still_lists_the_networks(
+    workdir: Path, device: DeviceStack, certificates: Certificates
+) -> None:
+    await _kill_service(await _open_portal(workdir, device, certificates))
+    second = await start_app(workdir, device.address, certificates.ca.cert, "app-2.log")
+    try:
+        await wait_portal(second, START_TIMEOUT)
+        assert GOOD_SSID in await _listed_ssids(), second.tail()
+    finally:
+        await _stop(second)
+
+
+async def test_a_run_killed_alone_does_not_stop_the_next_one(
+    workdir: Path, device: DeviceStack, certificates: Certificates
+) -> None:
+    # SIGKILL to the app's process only (kill -9 PID, the OOM killer, a supervisor that kills
+    # only the main process): nothing it started may keep the next run from serving.
+    first = await _open_portal(workdir, device, certificates)
+    started = app_children(first)
+    os.kill(first.pid, signal.SIGKILL)
+    assert await first.wait(10) == -signal.SIGKILL
+    second = await start_app(workdir, device.address, certificates.ca.cert, "app-2.log")
+    try:
+        await wait_portal(second, START_TIMEOUT)
+        # The dnsmasq serving is the new run's own, and the new run is still up.
+        assert dnsmasq_pids(topology.DEV) == app_children(second), second.tail()
+        assert second.returncode is None, second.tail()
+        lease = await join_hotspot()
+        assert lease.router == topology.GATEWAY
+    finally:
+        await _stop(second)
+        # What outlived the first run is stopped here, so the next test starts clean.
+        for pid in started:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        await _until_gone(started)
+    assert _hotspots(await device.profiles()) == []
+    assert dnsmasq_pids(topology.DEV) == []
