@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
+
+from app.simulator import PrivateBus, SimulatedNetworkManager, parse_scenario
 
 
 def _ci() -> bool:
@@ -20,3 +25,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = f"skipped under CI=true, which allows no skips: {reason}"
+
+
+@pytest.fixture
+async def private_bus() -> AsyncIterator[PrivateBus]:
+    """A dbus-daemon of the test's own, stopped afterwards."""
+    if shutil.which("dbus-daemon") is None:
+        pytest.skip("dbus-daemon is not installed (apt-get install dbus)")
+    async with PrivateBus() as bus:
+        yield bus
+
+
+@pytest.fixture
+async def sim(
+    private_bus: PrivateBus, scenario_data: dict[str, Any]
+) -> AsyncIterator[SimulatedNetworkManager]:
+    """The simulated NetworkManager on the private bus; each tier defines `scenario_data`."""
+    async with SimulatedNetworkManager.start(
+        private_bus.address, parse_scenario(scenario_data)
+    ) as simulated:
+        yield simulated

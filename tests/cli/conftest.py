@@ -19,33 +19,15 @@ import pytest
 from app.config import ENV_SETTINGS, FLAG_SETTINGS
 from app.nm.bus import SystemBus
 from app.nm.client import NetworkManagerClient
-from app.simulator import PrivateBus, SimulatedNetworkManager, parse_scenario
+from app.simulator import PrivateBus, SimulatedNetworkManager
 from tests.cli.helpers import NTP_HOST, RESOLVER, Cli, DnsResponder, Internet, scenario
 from tests.net.servers import SntpBehaviour, SntpResponder, issue_cert, make_ca
-
-
-@pytest.fixture
-async def private_bus() -> AsyncIterator[PrivateBus]:
-    if shutil.which("dbus-daemon") is None:
-        pytest.skip("dbus-daemon is not installed (apt-get install dbus)")
-    async with PrivateBus() as bus:
-        yield bus
 
 
 @pytest.fixture
 def scenario_data() -> dict[str, Any]:
     """Override in a test module (or parametrize) to change the simulated world."""
     return scenario()
-
-
-@pytest.fixture
-async def sim(
-    private_bus: PrivateBus, scenario_data: dict[str, Any]
-) -> AsyncIterator[SimulatedNetworkManager]:
-    async with SimulatedNetworkManager.start(
-        private_bus.address, parse_scenario(scenario_data)
-    ) as simulated:
-        yield simulated
 
 
 @pytest.fixture

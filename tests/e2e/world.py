@@ -25,6 +25,7 @@ from dbus_next.constants import BusType, MessageType
 from dbus_next.message import Message
 
 from app.reachability import build_dns_query, parse_dns_reply
+from app.simulator.bus import bus_config
 from tests.e2e import topology
 from tests.e2e.processes import Process, command_name, descendants
 from tests.net import helpers
@@ -47,27 +48,6 @@ OTHER_SSID = "E2E Cafe"
 HOTSPOT_SSID = "E2E Setup"
 PORT = 80
 CHECK_TIMEOUT = "2"
-
-_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path={socket}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_type="method_return"/>
-    <allow send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="signal"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-  </policy>
-</busconfig>
-"""
 
 
 def scenario() -> dict[str, Any]:
@@ -187,7 +167,7 @@ class DeviceStack:
         self.workdir = workdir
         self.address = f"unix:path={workdir / 'bus'}"
         self._bus_config = workdir / "bus.conf"
-        self._bus_config.write_text(_BUS_CONFIG.format(socket=workdir / "bus"))
+        self._bus_config.write_text(bus_config(workdir / "bus"))
         self.scenario = workdir / "scenario.json"
         self.scenario.write_text(json.dumps(data, indent=2))
         self.dbus: Process | None = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -10,7 +9,7 @@ import pytest
 
 from app.nm.bus import SystemBus
 from app.nm.client import NetworkManagerClient
-from app.simulator import PrivateBus, SimulatedNetworkManager, parse_scenario
+from app.simulator import PrivateBus, SimulatedNetworkManager
 
 # Milliseconds: fast enough for the suite, slow enough that signals and reads interleave.
 FAST: dict[str, Any] = {"activation_delay_ms": 40, "deactivation_delay_ms": 5, "scan_delay_ms": 60}
@@ -41,27 +40,9 @@ def scenario(**changes: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def private_bus() -> AsyncIterator[PrivateBus]:
-    if shutil.which("dbus-daemon") is None:
-        pytest.skip("dbus-daemon is not installed (apt-get install dbus)")
-    async with PrivateBus() as bus:
-        yield bus
-
-
-@pytest.fixture
 def scenario_data() -> dict[str, Any]:
     """Override in a test module (or parametrize) to change the simulated world."""
     return scenario()
-
-
-@pytest.fixture
-async def sim(
-    private_bus: PrivateBus, scenario_data: dict[str, Any]
-) -> AsyncIterator[SimulatedNetworkManager]:
-    async with SimulatedNetworkManager.start(
-        private_bus.address, parse_scenario(scenario_data)
-    ) as simulated:
-        yield simulated
 
 
 @pytest.fixture
