@@ -162,6 +162,7 @@ class Provisioner:
         if self._hotspot is not None:
             await self._nm.delete_connection(self._hotspot.path)
             self._hotspot = None
+            _LOGGER.info("Hotspot profile removed")
 
     async def try_saved_networks(self) -> bool:
         """Step the portal aside, scan, and join a saved network in range; reopen if none works."""
@@ -257,7 +258,9 @@ async def _activate_and_check(
     result = await nm.activate(saved, device, timeout=activation_timeout)
     if not result.ok:
         await nm.delete_connection(saved.path)
-        _LOGGER.warning("Could not connect to '%s': %s", name, result.failure)
+        _LOGGER.warning(
+            "Could not connect to '%s' (%s); its new profile is removed", name, result.failure
+        )
         return AttemptOutcome(name, result.failure or FailureKind.OTHER)
     checks: tuple[CheckResult, ...] = ()
     if check_reachability is not None:
@@ -266,10 +269,19 @@ async def _activate_and_check(
         checks = await check_reachability(result.active_path or "")
         blocked = tuple(check.service for check in checks if not check.ok)
         if blocked:
-            _LOGGER.warning("Connected to '%s' but blocked: %s", name, ", ".join(blocked))
+            _LOGGER.warning(
+                "Connected to '%s' but blocked: %s; its new profile is removed",
+                name,
+                ", ".join(blocked),
+            )
             await nm.deactivate(result.active_path or "")
             await nm.delete_connection(saved.path)
             return AttemptOutcome(name, None, blocked=blocked, checks=checks)
+    if checks:
+        _LOGGER.info(
+            "Reachability proven: %s",
+            ", ".join(f"{c.service} {c.target} {c.latency_ms or 0:.0f} ms" for c in checks),
+        )
     await forget_older_profiles(nm, saved)
     _LOGGER.info("Connected to '%s'", name)
     return AttemptOutcome(name, None, checks=checks)

@@ -250,7 +250,7 @@ class NetworkManagerClient:
     async def delete_connection(self, path: str) -> None:
         """Delete a stored profile (and its keyfile)."""
         await self._bus.call(path, CONNECTION_IFACE, "Delete")
-        _LOGGER.info("Deleted connection %s", path)
+        _LOGGER.debug("Deleted connection %s", path)
 
     # -- activation ----------------------------------------------------------------------------
 
