@@ -81,13 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     add_config_arguments(parser)
+    add_run_arguments(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
     run = subparsers.add_parser(
         "run", help="open the portal unless online, and provision (the default)"
     )
     add_config_arguments(run, suppress_defaults=True)
-    add_run_arguments(run)
+    add_run_arguments(run, suppress_defaults=True)
 
     scan = subparsers.add_parser("scan", help="list the WiFi networks in range")
     scan.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -130,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--port",
         metavar="N",
         type=argument_type(parse_port),
-        help="TCP port of the portal [default: chosen by the simulator]",
+        help="TCP port of the portal on 127.0.0.1 [default: 8080]",
     )
     return parser
 

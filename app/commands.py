@@ -8,7 +8,7 @@ import logging
 import signal
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from ipaddress import ip_address
 from pathlib import Path
@@ -132,19 +132,7 @@ async def run(config: Config) -> int:
     """The provisioning flow; SIGTERM, SIGINT and SIGHUP tear everything down before exiting."""
     from app.provision import run as run_flow
 
-    flow = asyncio.ensure_future(run_flow(config))
-    loop = asyncio.get_running_loop()
-    stop_signals = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-    for number in stop_signals:
-        loop.add_signal_handler(number, flow.cancel)
-    try:
-        return await flow
-    except asyncio.CancelledError:
-        _LOGGER.info("Stopped by a signal; the hotspot and dnsmasq are gone")
-        return ExitStatus.INTERRUPTED
-    finally:
-        for number in stop_signals:
-            loop.remove_signal_handler(number)
+    return await _until_stopped(run_flow(config), ExitStatus.INTERRUPTED)
 
 
 async def scan(command: Scan, config: Config) -> int:
@@ -419,17 +407,35 @@ def _usage_error(flag: str, message: str) -> int:
 
 
 async def simulate(command: Simulate, config: Config) -> int:
-    """Run the portal against the simulated NetworkManager until Ctrl-C or SIGTERM."""
+    """Run the portal against the simulated NetworkManager until Ctrl-C, SIGTERM or SIGHUP."""
     # Imported here: the simulator and the web stack are not needed by the other commands.
     from app.demo import serve_simulation
 
-    serving = asyncio.ensure_future(serve_simulation(config, command.scenario, command.port))
+    return await _until_stopped(
+        serve_simulation(config, command.scenario, command.port), ExitStatus.OK
+    )
+
+
+async def _until_stopped(work: Coroutine[Any, Any, Any], stopped: ExitStatus) -> int:
+    """Run `work`; the first SIGTERM, SIGINT or SIGHUP cancels it so its cleanup runs."""
+    task = asyncio.ensure_future(work)
     loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGTERM, serving.cancel)
+    stop_signals = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+    def stop() -> None:
+        # Only once: a second signal must not cut the teardown the first one started.
+        for number in stop_signals:
+            loop.add_signal_handler(number, lambda: None)
+        task.cancel()
+
+    for number in stop_signals:
+        loop.add_signal_handler(number, stop)
     try:
-        await serving
+        result = await task
     except asyncio.CancelledError:
-        return ExitStatus.OK
+        _LOGGER.info("Stopped by a signal; everything this run started is gone")
+        return stopped
     finally:
-        loop.remove_signal_handler(signal.SIGTERM)
-    return ExitStatus.OK
+        for number in stop_signals:
+            loop.remove_signal_handler(number)
+    return int(result) if result is not None else ExitStatus.OK

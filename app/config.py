@@ -321,16 +321,20 @@ def add_config_arguments(
     )
 
 
-def add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the flags of the provisioning run."""
+def add_run_arguments(parser: argparse.ArgumentParser, *, suppress_defaults: bool = False) -> None:
+    """Add the flags of the provisioning run (before `run`, or after it)."""
+    # After `run` a missing flag must not undo the same flag given before it.
+    default: Any = argparse.SUPPRESS if suppress_defaults else False
     parser.add_argument(
         "--force",
         action="store_true",
+        default=default,
         help="open the portal even when the device is already online",
     )
     parser.add_argument(
         "--watch",
         action="store_true",
+        default=default,
         help="stay resident and reopen the portal whenever the uplink is lost",
     )
 

@@ -32,7 +32,7 @@ from app.nm.profiles import client_profile, hotspot_profile
 from app.portal.app import create_app
 from app.portal.controller import AttemptOutcome, CheckResult, FlowState, FlowStatus
 from app.portal.state import ACTIVITY, Activity
-from app.reachability import check_reachability
+from app.reachability import blocked_services, check_reachability
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -98,8 +98,10 @@ class Provisioner:
     async def submit(self, credentials: Credentials) -> None:
         """Take credentials from the portal; only the first of a burst is used."""
         if self._status.state is not FlowState.PORTAL:
-            _LOGGER.info("Ignoring a submission while %s", self._status.state)
-            return
+            _LOGGER.info("Refusing a submission while %s", self._status.state)
+            raise WifiConnectError(
+                "The device is busy with another attempt; when its hotspot is back, try again."
+            )
         self._set_state(FlowState.CONNECTING)
         self._submitted.put_nowait(credentials)
 
@@ -157,18 +159,29 @@ class Provisioner:
             _LOGGER.info("Hotspot is down")
 
     async def cleanup(self) -> None:
-        """Leave nothing of ours behind: hotspot down and its profile deleted."""
-        await self.close_portal()
+        """Leave nothing of ours behind: dnsmasq stopped, hotspot down, its profile deleted."""
+        # Each step on its own: one failing (NM restarted under us) must not skip the others.
+        try:
+            await self.close_portal()
+        except WifiConnectError as err:
+            _LOGGER.warning("Could not take the hotspot down: %s", err)
+            self._hotspot_active = None
         if self._hotspot is not None:
-            await self._nm.delete_connection(self._hotspot.path)
+            try:
+                # Found again by id: after an NM restart the path we hold is stale.
+                for profile in await self._nm.hotspot_connections():
+                    await self._nm.delete_connection(profile.path)
+                _LOGGER.info("Hotspot profile removed")
+            except WifiConnectError as err:
+                _LOGGER.warning("Could not remove the hotspot profile (next start will): %s", err)
             self._hotspot = None
-            _LOGGER.info("Hotspot profile removed")
 
     async def try_saved_networks(self) -> bool:
         """Step the portal aside, scan, and join a saved network in range; reopen if none works."""
         self._set_state(FlowState.CONNECTING)
         await self.close_portal()
         wifi = self._device()
+        await self._nm.wait_device_released(wifi.device, timeout=SCAN_TIMEOUT)
         visible = {network.ssid for network in await wifi.scan(timeout=SCAN_TIMEOUT)}
         for saved in await self._nm.wifi_connections():
             if saved.ssid not in visible:
@@ -189,13 +202,40 @@ class Provisioner:
             outcome = await self.attempt(credentials)
             if outcome.ok:
                 return outcome
-            await self.open_portal()
+            await self.reopen_portal()
+
+    async def reopen_portal(self) -> None:
+        """Bring the portal back after a failed attempt, retrying with a growing pause for ever."""
+        pause = 1.0
+        while True:
+            try:
+                await self.open_portal()
+                return
+            except WifiConnectError as err:
+                _LOGGER.error("The hotspot did not come back (%s); retrying in %g s", err, pause)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 30.0)
+            with contextlib.suppress(WifiConnectError):
+                await self._start_over()
+
+    async def _start_over(self) -> None:
+        """Forget what we hold of NM's objects (an NM restart renews them) and find them again."""
+        await self.close_portal()
+        for profile in await self._nm.hotspot_connections():
+            await self._nm.delete_connection(profile.path)
+        self._hotspot = None
+        self._wifi = await self._nm.wifi_device(self._config.interface)
 
     async def attempt(self, credentials: Credentials) -> AttemptOutcome:
         """Drop the hotspot, save and activate the network, check it; undo it all on failure."""
         self._set_state(FlowState.CONNECTING)
-        await self.close_portal()
-        outcome = await self._connect(credentials)
+        try:
+            await self.close_portal()
+            outcome = await self._connect(credentials)
+        except WifiConnectError as err:
+            # NM refused the profile or went away mid-attempt: a failed attempt, not the end.
+            _LOGGER.error("Attempt to join '%s' failed: %s", display_ssid(credentials.ssid), err)
+            outcome = AttemptOutcome(display_ssid(credentials.ssid), FailureKind.OTHER)
         self._status = FlowStatus(
             FlowState.CONNECTED if outcome.ok else FlowState.FAILED, last_attempt=outcome
         )
@@ -267,7 +307,7 @@ async def _activate_and_check(
         if on_checking is not None:
             on_checking()
         checks = await check_reachability(result.active_path or "")
-        blocked = tuple(check.service for check in checks if not check.ok)
+        blocked = blocked_services(checks)
         if blocked:
             _LOGGER.warning(
                 "Connected to '%s' but blocked: %s; its new profile is removed",

@@ -12,6 +12,7 @@ import pytest
 
 from app import provision
 from app.config import Config
+from app.errors import WifiConnectError
 from app.nm.client import NetworkManagerClient
 from app.nm.models import Credentials, FailureKind, SecurityKind
 from app.nm.profiles import client_profile, hotspot_profile
@@ -150,3 +151,37 @@ async def test_idle_timeout_counts_from_the_last_request_while_the_portal_is_ope
     await asyncio.wait_for(waiting, 3)
     assert time.monotonic() - started >= 1.5
     await flow.cleanup()
+
+
+async def test_a_submission_during_an_attempt_is_refused_clearly(nm: NetworkManagerClient) -> None:
+    flow = Provisioner(CONFIG, nm)
+    await flow.prepare()
+    await flow.open_portal()
+    await flow.submit(_psk(b"Home"))
+    with pytest.raises(WifiConnectError, match="busy with another attempt"):
+        await flow.submit(_psk(b"Cafe"))
+    await flow.cleanup()
+
+
+async def test_networkmanager_restarting_mid_attempt_fails_it_and_the_portal_returns(
+    nm: NetworkManagerClient, sim: SimulatedNetworkManager
+) -> None:
+    flow = Provisioner(CONFIG, nm, activation_timeout=5)
+    await flow.prepare()
+    await flow.open_portal()
+    await sim.stop()
+    outcome = await flow.attempt(_psk(b"Home"))
+    assert outcome.failure is FailureKind.OTHER
+    assert flow.status().state is FlowState.FAILED
+
+    async def come_back() -> None:
+        await asyncio.sleep(0.3)
+        await sim.resume()
+
+    returning = asyncio.create_task(come_back())
+    await asyncio.wait_for(flow.reopen_portal(), 10)
+    await returning
+    assert flow.status().state is FlowState.PORTAL
+    assert _hotspots(sim) == ["wifi-connect-hotspot"], "one hotspot profile, not two"
+    await flow.cleanup()
+    assert _hotspots(sim) == []
