@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from ipaddress import IPv4Address
 
 import netifaces
 from aiohttp import web
@@ -49,6 +51,9 @@ NM_WAIT = 60.0
 WATCH_POLL = 5.0
 WATCH_GRACE = 30.0
 WATCH_RETRY_SAVED = 120.0
+
+# <linux/in.h>: bind to an address the machine does not have (yet); Python does not name it.
+_IP_FREEBIND = 15
 
 # Checks the new link must pass; given the active connection's path, returns every result.
 ReachabilityCheck = Callable[[str], Awaitable[tuple[CheckResult, ...]]]
@@ -409,7 +414,7 @@ async def provision(config: Config, nm: NetworkManagerClient) -> ExitStatus:
     await runner.setup()
     tasks: list[asyncio.Task[object]] = []
     try:
-        await _listen(runner, config.listening_port)
+        await _listen(runner, config.gateway, config.listening_port)
         await flow.prepare()
         await flow.open_portal()
         _LOGGER.info("Portal serving at %s", config.portal_url)
@@ -437,12 +442,33 @@ async def provision(config: Config, nm: NetworkManagerClient) -> ExitStatus:
         await runner.cleanup()
 
 
-async def _listen(runner: web.AppRunner, port: int) -> None:
-    """Serve the portal on every address: the gateway's comes and goes with the hotspot."""
+async def _listen(runner: web.AppRunner, gateway: IPv4Address, port: int) -> None:
+    """Serve the portal on the gateway and on loopback, never on the device's other networks."""
+    # Loopback lets the device itself (an installer's shell, a health check) read /status.
+    for address in (gateway, IPv4Address("127.0.0.1")):
+        try:
+            sock = _gateway_socket(address, port)
+        except OSError as err:
+            raise WifiConnectError(
+                f"cannot serve the portal on {address}:{port}: {err.strerror}"
+            ) from err
+        await web.SockSite(runner, sock).start()
+
+
+def _gateway_socket(gateway: IPv4Address, port: int) -> socket.socket:
+    """A listening socket on an address, which may be bound before the hotspot brings it up."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
-        await web.TCPSite(runner, "0.0.0.0", port).start()
-    except OSError as err:
-        raise WifiConnectError(f"cannot serve the portal on port {port}: {err.strerror}") from err
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # The address comes and goes with the hotspot; a free bind keeps the listener across.
+        sock.setsockopt(socket.IPPROTO_IP, _IP_FREEBIND, 1)
+        sock.bind((str(gateway), port))
+        sock.listen(128)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 async def _idle_timeout(flow: Provisioner, activity: Activity, timeout: int) -> None:
