@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import errno
 import json
 import logging
@@ -21,6 +22,11 @@ from urllib.parse import urlsplit
 from app.portal.controller import CheckResult, Service
 
 _LOGGER = logging.getLogger(__name__)
+
+# OpenSSL's X509_V_ERR_CERT_NOT_YET_VALID and X509_V_ERR_CERT_HAS_EXPIRED: what a wrong clock
+# looks like; and X509_V_FLAG_NO_CHECK_TIME, which Python's ssl.VerifyFlags does not name.
+_CLOCK_ERRORS = frozenset({9, 10})
+_NO_CHECK_TIME = 0x200000
 
 _T = TypeVar("_T")
 
@@ -362,6 +368,10 @@ async def check_https(url: str, timeout: float, context: ssl.SSLContext) -> Chec
         }[stage]
         return failed(reason, answered=False)
     except ssl.SSLCertVerificationError as err:
+        if err.verify_code in _CLOCK_ERRORS and not context.verify_flags & _NO_CHECK_TIME:
+            return await _check_https_ignoring_the_clock(
+                url, timeout, host, str(err.verify_message)
+            )
         return failed(
             f"the network intercepts HTTPS to {host} (a sign-in page?): its certificate is "
             f"not trusted ({err.verify_message})"
@@ -379,6 +389,23 @@ async def check_https(url: str, timeout: float, context: ssl.SSLContext) -> Chec
     except OSError as err:
         return failed(f"TCP {port} to {host} failed: {_os_error_text(err)}")
     return CheckResult(Service.HTTPS, target, True, latency)
+
+
+async def _check_https_ignoring_the_clock(
+    url: str, timeout: float, host: str, complaint: str
+) -> CheckResult:
+    """Verify again with the certificate's dates ignored, the rest of the chain still checked."""
+    # A device without a battery-backed clock boots in the past; its link is fine all the same.
+    relaxed = ssl.create_default_context()
+    relaxed.verify_flags |= _NO_CHECK_TIME
+    result = await check_https(url, timeout, relaxed)
+    if not result.ok:
+        return result
+    _LOGGER.warning("The clock is wrong: %s's certificate %s by our time", host, complaint)
+    return dataclasses.replace(
+        result,
+        reason=f"trusted, but this device's clock is wrong ({complaint}); NTP will set it",
+    )
 
 
 async def check_ntp(server: str, timeout: float, *, port: int = NTP_PORT) -> CheckResult:

@@ -143,6 +143,40 @@ def issue_cert(directory: Path, ca: CertPair, name: str, alt_names: list[str]) -
     return leaf
 
 
+def issue_dated_cert(
+    directory: Path, ca: CertPair, name: str, alt_names: list[str], start: str, end: str
+) -> CertPair:
+    """Like issue_cert, valid only from `start` to `end` (YYYYMMDDHHMMSSZ): `openssl ca`."""
+    work = directory / f"{name}-ca"
+    work.mkdir()
+    (work / "index.txt").write_text("")
+    (work / "serial").write_text("01\n")
+    conf = work / "ca.cnf"
+    conf.write_text(
+        "[ca]\ndefault_ca = test\n[test]\n"
+        f"database = {work}/index.txt\nnew_certs_dir = {work}\nserial = {work}/serial\n"
+        "default_md = sha256\npolicy = any\ncopy_extensions = copy\nunique_subject = no\n"
+        "x509_extensions = leaf\n[any]\ncommonName = supplied\n"
+        "[leaf]\nauthorityKeyIdentifier = keyid\n" + _OPENSSL_CONF
+    )
+    leaf = CertPair(directory / f"{name}.pem", directory / f"{name}.key")
+    request = work / "leaf.csr"
+    _openssl(
+        "req", "-new", "-config", str(conf), *_EC_KEY, "-keyout", str(leaf.key),
+        "-out", str(request), "-subj", f"/CN={name}",
+        "-addext", "subjectAltName=" + ",".join(alt_names),
+        "-addext", "basicConstraints=critical,CA:FALSE",
+        "-addext", "keyUsage=critical,digitalSignature",
+        "-addext", "extendedKeyUsage=serverAuth",
+    )  # fmt: skip
+    _openssl(
+        "ca", "-batch", "-config", str(conf), "-cert", str(ca.cert), "-keyfile", str(ca.key),
+        "-in", str(request), "-out", str(leaf.cert), "-notext",
+        "-startdate", start, "-enddate", end,
+    )  # fmt: skip
+    return leaf
+
+
 @contextlib.asynccontextmanager
 async def tls_server(
     netns: str, address: str, port: int, pair: CertPair

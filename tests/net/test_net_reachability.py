@@ -39,7 +39,14 @@ from tests.net.conftest import (
     Certificates,
     Network,
 )
-from tests.net.servers import SntpBehaviour, SntpResponder, tls_server, udp_server
+from tests.net.servers import (
+    SntpBehaviour,
+    SntpResponder,
+    issue_dated_cert,
+    make_ca,
+    tls_server,
+    udp_server,
+)
 
 pytestmark = [pytest.mark.root, pytest.mark.usefixtures("internet")]
 
@@ -138,6 +145,45 @@ async def test_certificate_for_another_host_reads_as_interception(
         result = await _https(f"https://{SPARE}/")
     assert not result.ok and result.reason is not None
     assert "intercepts HTTPS" in result.reason and "mismatch" in result.reason
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "complaint"),
+    [
+        ("20200101000000Z", "20200102000000Z", "certificate has expired"),
+        ("20990101000000Z", "20990102000000Z", "certificate is not yet valid"),
+    ],
+    ids=["clock-ahead", "clock-behind"],
+)
+async def test_a_wrong_clock_is_told_apart_from_interception(
+    network: Network, internet: Certificates, start: str, end: str, complaint: str
+) -> None:
+    # A device with no RTC boots in the past: the chain is good, only the dates disagree.
+    leaf = issue_dated_cert(
+        network.workdir, internet.ca, f"dated-{start}", [f"IP:{SPARE}"], start, end
+    )
+    async with tls_server(INET, SPARE, 443, leaf):
+        result = await _https(f"https://{SPARE}/")
+    assert result.ok, result.reason
+    assert result.reason is not None and "clock is wrong" in result.reason
+    assert complaint in result.reason
+
+
+async def test_a_wrong_clock_does_not_excuse_an_unknown_issuer(
+    network: Network, internet: Certificates
+) -> None:
+    stranger = make_ca(network.workdir, "dated-stranger-ca")
+    leaf = issue_dated_cert(
+        network.workdir,
+        stranger,
+        "dated-stranger",
+        [f"IP:{SPARE}"],
+        "20200101000000Z",
+        "20200102000000Z",
+    )
+    async with tls_server(INET, SPARE, 443, leaf):
+        result = await _https(f"https://{SPARE}/")
+    assert not result.ok and result.reason is not None and "intercepts HTTPS" in result.reason
 
 
 async def test_the_test_ca_is_trusted_only_through_ssl_cert_file(
