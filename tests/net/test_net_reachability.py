@@ -53,6 +53,8 @@ pytestmark = [pytest.mark.root, pytest.mark.usefixtures("internet")]
 _LOGGER = logging.getLogger(__name__)
 
 TIMEOUT = 1.0
+# Its own port, so no other test's server on SPARE:443 is in the way.
+DATED_PORT = 8443
 # A check that waits out its timeout ends within this much more.
 SLACK = 0.5
 
@@ -162,8 +164,8 @@ async def test_a_wrong_clock_is_told_apart_from_interception(
     leaf = issue_dated_cert(
         network.workdir, internet.ca, f"dated-{start}", [f"IP:{SPARE}"], start, end
     )
-    async with tls_server(INET, SPARE, 443, leaf):
-        result = await _https(f"https://{SPARE}/")
+    async with tls_server(INET, SPARE, DATED_PORT, leaf):
+        result = await _https(f"https://{SPARE}:{DATED_PORT}/")
     assert result.ok, result.reason
     assert result.reason is not None and "clock is wrong" in result.reason
     assert complaint in result.reason
@@ -181,8 +183,8 @@ async def test_a_wrong_clock_does_not_excuse_an_unknown_issuer(
         "20200101000000Z",
         "20200102000000Z",
     )
-    async with tls_server(INET, SPARE, 443, leaf):
-        result = await _https(f"https://{SPARE}/")
+    async with tls_server(INET, SPARE, DATED_PORT, leaf):
+        result = await _https(f"https://{SPARE}:{DATED_PORT}/")
     assert not result.ok and result.reason is not None and "intercepts HTTPS" in result.reason
 
 
