@@ -29,7 +29,14 @@ from app.nm.const import (
     HOTSPOT_ID_PREFIX,
 )
 from app.nm.keyfile import ImportResult, import_directory
-from app.nm.models import Credentials, SavedConnection, SecurityKind, WifiNetwork, display_ssid
+from app.nm.models import (
+    Credentials,
+    SavedConnection,
+    SecurityKind,
+    WifiNetwork,
+    display_ssid,
+    infer_security,
+)
 from app.nm.profiles import client_profile, validate_credentials
 from app.portal.controller import CheckResult
 from app.provision import SCAN_TIMEOUT, connect_network
@@ -173,7 +180,11 @@ async def add(command: Add, config: Config) -> int:
         seen = _find_network(await wifi.scan(timeout=SCAN_TIMEOUT), raw_ssid, command.ssid)
         credentials = Credentials(
             ssid=seen.ssid if seen is not None else raw_ssid,
-            security=seen.security if seen is not None else _inferred_security(command),
+            security=(
+                seen.security
+                if seen is not None
+                else infer_security(command.passphrase, command.identity)
+            ),
             passphrase=command.passphrase or None,
             identity=command.identity or None,
             hidden=command.hidden,
@@ -388,15 +399,6 @@ def _find_network(networks: Sequence[WifiNetwork], raw: bytes, text: str) -> Wif
 def _same_ssid(profile: SavedConnection, raw: bytes, text: str) -> bool:
     """True when a saved profile is for this SSID, given as bytes or as `scan` shows it."""
     return profile.ssid is not None and (profile.ssid == raw or display_ssid(profile.ssid) == text)
-
-
-def _inferred_security(command: Add) -> SecurityKind:
-    """The security of a network the scan did not show, from the credentials given."""
-    if command.identity:
-        return SecurityKind.WPA_EAP
-    if command.passphrase:
-        return SecurityKind.WPA_PSK
-    return SecurityKind.OPEN
 
 
 def _usage_error(flag: str, message: str) -> int:

@@ -1,3 +1,4 @@
 #!/bin/sh
-# Container entry: run the portal when there is no uplink; the app itself exits 0 when already online.
-exec wifi-connect "$@"
+# Container entry. --watch keeps the app resident: it exits 0 at once when already online
+# otherwise, which a restart-always container policy would turn into a restart loop.
+exec wifi-connect run --watch "$@"

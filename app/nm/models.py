@@ -50,6 +50,15 @@ class SecurityKind(StrEnum):
         return self is SecurityKind.WPA_EAP
 
 
+def infer_security(passphrase: str | None, identity: str | None) -> SecurityKind:
+    """The likeliest security of a network no scan showed, from the credentials given for it."""
+    if identity:
+        return SecurityKind.WPA_EAP
+    if passphrase:
+        return SecurityKind.WPA_PSK
+    return SecurityKind.OPEN
+
+
 _LEGACY = {
     SecurityKind.OPEN: "none",
     SecurityKind.OWE: "none",

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from app.errors import ValidationError
-from app.nm.models import Credentials, SecurityKind, WifiNetwork
+from app.nm.models import Credentials, SecurityKind, WifiNetwork, infer_security
 from app.nm.profiles import validate_credentials
 from app.portal.messages import Translator, field_error_text
 
@@ -96,8 +96,8 @@ def credentials_for(
     """The credentials a submission asks for; raises ValidationError naming the field at fault.
 
     A name from the scan takes its raw bytes and security from the scan. A name marked hidden, or
-    one the scan did not show, is joined as a hidden network with the security the client states;
-    without a stated security it is refused, naming the `security` field.
+    one the scan did not show, is joined as a hidden network with the security the client states,
+    else with the one its credentials suggest (app.nm.models.infer_security).
     """
     if submission.ssid is None:
         raise ValidationError("ssid", t.gettext("Choose a network or type its name."))
@@ -110,11 +110,9 @@ def credentials_for(
         if stated is None and network is not None:
             stated = network.security
         if stated is None:
-            raise ValidationError(
-                "security",
-                t.gettext("'%(ssid)s' is not in the list: choose its security to join it.")
-                % {"ssid": submission.ssid},
-            )
+            # wifi-connect's API has no security field: a hidden network's is read off what
+            # the user typed (a user name: enterprise; a password: WPA; nothing: open).
+            stated = infer_security(submission.passphrase, submission.identity)
         security, hidden = stated, True
     credentials = Credentials(
         ssid=raw,

@@ -223,10 +223,34 @@ async def test_connect_hidden_listed_name_without_security_uses_the_scanned_one(
 
 
 @pytest.mark.parametrize(
+    ("body", "security"),
+    [
+        ({"ssid": "Attic", "hidden": True, "passphrase": "password1"}, SecurityKind.WPA_PSK),
+        (
+            {"ssid": "Attic", "hidden": True, "identity": "me", "passphrase": "pw"},
+            SecurityKind.WPA_EAP,
+        ),
+        ({"ssid": "Attic", "hidden": True, "passphrase": ""}, SecurityKind.OPEN),
+        ({"ssid": "Not Scanned", "passphrase": "password1"}, SecurityKind.WPA_PSK),
+    ],
+    ids=["password", "user-and-password", "nothing", "unlisted"],
+)
+async def test_hidden_network_with_only_the_documented_fields(
+    portal: Client, controller: RecordingController, body: dict[str, Any], security: SecurityKind
+) -> None:
+    """wifi-connect's fields alone join a hidden network: the security follows the credentials."""
+    status, answer = await connect_json(portal, body)
+    assert (status, answer) == (200, {"status": "connecting"})
+    (submitted,) = controller.submitted
+    assert submitted.ssid == body["ssid"].encode()
+    assert submitted.hidden and submitted.security is security
+
+
+@pytest.mark.parametrize(
     ("body", "field"),
     [
-        # A name the scan did not show, without a security to join it with.
-        ({"ssid": "Not Scanned", "passphrase": "password1"}, "security"),
+        # A name the scan did not show is joined as hidden, its password checked as WPA's.
+        ({"ssid": "Not Scanned", "passphrase": "short"}, "passphrase"),
         ({"ssid": "", "passphrase": "password1"}, "ssid"),
         ({"passphrase": "password1"}, "ssid"),
         ({"ssid": "Cafe", "passphrase": ""}, "passphrase"),
