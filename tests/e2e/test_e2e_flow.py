@@ -233,20 +233,39 @@ async def test_blocked_ntp_is_named_and_the_new_profile_removed(
     assert _page_errors(errors) == []
 
 
-async def test_sigterm_mid_portal_leaves_nothing(
-    workdir: Path, device: DeviceStack, certificates: Certificates
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+async def test_a_stop_signal_mid_portal_leaves_nothing(
+    workdir: Path, device: DeviceStack, certificates: Certificates, number: signal.Signals
 ) -> None:
     app = await _open_portal(workdir, device, certificates)
     try:
         # A phone is on the hotspot, as it would be when the device is told to stop.
         await join_hotspot()
         assert len(_hotspots(await device.profiles())) == 1
-        app.signal(signal.SIGTERM)
+        app.signal(number)
         code = await app.wait(15)
     finally:
         await _stop(app)
     # The documented status for a run stopped by a signal after tearing down.
     assert code == ExitStatus.INTERRUPTED, app.tail()
+    assert _hotspots(await device.profiles()) == []
+    assert dnsmasq_pids(topology.DEV) == []
+    assert addresses(topology.DEV, topology.AP_IFACE) == []
+
+
+async def test_activity_timeout_ends_the_run_and_tears_down(
+    workdir: Path, device: DeviceStack, certificates: Certificates
+) -> None:
+    app = await start_app(
+        workdir, device.address, certificates.ca.cert, extra_env={"ACTIVITY_TIMEOUT": "3"}
+    )
+    try:
+        await wait_portal(app, START_TIMEOUT)
+        # Nobody uses the portal after the readiness check: the idle seconds run out.
+        code = await app.wait(20)
+    finally:
+        await _stop(app)
+    assert code == ExitStatus.TIMED_OUT, app.tail()
     assert _hotspots(await device.profiles()) == []
     assert dnsmasq_pids(topology.DEV) == []
     assert addresses(topology.DEV, topology.AP_IFACE) == []

@@ -226,11 +226,15 @@ def app_environment(ca_file: Path, bus_address: str, workdir: Path) -> dict[str,
 
 
 async def start_app(
-    workdir: Path, bus_address: str, ca_file: Path, log_name: str = "app.log"
+    workdir: Path,
+    bus_address: str,
+    ca_file: Path,
+    log_name: str = "app.log",
+    extra_env: dict[str, str] | None = None,
 ) -> Process:
     """`wifi-connect run --force -g GATEWAY` in e2e-dev."""
     argv = [WIFI_CONNECT, "run", "--force", "-g", str(topology.GATEWAY)]
-    env = app_environment(ca_file, bus_address, workdir)
+    env = {**app_environment(ca_file, bus_address, workdir), **(extra_env or {})}
     return await Process.start("wifi-connect", topology.DEV, argv, workdir / log_name, env)
 
 

@@ -13,13 +13,15 @@ import pytest
 from app import provision
 from app.config import Config
 from app.errors import WifiConnectError
+from app.exitcodes import ExitStatus
 from app.nm.client import NetworkManagerClient
 from app.nm.models import Credentials, FailureKind, SecurityKind
 from app.nm.profiles import client_profile, hotspot_profile
 from app.portal.controller import CheckResult, FlowState, Service
 from app.portal.state import Activity
 from app.provision import Provisioner
-from app.simulator import SimulatedNetworkManager
+from app.simulator import PrivateBus, SimulatedNetworkManager
+from tests.nm.conftest import scenario
 
 CONFIG = Config(ssid="Test Portal")
 
@@ -185,3 +187,23 @@ async def test_networkmanager_restarting_mid_attempt_fails_it_and_the_portal_ret
     assert _hotspots(sim) == ["wifi-connect-hotspot"], "one hotspot profile, not two"
     await flow.cleanup()
     assert _hotspots(sim) == []
+
+
+ONLINE = scenario(
+    devices=[
+        {"interface": "eth0", "type": "ethernet", "connected": True, "connectivity": "full"},
+        {"interface": "wlan0"},
+    ],
+    connectivity="full",
+)
+
+
+@pytest.mark.parametrize("scenario_data", [ONLINE], ids=["wired-uplink"])
+async def test_already_online_exits_0_touching_nothing(
+    sim: SimulatedNetworkManager, private_bus: PrivateBus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", private_bus.address)
+    before = [(c.uuid, c.settings) for c in sim.connections]
+    assert await provision.run(Config()) is ExitStatus.ALREADY_ONLINE
+    assert [(c.uuid, c.settings) for c in sim.connections] == before
+    assert sim.device_state("wlan0")[0] == 30, "the radio was left alone (DISCONNECTED)"
