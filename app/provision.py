@@ -10,6 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from ipaddress import IPv4Address
+from typing import Protocol
 
 import netifaces
 from aiohttp import web
@@ -57,8 +58,18 @@ _IP_FREEBIND = 15
 
 # Checks the new link must pass; given the active connection's path, returns every result.
 ReachabilityCheck = Callable[[str], Awaitable[tuple[CheckResult, ...]]]
-# What runs beside the hotspot while the portal is open (dnsmasq), given the AP interface.
-PortalServices = Callable[[str], AbstractAsyncContextManager[object]]
+
+
+class PortalService(Protocol):
+    """What runs beside the hotspot while the portal is open (dnsmasq)."""
+
+    async def wait_failed(self) -> WifiConnectError:
+        """Return once the service has died for good, with why."""
+        ...
+
+
+# Given the AP interface, the service to run while the portal is open.
+PortalServices = Callable[[str], AbstractAsyncContextManager[PortalService | None]]
 
 
 class Provisioner:
@@ -78,6 +89,9 @@ class Provisioner:
         self._check_reachability = check_reachability
         self._portal_services = portal_services
         self._services = AsyncExitStack()
+        self._service_failure: asyncio.Future[WifiConnectError] = (
+            asyncio.get_running_loop().create_future()
+        )
         self._activation_timeout = activation_timeout
         self.portal_opened_at = time.monotonic()
         self._wifi: WifiDevice | None = None
@@ -150,7 +164,12 @@ class Provisioner:
             )
         self._hotspot_active = result.active_path
         if self._portal_services is not None:
-            await self._services.enter_async_context(self._portal_services(device.interface))
+            service = await self._services.enter_async_context(
+                self._portal_services(device.interface)
+            )
+            if service is not None:
+                watch = asyncio.ensure_future(self._watch_service(service))
+                self._services.callback(watch.cancel)
         self.portal_opened_at = time.monotonic()
         self._set_state(FlowState.PORTAL)
         _LOGGER.info("Hotspot '%s' is up; the portal is open", self._config.ssid)
@@ -180,6 +199,16 @@ class Provisioner:
             except WifiConnectError as err:
                 _LOGGER.warning("Could not remove the hotspot profile (next start will): %s", err)
             self._hotspot = None
+
+    async def _watch_service(self, service: PortalService) -> None:
+        """Pass a service's final failure on to whoever waits in portal_failed()."""
+        failure = await service.wait_failed()
+        if not self._service_failure.done():
+            self._service_failure.set_result(failure)
+
+    async def portal_failed(self) -> WifiConnectError:
+        """Return once a portal service (dnsmasq) has died for good: phones can't join then."""
+        return await asyncio.shield(self._service_failure)
 
     async def try_saved_networks(self) -> bool:
         """Step the portal aside, scan, and join a saved network in range; reopen if none works."""
@@ -425,8 +454,12 @@ async def provision(config: Config, nm: NetworkManagerClient) -> ExitStatus:
         if config.activity_timeout:
             idle = _idle_timeout(flow, app[ACTIVITY], config.activity_timeout)
             tasks.append(asyncio.ensure_future(idle))
+        broken = asyncio.ensure_future(flow.portal_failed())
+        tasks.append(broken)
         done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finished = done.pop()
+        if finished is broken:
+            raise broken.result()  # exit 1 with why; a supervisor may start us afresh
         finished.result()  # an error in the flow ends the run with it
         if finished is connected:
             return ExitStatus.OK

@@ -207,3 +207,23 @@ async def test_already_online_exits_0_touching_nothing(
     assert await provision.run(Config()) is ExitStatus.ALREADY_ONLINE
     assert [(c.uuid, c.settings) for c in sim.connections] == before
     assert sim.device_state("wlan0")[0] == 30, "the radio was left alone (DISCONNECTED)"
+
+
+class _DyingService:
+    """A portal service that dies for good as soon as it starts, as dnsmasq may."""
+
+    async def wait_failed(self) -> WifiConnectError:
+        return WifiConnectError("dnsmasq kept dying")
+
+
+async def test_a_portal_service_dying_for_good_is_reported(nm: NetworkManagerClient) -> None:
+    @asynccontextmanager
+    async def services(interface: str) -> AsyncIterator[_DyingService]:
+        yield _DyingService()
+
+    flow = Provisioner(CONFIG, nm, portal_services=services)
+    await flow.prepare()
+    await flow.open_portal()
+    failure = await asyncio.wait_for(flow.portal_failed(), 2)
+    assert str(failure) == "dnsmasq kept dying"
+    await flow.cleanup()
