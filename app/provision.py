@@ -335,7 +335,9 @@ async def _activate_and_check(
         _LOGGER.warning(
             "Could not connect to '%s' (%s); its new profile is removed", name, result.failure
         )
-        return AttemptOutcome(name, result.failure or FailureKind.OTHER)
+        return AttemptOutcome(
+            name, result.failure or FailureKind.OTHER, nm_reason=int(result.reason)
+        )
     checks: tuple[CheckResult, ...] = ()
     if check_reachability is not None:
         if on_checking is not None:

@@ -48,6 +48,8 @@ class AttemptOutcome:
     # Services that failed although the link came up ("connected but blocked").
     blocked: tuple[Service, ...] = ()
     checks: tuple[CheckResult, ...] = ()
+    # NetworkManager's device state reason for a failed activation (0: none), for support.
+    nm_reason: int = 0
 
     @property
     def ok(self) -> bool:

@@ -107,6 +107,7 @@ def status_json(status: FlowStatus, language: Language) -> dict[str, Any]:
             "ssid": attempt.ssid,
             "ok": attempt.ok,
             "failure": attempt.failure.value if attempt.failure is not None else None,
+            "nm_reason": attempt.nm_reason,
             "blocked": [service.value for service in attempt.blocked],
             "reasons": attempt_texts(language.translations, attempt),
             "checks": [

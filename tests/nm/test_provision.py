@@ -15,6 +15,7 @@ from app.config import Config
 from app.errors import WifiConnectError
 from app.exitcodes import ExitStatus
 from app.nm.client import NetworkManagerClient
+from app.nm.const import DeviceStateReason
 from app.nm.models import Credentials, FailureKind, SecurityKind
 from app.nm.profiles import client_profile, hotspot_profile
 from app.portal.controller import CheckResult, FlowState, Service
@@ -98,6 +99,7 @@ async def test_wrong_password_keeps_the_saved_profile_and_reopens_the_portal(
     )
     outcome = flow.status().last_attempt
     assert outcome is not None and outcome.failure is FailureKind.WRONG_PASSWORD
+    assert outcome.nm_reason == DeviceStateReason.NO_SECRETS
     assert [c.uuid for c in await nm.wifi_connections()] == [older.uuid], "only the new one went"
     assert _hotspots(sim) == ["wifi-connect-hotspot"]
     # The next submission that works ends the flow and replaces the older profile.

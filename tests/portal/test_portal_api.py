@@ -348,6 +348,7 @@ async def test_status_reports_the_last_attempt_and_checks(
             "ssid": "Cafe",
             "ok": False,
             "failure": None,
+            "nm_reason": 0,
             "blocked": ["ntp"],
             "reasons": ["Connected to 'Cafe', but time servers (UDP 123) are blocked."],
             "checks": [

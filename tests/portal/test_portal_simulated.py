@@ -24,6 +24,7 @@ from aiohttp import web
 from app import provision
 from app.nm.bus import SystemBus
 from app.nm.client import NetworkManagerClient
+from app.nm.const import DeviceStateReason
 from app.nm.models import FailureKind
 from app.portal.app import create_app
 from app.portal.controller import AttemptOutcome, FlowState
@@ -333,7 +334,9 @@ async def test_refused_password_is_explained_when_the_hotspot_is_back(
     await until(
         lambda: flow.status().state is FlowState.PORTAL and flow.status().last_attempt is not None
     )
-    assert flow.status().last_attempt == AttemptOutcome("Refuser", FailureKind.WRONG_PASSWORD)
+    assert flow.status().last_attempt == AttemptOutcome(
+        "Refuser", FailureKind.WRONG_PASSWORD, nm_reason=DeviceStateReason.NO_SECRETS
+    )
     assert not simulated.task.done()
     # The refused profile is gone; only the hotspot's is left, and it is active again.
     assert simulated.clients() == []
