@@ -80,6 +80,8 @@ from ipaddress import IPv4Address, IPv4Interface
 from pathlib import Path
 from typing import Any, TypeVar
 
+from app.nm.models import SecurityKind
+
 _E = TypeVar("_E", bound=StrEnum)
 
 
@@ -87,17 +89,8 @@ class ScenarioError(ValueError):
     """A scenario file is malformed; the message names the file and the bad key."""
 
 
-class Security(StrEnum):
-    """What an access point asks of a client."""
-
-    OPEN = "open"
-    OWE = "owe"
-    OWE_TRANSITION = "owe-transition"
-    WEP = "wep"
-    WPA_PSK = "wpa-psk"
-    SAE = "sae"
-    WPA_PSK_SAE = "wpa-psk+sae"
-    WPA_EAP = "wpa-eap"
+# What an access point asks of a client: the kinds (and names) the app itself uses.
+Security = SecurityKind
 
 
 class Failure(StrEnum):

@@ -19,6 +19,8 @@ from typing import Any
 
 from dbus_next.signature import Variant
 
+from app.nm.bus import unwrap
+
 Wire = dict[str, dict[str, Variant]]
 
 _CONNECTION_ERROR = "org.freedesktop.NetworkManager.Settings.Connection"
@@ -457,17 +459,6 @@ def secrets_of(settings: Wire, setting: str) -> Wire:
     result: Wire = {name: {} for name in settings}
     result[setting] = found
     return result
-
-
-def unwrap(value: Any) -> Any:
-    """Variants to plain Python values, recursively (ay stays bytes)."""
-    if isinstance(value, Variant):
-        return unwrap(value.value)
-    if isinstance(value, dict):
-        return {key: unwrap(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [unwrap(item) for item in value]
-    return value
 
 
 def plain(settings: Mapping[str, Mapping[str, Variant]]) -> dict[str, dict[str, Any]]:

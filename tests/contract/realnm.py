@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -29,6 +27,7 @@ from dbus_next import Message, MessageType
 from dbus_next.aio import MessageBus
 
 from app.simulator.bus import bus_config
+from tests.net.helpers import delete_netns
 
 NM_NETNS = "ct-nm"
 PEER_NETNS = "ct-peer"
@@ -105,29 +104,8 @@ def _netns_exists(name: str) -> bool:
 
 def _kill_netns_processes(name: str) -> None:
     """Stop whatever a crashed run left running in one of our namespaces, then the namespace."""
-    if not _netns_exists(name):
-        return
-    pids = [int(pid) for pid in _ip("netns", "pids", name, check=False).stdout.split()]
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT
-    for pid in pids:
-        while _alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    _ip("netns", "del", name, check=False)
-
-
-def _alive(pid: int) -> bool:
-    """True while the process runs; a zombie counts as gone, since nobody may ever reap it."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    # The state follows the command name, which is in parentheses and may itself hold spaces.
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    if _netns_exists(name):
+        delete_netns(name)
 
 
 def remove_leftovers() -> None:

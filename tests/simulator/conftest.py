@@ -15,8 +15,8 @@ from dbus_next.constants import MessageType
 from dbus_next.message import Message
 from dbus_next.signature import Variant
 
+from app.nm.bus import unwrap
 from app.simulator import PrivateBus, SimulatedNetworkManager, parse_scenario
-from app.simulator.settings import unwrap
 
 NM = "org.freedesktop.NetworkManager"
 MANAGER = "/org/freedesktop/NetworkManager"

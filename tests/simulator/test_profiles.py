@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dbus_next.signature import Variant
 
+from app.nm.bus import unwrap
 from app.simulator import SimulatedNetworkManager
-from app.simulator.settings import unwrap
 
 from .conftest import (
     CONNECTION,
