@@ -451,8 +451,10 @@ async def provision(config: Config, nm: NetworkManagerClient) -> ExitStatus:
         _LOGGER.info("Portal serving at %s", config.portal_url)
         connected = asyncio.ensure_future(flow.run_until_connected())
         tasks.append(connected)
+        rejoined: asyncio.Task[object] | None = None
         if config.watch:
-            tasks.append(asyncio.ensure_future(_saved_network_returns(flow, app[ACTIVITY])))
+            rejoined = asyncio.ensure_future(_saved_network_returns(flow, app[ACTIVITY]))
+            tasks.append(rejoined)
         if config.activity_timeout:
             idle = _idle_timeout(flow, app[ACTIVITY], config.activity_timeout)
             tasks.append(asyncio.ensure_future(idle))
@@ -463,9 +465,7 @@ async def provision(config: Config, nm: NetworkManagerClient) -> ExitStatus:
         if finished is broken:
             raise broken.result()  # exit 1 with why; a supervisor may start us afresh
         finished.result()  # an error in the flow ends the run with it
-        if finished is connected:
-            return ExitStatus.OK
-        if config.watch and len(tasks) > 1 and finished is tasks[1]:
+        if finished in (connected, rejoined):
             return ExitStatus.OK
         _LOGGER.warning("Nobody used the portal for %d s; giving up", config.activity_timeout)
         return ExitStatus.TIMED_OUT
