@@ -9,11 +9,13 @@ import os
 import sys
 import textwrap
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from app import __version__, commands
 from app.config import (
     ENV_SETTINGS,
     Config,
+    InvalidValue,
     StrictArgumentParser,
     add_config_arguments,
     add_run_arguments,
@@ -24,13 +26,18 @@ from app.config import (
 )
 from app.errors import ConfigError, NetworkManagerUnavailable, NoWifiDevice, WifiConnectError
 from app.exitcodes import EXIT_STATUS_HELP, ExitStatus
+from app.flow.timing import Timings
+from app.wifi import STATED_SECURITY, SecurityKind, stated_security
+
+if TYPE_CHECKING:
+    from app.simulator import Scenario
 
 PROG = "wifi-connect"
 # The epilog is wrapped by hand (argparse would reflow its table), to this width.
 _HELP_WIDTH = 79
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, timings: Timings | None = None) -> int:
     """The console script: parse, then run the command; returns the exit status."""
     try:
         command, config = parse_command_line(sys.argv[1:] if argv is None else argv, os.environ)
@@ -44,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return done.code if isinstance(done.code, int) else ExitStatus.OK
     _setup_logging(config.log_level)
     try:
-        return asyncio.run(commands.execute(command, config))
+        return asyncio.run(commands.execute(command, config, timings))
     except KeyboardInterrupt:
         return ExitStatus.INTERRUPTED
     except WifiConnectError as err:
@@ -54,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _status_for(error: WifiConnectError) -> ExitStatus:
     """The documented exit status for an error that ended a command."""
+    if isinstance(error, ConfigError):
+        return ExitStatus.BAD_CONFIG
     if isinstance(error, NetworkManagerUnavailable):
         return ExitStatus.NM_UNAVAILABLE
     if isinstance(error, NoWifiDevice):
@@ -74,30 +83,40 @@ def build_parser() -> argparse.ArgumentParser:
     parser = StrictArgumentParser(
         prog=PROG,
         description="Captive-portal WiFi provisioning through NetworkManager.\n"
-        "With no command, 'run' is meant. The flags below go before the command\n"
-        "(or after 'run').",
+        "With no command, 'run' is meant. The flags below go before or after the command.",
         epilog=_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     add_config_arguments(parser)
     add_run_arguments(parser)
+    # Every command takes the same flags after its name; a flag left out there keeps the value
+    # given before the command (or the default).
+    flags_after = StrictArgumentParser(add_help=False)
+    add_config_arguments(flags_after, suppress_defaults=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
-    run = subparsers.add_parser(
-        "run", help="open the portal unless online, and provision (the default)"
-    )
-    add_config_arguments(run, suppress_defaults=True)
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return subparsers.add_parser(name, help=help_text, parents=[flags_after])
+
+    run = command("run", "open the portal unless online, and provision (the default)")
     add_run_arguments(run, suppress_defaults=True)
 
-    scan = subparsers.add_parser("scan", help="list the WiFi networks in range")
+    scan = command("scan", "list the WiFi networks in range")
     scan.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
-    add = subparsers.add_parser("add", help="save credentials for a network, without the portal")
+    add = command("add", "save credentials for a network, without the portal")
     add.add_argument("--ssid", required=True, help="name of the network")
     add.add_argument("--passphrase", help="password or WEP key; omit for an open network")
     add.add_argument("--identity", help="user name, for an enterprise (802.1X) network")
     add.add_argument("--hidden", action="store_true", help="the network does not broadcast")
+    add.add_argument(
+        "--security",
+        metavar="KIND",
+        type=argument_type(_security),
+        help="the network's security when the scan cannot tell (hidden or out of range): "
+        f"{', '.join(STATED_SECURITY)} [default: the scan's, else read off the flags]",
+    )
     add.add_argument(
         "--no-activate",
         dest="activate",
@@ -105,26 +124,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="only save the profile; do not connect now",
     )
 
-    forget = subparsers.add_parser("forget", help="delete the saved profiles of a network")
+    forget = command("forget", "delete the saved profiles of a network")
     forget.add_argument("ssid", metavar="SSID", help="name of the network")
 
-    check = subparsers.add_parser("check", help="report whether the API endpoints are reachable")
+    check = command("check", "report whether the API endpoints are reachable")
     check.add_argument("--json", action="store_true", help="print JSON instead of text")
 
-    import_ = subparsers.add_parser(
-        "import", help="add NetworkManager keyfiles, e.g. a boot partition's system-connections/"
+    import_ = command(
+        "import", "add NetworkManager keyfiles, e.g. a boot partition's system-connections/"
     )
     import_.add_argument(
         "directory", metavar="DIR", type=argument_type(parse_directory), help="keyfile directory"
     )
 
-    simulate = subparsers.add_parser(
-        "simulate", help="serve the portal on 127.0.0.1 over a simulated radio"
-    )
+    simulate = command("simulate", "serve the portal on 127.0.0.1 over a simulated radio")
     simulate.add_argument(
         "--scenario",
         metavar="FILE",
-        type=argument_type(parse_readable_file),
+        type=argument_type(_scenario),
         help="scenario JSON: access points, working passwords, failures [default: built-in]",
     )
     simulate.add_argument(
@@ -148,6 +165,7 @@ def _command(args: argparse.Namespace) -> commands.Command:
                 identity=args.identity,
                 hidden=args.hidden,
                 activate=args.activate,
+                security=args.security,
             )
         case "forget":
             return commands.Forget(ssid=args.ssid)
@@ -159,6 +177,25 @@ def _command(args: argparse.Namespace) -> commands.Command:
             return commands.Simulate(scenario=args.scenario, port=args.port)
         case _:
             return commands.Run()
+
+
+def _security(text: str) -> SecurityKind:
+    """`add --security`: a security kind by any name the portal's API takes."""
+    security = stated_security(text)
+    if security is None:
+        raise InvalidValue(f"{text!r} is not one of {', '.join(STATED_SECURITY)}")
+    return security
+
+
+def _scenario(text: str) -> Scenario:
+    """`simulate --scenario`: read and checked here, so a bad file exits 2 before anything runs."""
+    # Imported here: only `simulate` needs the simulator.
+    from app.simulator import ScenarioError, load_scenario
+
+    try:
+        return load_scenario(parse_readable_file(text))
+    except ScenarioError as err:
+        raise InvalidValue(str(err)) from None
 
 
 def _epilog() -> str:

@@ -7,9 +7,11 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 
-from app.nm.models import FailureKind, SecurityKind, WifiNetwork
-from app.portal.controller import Service
-from app.portal.messages import failure_text, security_choice
+from app.flow.messages import failure_text, security_choice
+from app.flow.networks import unique_networks
+from app.flow.state import CheckResult, Service, blocked_services
+from app.nm.models import FailureKind, WifiNetwork
+from app.wifi import SecurityKind
 
 PROG = "wifi-connect"
 
@@ -90,7 +92,7 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def scan_table(networks: Sequence[WifiNetwork]) -> str:
-    """The networks in range, one row each, as `wifi-connect scan` prints them."""
+    """The networks in range, one row per name the portal lists, as `wifi-connect scan` prints."""
     if not networks:
         return "No networks in range."
     rows = [
@@ -101,7 +103,7 @@ def scan_table(networks: Sequence[WifiNetwork]) -> str:
             f"{network.frequency} MHz" if network.frequency else "",
             security_words(network.security),
         )
-        for network in networks
+        for network in unique_networks(networks)
     ]
     return table(_SCAN_HEADER, rows)
 
@@ -137,3 +139,22 @@ def import_summary(counts: Mapping[ImportStatus, int]) -> str:
     words = {ImportStatus.ERROR: "with errors"}
     parts = (f"{counts.get(status, 0)} {words.get(status, status)}" for status in ImportStatus)
     return ", ".join(parts) + "."
+
+
+def check_report(results: Sequence[CheckResult]) -> str:
+    """The report of `check` and `add`: one line per check, then a verdict."""
+    width = max((len(result.target) for result in results), default=0)
+    lines = []
+    for result in results:
+        latency = "" if result.latency_ms is None else f"{result.latency_ms:.0f} ms"
+        verdict = "ok" if result.ok else "FAILED"
+        line = f"{result.service!s:<5}  {result.target:<{width}}  {verdict:<6}  {latency:>8}"
+        if result.reason:
+            line += f"  {result.reason}"
+        lines.append(line.rstrip())
+    blocked = blocked_services(results)
+    if blocked:
+        lines.append("Blocked on this network: " + ", ".join(str(s).upper() for s in blocked))
+    else:
+        lines.append("Every check passed.")
+    return "\n".join(lines)

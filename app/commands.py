@@ -1,62 +1,59 @@
-"""The subcommands: one frozen dataclass of arguments each, and one async function that runs it."""
+"""The subcommands, and the one place that wires the app's parts together for each of them.
+
+Every command gets its bus, its NetworkManager client and, for `run` and `simulate`, the
+flow's Surroundings from here; nothing below this module builds another part.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import signal
 import sys
 from collections import Counter
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from ipaddress import ip_address
+from ipaddress import IPv4Address
 from pathlib import Path
-from typing import Any, TypeAlias, assert_never
+from typing import TYPE_CHECKING, Any, TypeAlias, assert_never
 
 from app import cli_output
 from app.cli_output import PROG, ImportStatus
 from app.config import Config
-from app.errors import (
-    NetworkManagerError,
-    ValidationError,
-    WifiConnectError,
-)
+from app.errors import NetworkManagerError, ValidationError, WifiConnectError
 from app.exitcodes import ExitStatus
+from app.flow.networks import find_network, names_ssid
+from app.flow.state import CheckResult
+from app.flow.timing import Timings
 from app.nm.bus import SystemBus
 from app.nm.client import NetworkManagerClient
-from app.nm.const import (
-    HOTSPOT_ID_PREFIX,
-)
+from app.nm.const import HOTSPOT_ID_PREFIX
 from app.nm.keyfile import ImportResult, import_directory
-from app.nm.models import (
-    Credentials,
-    SavedConnection,
-    SecurityKind,
-    WifiNetwork,
-    display_ssid,
-    infer_security,
-)
-from app.nm.profiles import client_profile, validate_credentials
-from app.portal.controller import CheckResult
-from app.provision import SCAN_TIMEOUT, connect_network
-from app.reachability import check_reachability, format_report, report_json
+from app.nm.models import SavedConnection
+from app.nm.profiles import client_profile
+from app.rules import check_credentials, display_ssid, ssid_from_text
+from app.wifi import Credentials, SecurityKind, infer_security
+
+if TYPE_CHECKING:
+    from app.flow.provision import Provisioner
+    from app.simulator import Scenario
 
 _LOGGER = logging.getLogger(__name__)
 
-# How long a command waits for NetworkManager on the bus: an installer at a terminal wants an
-# answer soon, while `run` at boot may wait longer for NetworkManager to start.
-NM_TIMEOUT = 10.0
-# Read only when NetworkManager knows no DNS server of the uplink (see check()).
-RESOLV_CONF = Path("/etc/resolv.conf")
-# The flag each field of app.nm.profiles.validate_credentials comes from in `add`.
+# The flag each field of app.rules.check_credentials comes from in `add`.
 _ADD_FLAGS = {
     "ssid": "--ssid",
     "passphrase": "--passphrase",
     "identity": "--identity",
-    # The security comes from the scan, or from which of these flags were given.
-    "security": "--ssid",
+    "security": "--security",
 }
+# The demo's portal is this machine's browser's: served on loopback only.
+DEMO_PORT = 8080
+# After a success the demo brings its portal back for the next try, this many seconds later.
+DEMO_PAUSE = 3.0
 
 
 @dataclass(frozen=True)
@@ -80,6 +77,8 @@ class Add:
     identity: str | None = None
     hidden: bool = False
     activate: bool = True
+    # None: the scan's, else what the other flags suggest (app.wifi.infer_security).
+    security: SecurityKind | None = None
 
 
 @dataclass(frozen=True)
@@ -107,92 +106,163 @@ class Import:
 class Simulate:
     """Serve the portal on 127.0.0.1 over a simulated radio; None means the command's default."""
 
-    scenario: Path | None = None
+    scenario: Scenario | None = None
     port: int | None = None
 
 
 Command: TypeAlias = Run | Scan | Add | Forget | Check | Import | Simulate
 
 
-async def execute(command: Command, config: Config) -> int:
+async def execute(command: Command, config: Config, timings: Timings | None = None) -> int:
     """Run one command; the result is the process exit status."""
+    timings = timings or Timings()
     match command:
         case Run():
-            return await run(config)
+            return await _until_stopped(run(config, timings), ExitStatus.INTERRUPTED)
         case Scan():
-            return await scan(command, config)
+            return await scan(command, config, timings)
         case Add():
-            return await add(command, config)
+            return await add(command, config, timings)
         case Forget():
-            return await forget(command, config)
+            return await forget(command, config, timings)
         case Check():
-            return await check(command, config)
+            return await check(command, config, timings)
         case Import():
-            return await import_keyfiles(command, config)
+            return await import_keyfiles(command, config, timings)
         case Simulate():
-            return await simulate(command, config)
+            return await _until_stopped(simulate(command, config, timings), ExitStatus.OK)
         case _:
             assert_never(command)
 
 
-async def run(config: Config) -> int:
-    """The provisioning flow; SIGTERM, SIGINT and SIGHUP tear everything down before exiting."""
-    from app.provision import run as run_flow
-
-    return await _until_stopped(run_flow(config), ExitStatus.INTERRUPTED)
+# --- the flow, on a device and on the simulator -------------------------------------------------
 
 
-async def scan(command: Scan, config: Config) -> int:
-    """Print the networks in range, as a table or as GET /networks' JSON."""
-    # Imported here: only scan needs the portal's web stack, for its /networks serialisation.
-    from app.portal.pages import unique_networks
-    from app.portal.views import networks_json
+async def run(config: Config, timings: Timings) -> ExitStatus:
+    """The provisioning flow on this device's NetworkManager."""
+    # Imported here: only `run` and `simulate` need the flow's and the portal's stacks.
+    from app.flow import provision
+    from app.flow.dnsmasq import Dnsmasq
+    from app.flow.reachability import check_reachability
 
     async with SystemBus() as bus:
-        nm = await _network_manager(bus)
+        nm = await NetworkManagerClient.connect(bus, timeout=timings.nm_wait)
+        _LOGGER.info("NetworkManager is ready")
+
+        async def check_link(active_path: str) -> tuple[CheckResult, ...]:
+            return await check_reachability(config, await nm.nameservers(active_path))
+
+        def dnsmasq(interface: str) -> Dnsmasq:
+            return Dnsmasq(
+                interface=interface, gateway=config.gateway, dhcp_range=config.dhcp_range
+            )
+
+        surroundings = provision.Surroundings(
+            # Loopback too, so the device itself (a shell, a health check) can read /status.
+            portal=_portal_server(config, (config.gateway, _loopback())),
+            services=dnsmasq,
+            checks=check_link,
+            timings=timings,
+        )
+        return await provision.run(config, nm, surroundings)
+
+
+async def simulate(command: Simulate, config: Config, timings: Timings) -> ExitStatus:
+    """The same flow as `run`, on the simulated NetworkManager, its portal on 127.0.0.1."""
+    from app.flow import provision
+    from app.simulator import PrivateBus, SimulatedNetworkManager, default_scenario
+
+    loopback = _loopback()
+    # The phone of the demo is this machine's browser: captive redirects must point at loopback.
+    config = dataclasses.replace(
+        config, gateway=loopback, listening_port=command.port or DEMO_PORT, interface=None
+    )
+
+    def announce() -> None:
+        print(f"Portal on a simulated radio: open {config.portal_url}", flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
+
+    async with (
+        PrivateBus() as private_bus,
+        SimulatedNetworkManager.start(private_bus.address, command.scenario or default_scenario()),
+        SystemBus(private_bus.address) as bus,
+    ):
+        nm = await NetworkManagerClient.connect(bus, timeout=timings.command_nm_wait)
+        surroundings = provision.Surroundings(
+            portal=_portal_server(config, (loopback,)),
+            timings=timings,
+            reopen_after_success=DEMO_PAUSE,
+            on_serving=announce,
+        )
+        return await provision.provision(config, nm, surroundings)
+
+
+def _portal_server(
+    config: Config, addresses: tuple[IPv4Address, ...]
+) -> Callable[[Provisioner], AbstractAsyncContextManager[object]]:
+    """The portal's web server for a flow, on these addresses and the configured port."""
+    from app.portal.app import create_app
+    from app.portal.server import PortalServer
+
+    def serve(flow: Provisioner) -> PortalServer:
+        return PortalServer(create_app(config, flow), addresses, config.listening_port)
+
+    return serve
+
+
+def _loopback() -> IPv4Address:
+    from app.portal.server import LOOPBACK
+
+    return LOOPBACK
+
+
+# --- the installer's commands -------------------------------------------------------------------
+
+
+async def scan(command: Scan, config: Config, timings: Timings) -> int:
+    """Print the networks in range, as a table or as GET /networks' JSON."""
+    from app.flow.report import networks_json
+
+    async with SystemBus() as bus:
+        nm = await _network_manager(bus, timings)
         wifi = await nm.wifi_device(config.interface)
-        networks = await wifi.scan(timeout=SCAN_TIMEOUT)
+        networks = await wifi.scan(timeout=timings.scan)
     if command.json:
         # Serialised exactly as the portal's GET /networks body.
         print(json.dumps(networks_json(networks)))
     else:
-        print(cli_output.scan_table(unique_networks(networks)))
+        print(cli_output.scan_table(networks))
     return ExitStatus.OK
 
 
-async def add(command: Add, config: Config) -> int:
+async def add(command: Add, config: Config, timings: Timings) -> int:
     """Write a client profile for the network and, unless told not to, activate it.
 
-    The security is the scan's when the SSID is in range (matched on its bytes, or on the name
-    `scan` shows); otherwise it is inferred: --identity means WPA-Enterprise, --passphrase
-    WPA-Personal, neither an open network. Activating follows the portal's rules
-    (app.provision.connect_network): a failed activation or reachability check deletes only
-    the new profile; success deletes the older profiles of the same SSID. With --no-activate
-    the older profiles stay, as nothing proved the new one works.
+    The flags are checked before NetworkManager is asked anything, against --security or else
+    the security they suggest (--identity: WPA-Enterprise, --passphrase: WPA-Personal, neither:
+    open). A network in the scan then brings its own security and exact SSID bytes. Activating
+    follows the portal's rules (app.flow.attempt): a failed activation or reachability check
+    deletes only the new profile; success deletes the older profiles of the same SSID. With
+    --no-activate the older profiles stay, as nothing proved the new one works.
     """
+    from app.flow.attempt import connect_network
+    from app.flow.reachability import check_reachability
+
+    stated = command.security or infer_security(command.passphrase, command.identity)
     try:
-        raw_ssid = _ssid_bytes(command.ssid)
+        wanted = check_credentials(_add_credentials(command, ssid_from_text(command.ssid), stated))
     except ValidationError as err:
-        return _usage_error("--ssid", err.message)
+        return _add_error(err, command)
     async with SystemBus() as bus:
-        nm = await _network_manager(bus)
+        nm = await _network_manager(bus, timings)
         wifi = await nm.wifi_device(config.interface)
-        seen = _find_network(await wifi.scan(timeout=SCAN_TIMEOUT), raw_ssid, command.ssid)
-        credentials = Credentials(
-            ssid=seen.ssid if seen is not None else raw_ssid,
-            security=(
-                seen.security
-                if seen is not None
-                else infer_security(command.passphrase, command.identity)
-            ),
-            passphrase=command.passphrase or None,
-            identity=command.identity or None,
-            hidden=command.hidden,
-        )
-        try:
-            validate_credentials(credentials)
-        except ValidationError as err:
-            return _usage_error(_ADD_FLAGS.get(err.field, err.field), err.message)
+        seen = find_network(await wifi.scan(timeout=timings.scan), command.ssid)
+        credentials = wanted
+        if seen is not None and not command.hidden:
+            try:
+                credentials = check_credentials(_add_credentials(command, seen.ssid, seen.security))
+            except ValidationError as err:
+                return _add_error(err, command)
         name = display_ssid(credentials.ssid)
         how = cli_output.security_words(credentials.security)
         if seen is None:
@@ -205,29 +275,55 @@ async def add(command: Add, config: Config) -> int:
         async def check_link(active_path: str) -> tuple[CheckResult, ...]:
             return await check_reachability(config, await nm.nameservers(active_path))
 
-        outcome = await connect_network(nm, wifi.device, credentials, check_reachability=check_link)
+        outcome = await connect_network(
+            nm,
+            wifi.device,
+            credentials,
+            activation_timeout=timings.activation,
+            check_reachability=check_link,
+        )
     if outcome.failure is not None:
         raise WifiConnectError(cli_output.failure_line(outcome.failure, name))
     print(f"Connected to '{name}' ({how}) on {wifi.device.interface}.")
-    print(format_report(outcome.checks))
+    print(cli_output.check_report(outcome.checks))
     if outcome.blocked:
         raise WifiConnectError(cli_output.blocked_line(outcome.blocked, name))
     return ExitStatus.OK
 
 
-async def forget(command: Forget, config: Config) -> int:
+def _add_credentials(command: Add, ssid: bytes, security: SecurityKind) -> Credentials:
+    return Credentials(
+        ssid=ssid,
+        security=security,
+        passphrase=command.passphrase or None,
+        identity=command.identity or None,
+        hidden=command.hidden,
+    )
+
+
+def _add_error(err: ValidationError, command: Add) -> int:
+    """A broken credential rule of `add`, named by its flag."""
+    message = err.message
+    if err.field == "passphrase" and command.security is None:
+        # Without --security the password was checked as WPA2's; say how to check it otherwise.
+        message += " For a WEP or WPA3 network, say so: --security wep or --security sae."
+    return _usage_error(_ADD_FLAGS.get(err.field, err.field), message)
+
+
+async def forget(command: Forget, config: Config, timings: Timings) -> int:
     """Delete every saved WiFi client profile of one SSID; hotspot profiles are never touched."""
     try:
-        raw_ssid = _ssid_bytes(command.ssid)
+        raw = ssid_from_text(command.ssid)
     except ValidationError as err:
         return _usage_error("SSID", err.message)
-    name = display_ssid(raw_ssid)
+    name = display_ssid(raw)
     async with SystemBus() as bus:
-        nm = await _network_manager(bus)
+        nm = await _network_manager(bus, timings)
         doomed = [
             profile
             for profile in await nm.wifi_connections()
-            if _same_ssid(profile, raw_ssid, command.ssid)
+            if profile.ssid is not None
+            and names_ssid(command.ssid, profile.ssid)
             and not profile.id.startswith(HOTSPOT_ID_PREFIX)
         ]
         if not doomed:
@@ -239,16 +335,19 @@ async def forget(command: Forget, config: Config) -> int:
     return ExitStatus.OK
 
 
-async def check(command: Check, config: Config) -> int:
+async def check(command: Check, config: Config, timings: Timings) -> int:
     """Print the reachability report of the current uplink; exit 1 when a check fails.
 
-    DNS is asked of the resolvers NetworkManager set on its primary connection (IP4Config
-    NameserverData), as the portal flow asks those of the new link. Only when NetworkManager
-    knows none (no primary connection, or one without DNS) are /etc/resolv.conf's used: they
-    are what this process resolves with anyway.
+    DNS is asked of the resolvers NetworkManager set on its primary connection, as the portal
+    flow asks those of the new link. Only when NetworkManager knows none (no primary
+    connection, or one without DNS) are /etc/resolv.conf's used: they are what this process
+    resolves with anyway.
     """
+    from app.flow.reachability import RESOLV_CONF, check_reachability, system_resolvers
+    from app.flow.report import report_json
+
     async with SystemBus() as bus:
-        nm = await _network_manager(bus)
+        nm = await _network_manager(bus, timings)
         uplink = await nm.survive_restart(nm.primary_uplink)
     resolvers = list(uplink.resolvers) if uplink is not None else []
     source = "NetworkManager"
@@ -264,11 +363,11 @@ async def check(command: Check, config: Config) -> int:
         else:
             print(f"Uplink: '{uplink.name}' on {', '.join(uplink.interfaces) or '?'}")
         print(f"DNS servers (from {source}): {', '.join(resolvers) or 'none'}")
-        print(format_report(results))
+        print(cli_output.check_report(results))
     return ExitStatus.OK if all(result.ok for result in results) else ExitStatus.FAILED
 
 
-async def import_keyfiles(command: Import, config: Config) -> int:
+async def import_keyfiles(command: Import, config: Config, timings: Timings) -> int:
     """Add the keyfiles of a directory as NetworkManager connections, one report line per file.
 
     A file whose uuid is already saved updates that profile in place (Settings.Connection.
@@ -284,7 +383,7 @@ async def import_keyfiles(command: Import, config: Config) -> int:
         raise WifiConnectError(f"cannot read {command.directory}: {err.strerror or err}") from None
     counts: Counter[ImportStatus] = Counter()
     async with SystemBus() as bus:
-        nm = await _network_manager(bus)
+        nm = await _network_manager(bus, timings)
         saved = {profile.uuid: profile for profile in await nm.saved_connections()}
         imported: dict[str, str] = {}
         for result in results:
@@ -334,71 +433,9 @@ async def _import_one(
     return status, described
 
 
-def system_resolvers(path: Path = RESOLV_CONF) -> list[str]:
-    """The nameserver lines of a resolv.conf; none when it cannot be read."""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError as err:
-        _LOGGER.debug("Cannot read %s: %s", path, err.strerror)
-        return []
-    return parse_resolv_conf(text)
-
-
-def parse_resolv_conf(text: str) -> list[str]:
-    """The addresses of `nameserver` lines, in order, once each; anything else is ignored."""
-    found = []
-    for line in text.splitlines():
-        words = line.split()
-        if len(words) >= 2 and words[0] == "nameserver":
-            found.append(words[1])
-    return _addresses(found)
-
-
-def _addresses(values: Any) -> list[str]:
-    """The values that are IP addresses, normalised, in order, once each."""
-    addresses: list[str] = []
-    for value in values:
-        try:
-            address = str(ip_address(str(value)))
-        except ValueError:
-            continue
-        if address not in addresses:
-            addresses.append(address)
-    return addresses
-
-
-async def _network_manager(bus: SystemBus) -> NetworkManagerClient:
-    """NetworkManager on this command's bus, waited for within NM_TIMEOUT."""
-    return await NetworkManagerClient.connect(bus, timeout=NM_TIMEOUT)
-
-
-def _ssid_bytes(text: str) -> bytes:
-    """An SSID argument as bytes, checked against the SSID rule before NetworkManager is asked."""
-    try:
-        # os.fsdecode turned bytes from the shell that are not UTF-8 into lone surrogates;
-        # this turns them back, so such an SSID can be given as the router sends it.
-        raw = text.encode("utf-8", errors="surrogateescape")
-    except UnicodeEncodeError:
-        raise ValidationError("ssid", "The network name is not valid text.") from None
-    # Credentials of an open network can only break the SSID rule: the profiles' own check.
-    validate_credentials(Credentials(raw, SecurityKind.OPEN))
-    return raw
-
-
-def _find_network(networks: Sequence[WifiNetwork], raw: bytes, text: str) -> WifiNetwork | None:
-    """The scanned network with these SSID bytes, else the one `scan` shows under this name."""
-    for network in networks:
-        if network.ssid == raw:
-            return network
-    for network in networks:
-        if network.display_ssid == text:
-            return network
-    return None
-
-
-def _same_ssid(profile: SavedConnection, raw: bytes, text: str) -> bool:
-    """True when a saved profile is for this SSID, given as bytes or as `scan` shows it."""
-    return profile.ssid is not None and (profile.ssid == raw or display_ssid(profile.ssid) == text)
+async def _network_manager(bus: SystemBus, timings: Timings) -> NetworkManagerClient:
+    """NetworkManager on this command's bus, waited for within the installer's bound."""
+    return await NetworkManagerClient.connect(bus, timeout=timings.command_nm_wait)
 
 
 def _usage_error(flag: str, message: str) -> int:
@@ -408,17 +445,7 @@ def _usage_error(flag: str, message: str) -> int:
     return ExitStatus.BAD_CONFIG
 
 
-async def simulate(command: Simulate, config: Config) -> int:
-    """Run the portal against the simulated NetworkManager until Ctrl-C, SIGTERM or SIGHUP."""
-    # Imported here: the simulator and the web stack are not needed by the other commands.
-    from app.demo import serve_simulation
-
-    return await _until_stopped(
-        serve_simulation(config, command.scenario, command.port), ExitStatus.OK
-    )
-
-
-async def _until_stopped(work: Coroutine[Any, Any, Any], stopped: ExitStatus) -> int:
+async def _until_stopped(work: Coroutine[Any, Any, ExitStatus], stopped: ExitStatus) -> int:
     """Run `work`; the first SIGTERM, SIGINT or SIGHUP cancels it so its cleanup runs."""
     task = asyncio.ensure_future(work)
     loop = asyncio.get_running_loop()
@@ -433,11 +460,10 @@ async def _until_stopped(work: Coroutine[Any, Any, Any], stopped: ExitStatus) ->
     for number in stop_signals:
         loop.add_signal_handler(number, stop)
     try:
-        result = await task
+        return int(await task)
     except asyncio.CancelledError:
         _LOGGER.info("Stopped by a signal; everything this run started is gone")
         return stopped
     finally:
         for number in stop_signals:
             loop.remove_signal_handler(number)
-    return int(result) if result is not None else ExitStatus.OK

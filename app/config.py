@@ -7,13 +7,14 @@ import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv4Network, ip_address
+from ipaddress import IPv4Address, ip_address
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 import app
-from app.errors import ConfigError
+from app import rules
+from app.errors import ConfigError, ValidationError
 
 _T = TypeVar("_T")
 
@@ -33,7 +34,6 @@ _MAX_SECONDS = 10**9
 
 _PACKAGE_DIR = Path(app.__file__).parent
 
-_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}")
 # Digit counts are capped so int() and float() never see a number too long to convert.
 _DIGITS = re.compile(r"[0-9]{1,10}")
@@ -247,11 +247,11 @@ class Config:
             dhcp_range=value(
                 DHCP_RANGE,
                 lambda text: parse_dhcp_range(text, gateway),
-                default_dhcp_range(gateway),
+                rules.default_dhcp_range(gateway),
             ),
             listening_port=value(LISTENING_PORT, parse_port, 80),
             activity_timeout=value(ACTIVITY_TIMEOUT, parse_activity_timeout, 0),
-            ui_directory=optional(UI_DIRECTORY, parse_directory),
+            ui_directory=optional(UI_DIRECTORY, parse_ui_directory),
             brand_name=value(BRAND_NAME, parse_brand_name, DEFAULT_SSID),
             brand_logo=optional(BRAND_LOGO, parse_logo),
             brand_color=value(BRAND_COLOR, parse_color, DEFAULT_BRAND_COLOR),
@@ -283,6 +283,8 @@ def _parse(setting: Setting, parse: Callable[[str], _T], text: str) -> _T:
         return parse(text)
     except InvalidValue as err:
         raise ConfigError(f"{setting.label}: {err}") from None
+    except ValidationError as err:
+        raise ConfigError(f"{setting.label}: {err.message}") from None
 
 
 class StrictArgumentParser(argparse.ArgumentParser):
@@ -347,78 +349,30 @@ def argument_type(parse: Callable[[str], _T]) -> Callable[[str], _T]:
             return parse(text)
         except InvalidValue as err:
             raise argparse.ArgumentTypeError(str(err)) from None
+        except ValidationError as err:
+            raise argparse.ArgumentTypeError(err.message) from None
 
     return convert
 
 
-def default_dhcp_range(gateway: IPv4Address) -> tuple[IPv4Address, IPv4Address]:
-    """The larger side of the gateway's /24, so moving the gateway needs no new range."""
-    network = _network_of(gateway)
-    first = network.network_address + 1
-    last = network.broadcast_address - 1
-    below = int(gateway) - int(first)
-    above = int(last) - int(gateway)
-    return (gateway + 1, last) if above >= below else (first, gateway - 1)
-
-
 def parse_interface(text: str) -> str:
     """A Linux network interface name."""
-    name = text.strip()
-    # The kernel's rule (dev_valid_name): shorter than IFNAMSIZ, not . or .., no / : or space.
-    if (
-        not 0 < len(name.encode("utf-8", errors="replace")) < 16
-        or name in (".", "..")
-        or any(ch in "/:" or ch.isspace() for ch in name)
-    ):
-        raise InvalidValue(f"{text!r} is not a network interface name")
-    return name
+    return rules.check_interface_name(text.strip())
 
 
 def parse_ssid(text: str) -> str:
-    """An SSID: 1 to 32 bytes of UTF-8 without control characters."""
-    try:
-        size = len(text.encode("utf-8"))
-    except UnicodeEncodeError:
-        # os.environ carries bytes that are not UTF-8 as lone surrogates.
-        raise InvalidValue(f"{text!r} is not valid UTF-8") from None
-    if not 1 <= size <= 32:
-        raise InvalidValue(f"{text!r} is {size} bytes in UTF-8; an SSID has 1 to 32")
-    # A carriage return from a CRLF env file is the usual way a control character gets in.
-    if _has_control_character(text):
-        raise InvalidValue(f"{text!r} contains a control character")
-    return text
+    """The hotspot's SSID: 1 to 32 bytes of UTF-8 without control characters."""
+    return rules.hotspot_ssid(text)
 
 
 def parse_passphrase(text: str) -> str:
-    """A WPA2 passphrase: 8 to 63 printable ASCII characters; messages never repeat it."""
-    rule = "a WPA2 passphrase has 8 to 63 printable ASCII characters"
-    if not all(" " <= ch <= "~" for ch in text):
-        raise InvalidValue(f"the passphrase has a character that is not printable ASCII; {rule}")
-    if len(text) < 8:
-        raise InvalidValue(f"the passphrase has fewer than 8 characters; {rule}")
-    if len(text) > 63:
-        raise InvalidValue(f"the passphrase has more than 63 characters; {rule}")
-    return text
+    """The hotspot's WPA2 passphrase; messages never repeat it."""
+    return rules.check_psk(text)
 
 
 def parse_gateway(text: str) -> IPv4Address:
     """A unicast IPv4 address that is neither the network nor the broadcast address of its /24."""
-    address = _ipv4(text)
-    special = (
-        (address.is_unspecified, "the unspecified address"),
-        (address.is_loopback, "a loopback address"),
-        (address.is_multicast, "a multicast address"),
-        (address.is_reserved, "a reserved address"),
-    )
-    for is_special, what in special:
-        if is_special:
-            raise InvalidValue(f"{text!r} is {what}")
-    network = _network_of(address)
-    if address == network.network_address:
-        raise InvalidValue(f"{text!r} is the network address of {network}")
-    if address == network.broadcast_address:
-        raise InvalidValue(f"{text!r} is the broadcast address of {network}")
-    return address
+    return rules.check_gateway(_ipv4(text))
 
 
 def parse_dhcp_range(text: str, gateway: IPv4Address) -> tuple[IPv4Address, IPv4Address]:
@@ -427,19 +381,7 @@ def parse_dhcp_range(text: str, gateway: IPv4Address) -> tuple[IPv4Address, IPv4
     if len(parts) != 2:
         raise InvalidValue(f"{text!r} is not START,END")
     start, end = (_ipv4(part) for part in parts)
-    network = _network_of(gateway)
-    for address in (start, end):
-        if address not in network:
-            raise InvalidValue(f"{address} is outside the gateway's network {network}")
-    if start > end:
-        raise InvalidValue(f"the start {start} comes after the end {end}")
-    if start == network.network_address:
-        raise InvalidValue(f"{start} is the network address of {network}")
-    if end == network.broadcast_address:
-        raise InvalidValue(f"{end} is the broadcast address of {network}")
-    if start <= gateway <= end:
-        raise InvalidValue(f"{start},{end} includes the gateway {gateway}")
-    return start, end
+    return rules.check_dhcp_range(start, end, gateway)
 
 
 def parse_port(text: str) -> int:
@@ -476,6 +418,14 @@ def parse_directory(text: str) -> Path:
     return path
 
 
+def parse_ui_directory(text: str) -> Path:
+    """A portal UI: a directory with templates/ (an override of the bundled UI) or index.html."""
+    path = parse_directory(text)
+    if not (path / "templates").is_dir() and not (path / "index.html").is_file():
+        raise InvalidValue(f"{text!r} holds neither a templates/ directory nor an index.html")
+    return path
+
+
 def parse_readable_file(text: str) -> Path:
     """An existing regular file we can open."""
     path = Path(text)
@@ -501,17 +451,14 @@ def parse_logo(text: str) -> Path:
 def parse_brand_name(text: str) -> str:
     """A display name without control characters."""
     name = text.strip()
-    if _has_control_character(name):
+    if rules.has_control_character(name):
         raise InvalidValue(f"{text!r} contains a control character")
     return name
 
 
 def parse_color(text: str) -> str:
-    """A #rrggbb colour, lower-cased so templates and CSS see one spelling."""
-    color = text.strip()
-    if not _COLOR.fullmatch(color):
-        raise InvalidValue(f"{text!r} is not a #rrggbb colour")
-    return color.lower()
+    """A #rrggbb colour, lower-cased."""
+    return rules.check_color(text)
 
 
 def parse_language(text: str) -> str:
@@ -575,16 +522,6 @@ def _ipv4(text: str) -> IPv4Address:
         return IPv4Address(text.strip())
     except ValueError:
         raise InvalidValue(f"{text.strip()!r} is not an IPv4 address") from None
-
-
-def _network_of(address: IPv4Address) -> IPv4Network:
-    """The /24 an address belongs to: the portal network is always a /24."""
-    return IPv4Network(f"{address}/24", strict=False)
-
-
-def _has_control_character(text: str) -> bool:
-    """True when the text holds an ASCII control character (C0 or DEL)."""
-    return any(ch < " " or ch == "\x7f" for ch in text)
 
 
 def _is_host(host: str) -> bool:

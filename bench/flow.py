@@ -15,13 +15,13 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import ClientSession, web
 
-from app import provision
 from app.config import Config
+from app.flow import provision
 from app.nm.bus import SystemBus
 from app.nm.client import NetworkManagerClient
-from app.nm.models import Credentials, SecurityKind
 from app.portal.app import create_app
 from app.simulator import PrivateBus, SimulatedNetworkManager, parse_scenario
+from app.wifi import Credentials, SecurityKind
 
 SCENARIO = {
     "activation_delay_ms": 0,

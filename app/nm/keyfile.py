@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-import string
 import sys
-import unicodedata
 import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -14,23 +12,26 @@ from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 from typing import Any, Final
 
-from app.config import InvalidValue, parse_interface
 from app.errors import ValidationError
-from app.nm.models import Credentials, SecurityKind, display_ssid
 from app.nm.profiles import (
     CONNECTION,
-    IDENTITY_MAX_BYTES,
     IEEE_8021X,
-    WEP_ASCII_KEY_CHARS,
-    WEP_HEX_KEY_CHARS,
-    WEP_KEY_TYPE_KEY,
-    WEP_KEY_TYPE_PASSPHRASE,
     WIRELESS,
     WIRELESS_SECURITY,
     WIRELESS_TYPE,
     Settings,
-    validate_credentials,
 )
+from app.rules import (
+    IDENTITY_MAX_BYTES,
+    WEP_KEY_TYPE_KEY,
+    WEP_KEY_TYPE_PASSPHRASE,
+    check_credentials,
+    check_interface_name,
+    display_ssid,
+    has_control_character,
+    is_literal_wep_key,
+)
+from app.wifi import Credentials, SecurityKind
 
 # Policy: only the keys below are read, each checked and typed as NetworkManager types it over
 # D-Bus; any other section or key is refused with its name. Passing unknown keys through as
@@ -273,7 +274,7 @@ def _start_section(line: str, number: int, sections: dict[str, _Section]) -> _Se
     name = header[1:-1]
     if not header.endswith("]") or not name or any(ch in "[]" for ch in name):
         raise KeyfileError(f"line {number}", "is not a valid [section] header")
-    if _has_control(name):
+    if has_control_character(name):
         raise KeyfileError(f"line {number}", "the section name holds a control character")
     setting = _SECTION_ALIASES.get(name, name)
     if setting not in _KNOWN_SECTIONS:
@@ -330,7 +331,7 @@ def _unescape(value: _Value, *, in_list: bool, ssid: bool = False) -> list[str]:
 
 
 def _secret(value: _Value) -> str:
-    """A secret string, unescaped; its rules are the credential rules of app.nm.profiles."""
+    """A secret string, unescaped; its rules are the credential rules of app.rules."""
     return _unescape(value, in_list=False)[0]
 
 
@@ -351,13 +352,8 @@ def _items(value: _Value) -> list[str]:
 
 def _refuse_controls(value: _Value, text: str) -> None:
     """Refuse tabs, line breaks and other controls: in a setting they are a broken paste."""
-    if _has_control(text):
+    if has_control_character(text):
         raise value.error("holds a control character (such as \\t or \\n)")
-
-
-def _has_control(text: str) -> bool:
-    """True when the text holds a control character (C0 or C1)."""
-    return any(unicodedata.category(char) == "Cc" for char in text)
 
 
 def _boolean(value: _Value) -> bool:
@@ -524,8 +520,8 @@ def _connection(
     interface = section.get("interface-name")
     if interface is not None and not _empty(interface):
         try:
-            result["interface-name"] = parse_interface(_text(interface))
-        except InvalidValue:
+            result["interface-name"] = check_interface_name(_text(interface))
+        except ValidationError:
             raise interface.error(
                 "is not a network interface name (1 to 15 characters, no / : or spaces)"
             ) from None
@@ -626,7 +622,7 @@ def _security(
     security: _Section | None,
     eap: _Section | None,
 ) -> Settings:
-    """The security settings, with the credentials checked by app.nm.profiles' rules."""
+    """The security settings, with the credentials checked by the rules of app.rules."""
     places = {"ssid": f"[{wireless_name}] ssid"}
     if security is None:
         if eap is not None:
@@ -710,10 +706,7 @@ def _wep_key_type(security: _Section, key: str) -> dict[str, Any]:
         # Left out, NetworkManager tells a literal key from a passphrase by its form.
         return {}
     key_type = _integer(value, 0, WEP_KEY_TYPE_PASSPHRASE)
-    literal = len(key) in WEP_ASCII_KEY_CHARS or (
-        len(key) in WEP_HEX_KEY_CHARS and all(ch in string.hexdigits for ch in key)
-    )
-    if key_type == WEP_KEY_TYPE_KEY and not literal:
+    if key_type == WEP_KEY_TYPE_KEY and not is_literal_wep_key(key):
         raise KeyfileError(
             security.place("wep-key0"),
             "with wep-key-type=1 the key must be 5 or 13 characters, or 10 or 26 hex digits",
@@ -749,15 +742,15 @@ def _eap(section: _Section, places: dict[str, str]) -> tuple[Settings, str, str 
         result["password"] = password
     phase2 = section.get("phase2-auth")
     if phase2 is not None:
-        # The one inner method app.nm.profiles supports, with PEAP and TTLS alike.
+        # The one inner method the client profiles support, with PEAP and TTLS alike.
         result["phase2-auth"] = _choice(phase2, (_PHASE2_AUTH,))
     return {IEEE_8021X: result}, methods[0], identity or None, password or None
 
 
 def _validate(creds: Credentials, places: dict[str, str]) -> None:
-    """app.nm.profiles' credential rules, with each error moved onto the file's key."""
+    """The credential rules of app.rules, with each error moved onto the file's key."""
     try:
-        validate_credentials(creds)
+        check_credentials(creds)
     except ValidationError as error:
         raise KeyfileError(places.get(error.field, error.field), error.message) from None
 

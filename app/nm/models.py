@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from app.nm.const import (
@@ -13,68 +13,8 @@ from app.nm.const import (
     DeviceType,
     NMState,
 )
-
-
-class SecurityKind(StrEnum):
-    """What an access point asks of a client; the value is the API's precise `auth` string."""
-
-    OPEN = "open"
-    OWE = "owe"
-    # An open BSS that advertises an OWE twin: every client can join it, so we treat it as open
-    # when building a profile, but report it as Enhanced Open to the user.
-    OWE_TRANSITION = "owe-transition"
-    WEP = "wep"
-    WPA_PSK = "wpa-psk"
-    SAE = "sae"
-    WPA_PSK_SAE = "wpa-psk+sae"
-    WPA_EAP = "wpa-eap"
-
-    @property
-    def auth(self) -> str:
-        """The `auth` value of GET /networks."""
-        return "owe" if self is SecurityKind.OWE_TRANSITION else self.value
-
-    @property
-    def legacy(self) -> str:
-        """balena wifi-connect's `security` value: none, wep, wpa or enterprise."""
-        return _LEGACY[self]
-
-    @property
-    def needs_passphrase(self) -> bool:
-        """True when the user must type a password (or a WEP key)."""
-        return self not in (SecurityKind.OPEN, SecurityKind.OWE, SecurityKind.OWE_TRANSITION)
-
-    @property
-    def needs_identity(self) -> bool:
-        """True for 802.1X networks, which need a user name as well."""
-        return self is SecurityKind.WPA_EAP
-
-
-def infer_security(passphrase: str | None, identity: str | None) -> SecurityKind:
-    """The likeliest security of a network no scan showed, from the credentials given for it."""
-    if identity:
-        return SecurityKind.WPA_EAP
-    if passphrase:
-        return SecurityKind.WPA_PSK
-    return SecurityKind.OPEN
-
-
-_LEGACY = {
-    SecurityKind.OPEN: "none",
-    SecurityKind.OWE: "none",
-    SecurityKind.OWE_TRANSITION: "none",
-    SecurityKind.WEP: "wep",
-    SecurityKind.WPA_PSK: "wpa",
-    SecurityKind.SAE: "wpa",
-    SecurityKind.WPA_PSK_SAE: "wpa",
-    SecurityKind.WPA_EAP: "enterprise",
-}
-
-
-def display_ssid(raw: bytes) -> str:
-    """A printable form of an SSID that never fails: invalid UTF-8 and control bytes are escaped."""
-    text = raw.decode("utf-8", errors="backslashreplace")
-    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+from app.rules import display_ssid
+from app.wifi import SecurityKind
 
 
 @dataclass(frozen=True)
@@ -91,18 +31,6 @@ class WifiNetwork:
     def display_ssid(self) -> str:
         """The SSID as text for pages, logs and JSON."""
         return display_ssid(self.ssid)
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """What a user (or installer) submitted for one network; the secrets never show in repr."""
-
-    ssid: bytes
-    security: SecurityKind
-    passphrase: str | None = field(default=None, repr=False)
-    identity: str | None = None
-    hidden: bool = False
-    eap_method: str = "peap"
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.nm.const import ApFlags, ApSecurityFlags
-from app.nm.models import SecurityKind
+from app.wifi import SecurityKind
 
 _ENTERPRISE = ApSecurityFlags.KEY_MGMT_802_1X | ApSecurityFlags.KEY_MGMT_EAP_SUITE_B_192
 _CIPHERS = (

@@ -19,7 +19,7 @@ from app.portal.middlewares import (
 )
 from app.portal.pages import theme_css
 from app.portal.routes import setup_routes
-from app.portal.state import ACTIVITY, PORTAL, Portal, accepted_hosts
+from app.portal.state import PORTAL, Portal, accepted_hosts
 from app.portal.ui import UiLayout, ui_layout
 
 _LOGGER = logging.getLogger(__name__)
@@ -58,7 +58,6 @@ def create_app(config: Config, controller: PortalController) -> web.Application:
         middlewares=[captive_redirect, friendly_errors, body_cap], client_max_size=MAX_BODY
     )
     app[PORTAL] = portal
-    app[ACTIVITY] = portal.activity
     app.on_response_prepare.append(security_headers)
     setup_routes(app, layout)
     _LOGGER.debug("Portal at %s serving the %s UI", config.portal_url, layout.mode.value)

@@ -6,27 +6,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from app.errors import ValidationError
-from app.nm.models import Credentials, SecurityKind, WifiNetwork, infer_security
-from app.nm.profiles import validate_credentials
-from app.portal.messages import Translator, field_error_text
+from app.flow.messages import Translator, field_error_text
+from app.flow.networks import find_network
+from app.nm.models import WifiNetwork
+from app.rules import check_credentials, ssid_from_text
+from app.wifi import Credentials, SecurityKind, infer_security, stated_security
 
-# What a client may state as a network's security: the precise `auth` values of GET /networks,
-# and wifi-connect's coarse `security` values, which name the common kind of each group.
-_STATED_SECURITY = {
-    "open": SecurityKind.OPEN,
-    "none": SecurityKind.OPEN,
-    "owe": SecurityKind.OWE,
-    "wep": SecurityKind.WEP,
-    "wpa-psk": SecurityKind.WPA_PSK,
-    "wpa": SecurityKind.WPA_PSK,
-    "sae": SecurityKind.SAE,
-    "wpa-psk+sae": SecurityKind.WPA_PSK_SAE,
-    "wpa-eap": SecurityKind.WPA_EAP,
-    "enterprise": SecurityKind.WPA_EAP,
-}
 _TRUE = frozenset({"1", "true", "on", "yes"})
 _FALSE = frozenset({"", "0", "false", "off", "no"})
-FIELDS = ("ssid", "passphrase", "identity", "hidden", "security")
 
 
 @dataclass(frozen=True)
@@ -72,7 +59,7 @@ def parse_submission(t: Translator, fields: Mapping[str, object]) -> Submission:
     stated = _text(t, fields, "security")
     security = None
     if stated is not None:
-        security = _STATED_SECURITY.get(stated.strip().lower())
+        security = stated_security(stated)
         if security is None:
             raise ValidationError("security", t.gettext("Choose the network's security."))
     return Submission(
@@ -84,12 +71,6 @@ def parse_submission(t: Translator, fields: Mapping[str, object]) -> Submission:
     )
 
 
-def find_network(networks: Sequence[WifiNetwork], ssid: str) -> WifiNetwork | None:
-    """The scanned network whose display name is `ssid` (the strongest when names collide)."""
-    matches = [network for network in networks if network.display_ssid == ssid]
-    return max(matches, key=lambda network: network.strength, default=None)
-
-
 def credentials_for(
     t: Translator, submission: Submission, networks: Sequence[WifiNetwork], *, english: bool
 ) -> Credentials:
@@ -97,36 +78,32 @@ def credentials_for(
 
     A name from the scan takes its raw bytes and security from the scan. A name marked hidden, or
     one the scan did not show, is joined as a hidden network with the security the client states,
-    else with the one its credentials suggest (app.nm.models.infer_security).
+    else with the one its credentials suggest (app.wifi.infer_security).
     """
     if submission.ssid is None:
         raise ValidationError("ssid", t.gettext("Choose a network or type its name."))
     network = find_network(networks, submission.ssid)
+    security = submission.security or (network.security if network is not None else None)
+    if security is None:
+        # wifi-connect's API has no security field: a hidden network's is read off what the
+        # user typed (a user name: enterprise; a password: WPA; nothing: open).
+        security = infer_security(submission.passphrase, submission.identity)
     if network is not None and not submission.hidden:
-        raw, security, hidden = network.ssid, network.security, False
-    else:
-        raw = network.ssid if network is not None else submission.ssid.encode()
-        stated = submission.security
-        if stated is None and network is not None:
-            stated = network.security
-        if stated is None:
-            # wifi-connect's API has no security field: a hidden network's is read off what
-            # the user typed (a user name: enterprise; a password: WPA; nothing: open).
-            stated = infer_security(submission.passphrase, submission.identity)
-        security, hidden = stated, True
-    credentials = Credentials(
-        ssid=raw,
-        security=security,
-        # Fields the network's security does not use are dropped, not refused: a form that
-        # cannot hide them (no JavaScript, no CSS :has) may still send what the user typed.
-        passphrase=submission.passphrase if security.needs_passphrase else None,
-        identity=submission.identity if security.needs_identity else None,
-        hidden=hidden,
-    )
+        security = network.security
     try:
-        validate_credentials(credentials)
+        credentials = check_credentials(
+            Credentials(
+                ssid=network.ssid if network is not None else ssid_from_text(submission.ssid),
+                security=security,
+                # Fields the network's security does not use are dropped, not refused: a form
+                # that cannot hide them (no JavaScript, no CSS :has) may still send them.
+                passphrase=submission.passphrase if security.needs_passphrase else None,
+                identity=submission.identity if security.needs_identity else None,
+                hidden=network is None or submission.hidden,
+            )
+        )
     except ValidationError as error:
-        # The rules (and their English wording) live with the profiles.
+        # The rules (and their English wording) live in app.rules.
         text = field_error_text(t, error.field, error.message, security, english=english)
         raise ValidationError(error.field, text) from None
     return credentials

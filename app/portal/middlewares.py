@@ -50,7 +50,7 @@ _API_PATHS = frozenset({"/networks", "/status"})
 async def captive_redirect(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Send every probe, and every request for another host, to the portal's own URL."""
     portal = request.app[PORTAL]
-    portal.activity.touch()
+    portal.controller.note_request()
     host = request.headers.get(hdrs.HOST, "").strip().lower()
     if host not in portal.hosts or request.path.lower() in PROBE_PATHS:
         _LOGGER.debug("Captive redirect of http://%s%s", host, request.path)

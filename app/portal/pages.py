@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import gettext
-import logging
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import hdrs, web
 
-from app.nm.models import SecurityKind, WifiNetwork
-from app.nm.profiles import (
+from app.flow.messages import (
+    STATED_SECURITY,
+    attempt_texts,
+    passphrase_hint,
+    security_choice,
+    security_words,
+)
+from app.flow.networks import unique_networks
+from app.flow.state import FlowStatus
+from app.nm.models import WifiNetwork
+from app.portal import csrf
+from app.portal.i18n import SOURCE_LANGUAGE
+from app.portal.state import PORTAL
+from app.rules import (
     IDENTITY_MAX_BYTES,
     PASSWORD_MAX_CHARS,
     PSK_HEX_CHARS,
@@ -20,22 +30,8 @@ from app.nm.profiles import (
     PSK_MIN_CHARS,
     WEP_PASSPHRASE_MAX_CHARS,
 )
-from app.portal import csrf
-from app.portal.controller import FlowStatus
-from app.portal.i18n import SOURCE_LANGUAGE
-from app.portal.messages import (
-    STATED_SECURITY,
-    attempt_texts,
-    passphrase_hint,
-    security_choice,
-    security_words,
-)
-from app.portal.state import PORTAL
+from app.wifi import SecurityKind
 
-_LOGGER = logging.getLogger(__name__)
-
-_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
-_FALLBACK_ACCENT = "#0b5cad"
 # WCAG AA for body text: what the accent must reach against white when it colours text.
 _TEXT_CONTRAST = 4.5
 
@@ -105,7 +101,7 @@ def message_page(
 
 @dataclass(frozen=True)
 class PasswordRules:
-    """The page's copy of a password rule (the server checks it again in app.nm.profiles)."""
+    """The page's copy of a password rule (the server checks it again with app.rules)."""
 
     minlength: int | None
     maxlength: int
@@ -145,18 +141,6 @@ class NetworkRow:
     def locked(self) -> bool:
         """True when joining needs a secret."""
         return self.security.needs_passphrase
-
-
-def unique_networks(networks: Iterable[WifiNetwork]) -> list[WifiNetwork]:
-    """One entry per display name, strongest first; nameless (hidden) access points left out."""
-    seen: set[str] = set()
-    unique = []
-    for network in sorted(networks, key=lambda network: -network.strength):
-        name = network.display_ssid
-        if name and name not in seen:
-            seen.add(name)
-            unique.append(network)
-    return unique
 
 
 def network_rows(language: Language, networks: Iterable[WifiNetwork]) -> list[NetworkRow]:
@@ -283,10 +267,8 @@ def _darken(color: str, factor: float) -> str:
 
 def theme_css(brand_color: str) -> str:
     """The stylesheet that carries the brand colour (a file, as the CSP forbids inline styles)."""
+    # The colour was checked once, in app.config: it is #rrggbb.
     accent = brand_color.lower()
-    if not _COLOR.fullmatch(accent):
-        _LOGGER.warning("Brand colour %r is not #rrggbb; using the default", brand_color)
-        accent = _FALLBACK_ACCENT
     # Buttons take whichever of white or black text reads better on the accent.
     white_wins = contrast(accent, "#ffffff") >= contrast(accent, "#000000")
     on_accent = "#ffffff" if white_wins else "#000000"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 
@@ -29,21 +28,6 @@ def accepted_hosts(gateway: IPv4Address, port: int) -> frozenset[str]:
     return frozenset(hosts)
 
 
-class Activity:
-    """When the portal last served a request, for ACTIVITY_TIMEOUT (monotonic seconds)."""
-
-    def __init__(self) -> None:
-        self.last_request = time.monotonic()
-
-    def touch(self) -> None:
-        """Record a request now."""
-        self.last_request = time.monotonic()
-
-    def idle_for(self) -> float:
-        """Seconds since the last request."""
-        return time.monotonic() - self.last_request
-
-
 @dataclass(frozen=True)
 class Portal:
     """Everything a handler needs; built once by create_app."""
@@ -57,9 +41,6 @@ class Portal:
     theme_css: str
     csrf: CsrfTokens = field(default_factory=CsrfTokens)
     connect_limit: RateLimiter = field(default_factory=lambda: RateLimiter(limit=5, window=60.0))
-    activity: Activity = field(default_factory=Activity)
 
 
 PORTAL = web.AppKey("portal", Portal)
-# The same Activity as PORTAL's, on its own key so the flow can watch idleness without the rest.
-ACTIVITY = web.AppKey("activity", Activity)

@@ -5,17 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from enum import Enum
-from typing import Any
-from urllib.parse import urlencode
 
 from aiohttp import web
 
 from app.errors import ValidationError, WifiConnectError
-from app.nm.models import Credentials, WifiNetwork
+from app.flow.networks import find_network
+from app.flow.report import networks_json, status_json
 from app.portal import csrf
-from app.portal.controller import FlowStatus
-from app.portal.forms import Submission, credentials_for, find_network, parse_submission
-from app.portal.messages import attempt_texts
+from app.portal.forms import Submission, credentials_for, parse_submission
 from app.portal.pages import (
     OTHER,
     FormState,
@@ -25,10 +22,10 @@ from app.portal.pages import (
     language_of,
     message_page,
     render,
-    unique_networks,
 )
 from app.portal.state import PORTAL
 from app.portal.ui import resolve_file
+from app.rules import display_ssid
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -84,46 +81,6 @@ def _csrf_refused(request: web.Request, language: Language) -> web.Response:
     )
 
 
-def networks_json(networks: list[WifiNetwork]) -> list[dict[str, Any]]:
-    """GET /networks' body: wifi-connect's fields plus the precise `auth`."""
-    return [
-        {
-            "ssid": network.display_ssid,
-            "security": network.security.legacy,
-            "strength": network.strength,
-            "frequency": network.frequency,
-            "auth": network.security.auth,
-        }
-        for network in unique_networks(networks)
-    ]
-
-
-def status_json(status: FlowStatus, language: Language) -> dict[str, Any]:
-    """GET /status' body; FlowStatus holds no secret, and neither does this."""
-    attempt = status.last_attempt
-    last: dict[str, Any] | None = None
-    if attempt is not None:
-        last = {
-            "ssid": attempt.ssid,
-            "ok": attempt.ok,
-            "failure": attempt.failure.value if attempt.failure is not None else None,
-            "nm_reason": attempt.nm_reason,
-            "blocked": [service.value for service in attempt.blocked],
-            "reasons": attempt_texts(language.translations, attempt),
-            "checks": [
-                {
-                    "service": check.service.value,
-                    "target": check.target,
-                    "ok": check.ok,
-                    "latency_ms": check.latency_ms,
-                    "reason": check.reason,
-                }
-                for check in attempt.checks
-            ],
-        }
-    return {"state": status.state.value, "last_attempt": last}
-
-
 async def index(request: web.Request) -> web.Response:
     """GET /: the network list, with the last attempt's outcome when it failed."""
     portal = request.app[PORTAL]
@@ -147,7 +104,8 @@ async def networks(request: web.Request) -> web.Response:
 
 async def status(request: web.Request) -> web.Response:
     """GET /status."""
-    body = status_json(request.app[PORTAL].controller.status(), language_of(request))
+    t = language_of(request).translations
+    body = status_json(request.app[PORTAL].controller.status(), t)
     return web.json_response(body)
 
 
@@ -167,10 +125,10 @@ async def rescan(request: web.Request) -> web.Response:
     except WifiConnectError as error:
         _LOGGER.warning("Rescan failed: %s", error)
         if kind is BodyKind.FORM:
-            raise web.HTTPSeeOther("/") from None
+            raise web.HTTPSeeOther(_url(request, "index")) from None
         return _json_error(503, str(error))
     if kind is BodyKind.FORM:
-        raise web.HTTPSeeOther("/")
+        raise web.HTTPSeeOther(_url(request, "index"))
     return web.json_response(networks_json(found))
 
 
@@ -241,12 +199,13 @@ async def connect(request: web.Request) -> web.Response:
     if kind is BodyKind.JSON:
         return web.json_response({"status": "connecting"})
     # Redirect after POST: a reload of the next page never sends the password again.
-    raise web.HTTPSeeOther("/connecting?" + urlencode({"ssid": _display(credentials)}))
+    connecting_url = request.app.router["connecting"].url_for()
+    raise web.HTTPSeeOther(connecting_url.with_query(ssid=display_ssid(credentials.ssid)))
 
 
-def _display(credentials: Credentials) -> str:
-    """The SSID as the page shows it."""
-    return credentials.ssid.decode("utf-8", errors="replace")
+def _url(request: web.Request, route: str) -> str:
+    """The path of one of the portal's named routes."""
+    return str(request.app.router[route].url_for())
 
 
 async def _form_again(

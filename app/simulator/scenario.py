@@ -80,7 +80,7 @@ from ipaddress import IPv4Address, IPv4Interface
 from pathlib import Path
 from typing import Any, TypeVar
 
-from app.nm.models import SecurityKind
+from app.wifi import SecurityKind
 
 _E = TypeVar("_E", bound=StrEnum)
 

@@ -8,9 +8,9 @@ import pytest
 
 from app.exitcodes import ExitStatus
 from app.nm.client import NetworkManagerClient
-from app.nm.models import Credentials, SecurityKind
 from app.nm.profiles import client_profile
 from app.simulator import ReceivedConnection, SimulatedNetworkManager
+from app.wifi import Credentials, SecurityKind
 from tests.cli.helpers import Cli, Internet
 
 OLD_ID = "old profile"

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from app.commands import RESOLV_CONF, parse_resolv_conf, system_resolvers
 from app.exitcodes import ExitStatus
+from app.flow.reachability import RESOLV_CONF, parse_resolv_conf, system_resolvers
 from app.nm.client import NetworkManagerClient
-from app.nm.models import Credentials, SecurityKind
 from app.nm.profiles import client_profile
 from app.simulator import SimulatedNetworkManager
+from app.wifi import Credentials, SecurityKind
 from tests.cli.helpers import Cli, Internet
 
 

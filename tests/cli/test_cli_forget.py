@@ -6,9 +6,9 @@ from ipaddress import IPv4Address
 
 from app.exitcodes import ExitStatus
 from app.nm.client import NetworkManagerClient
-from app.nm.models import Credentials, SecurityKind
 from app.nm.profiles import client_profile, hotspot_profile
 from app.simulator import SimulatedNetworkManager
+from app.wifi import Credentials, SecurityKind
 from tests.cli.helpers import Cli
 
 

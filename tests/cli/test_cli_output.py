@@ -14,8 +14,9 @@ from app.cli_output import (
     scan_table,
     text_width,
 )
-from app.nm.models import FailureKind, SecurityKind, WifiNetwork
-from app.portal.controller import Service
+from app.flow.state import Service
+from app.nm.models import FailureKind, WifiNetwork
+from app.wifi import SecurityKind
 
 
 @pytest.mark.parametrize(

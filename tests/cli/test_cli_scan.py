@@ -9,8 +9,8 @@ import pytest
 
 from app import commands
 from app.exitcodes import ExitStatus
+from app.flow.report import networks_json
 from app.nm.client import NetworkManagerClient
-from app.portal.views import networks_json
 from app.simulator import SimulatedNetworkManager
 from tests.cli.helpers import Cli, scenario
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address
 from typing import Any
 
-from app.nm.models import Credentials, SecurityKind
 from app.nm.profiles import Settings, client_profile, hotspot_profile
+from app.wifi import Credentials, SecurityKind
 
 _ERROR = "org.freedesktop.NetworkManager.Settings.Connection."
 INVALID_PROPERTY = _ERROR + "InvalidProperty"

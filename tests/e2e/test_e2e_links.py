@@ -16,13 +16,14 @@ from typing import Any
 
 import pytest
 
+from app.flow.reachability import build_dns_query, parse_dns_reply
 from app.nm.bus import SystemBus
 from app.nm.client import NetworkManagerClient
-from app.nm.models import Credentials, FailureKind, SecurityKind
+from app.nm.models import FailureKind
 from app.nm.profiles import client_profile, hotspot_profile
-from app.reachability import build_dns_query, parse_dns_reply
 from app.simulator import PrivateBus, SimulatedNetworkManager, parse_scenario
 from app.simulator.scenario import ScenarioError
+from app.wifi import Credentials, SecurityKind
 from tests.e2e import topology
 from tests.e2e.world import GOOD_PASSWORD, GOOD_SSID, DeviceStack, addresses, default_route
 from tests.net import helpers

@@ -24,7 +24,7 @@ from dbus_next.aio.message_bus import MessageBus
 from dbus_next.constants import BusType, MessageType
 from dbus_next.message import Message
 
-from app.reachability import build_dns_query, parse_dns_reply
+from app.flow.reachability import build_dns_query, parse_dns_reply
 from app.simulator.bus import bus_config
 from tests.e2e import topology
 from tests.e2e.processes import Process, command_name, descendants

@@ -12,8 +12,8 @@ from ipaddress import IPv4Address, IPv6Address
 
 import pytest
 
-from app.dnsmasq import Dnsmasq, DnsmasqError
-from app.reachability import QTYPE_A, QTYPE_AAAA, build_dns_query, parse_dns_reply
+from app.flow.dnsmasq import Dnsmasq, DnsmasqError
+from app.flow.reachability import QTYPE_A, QTYPE_AAAA, build_dns_query, parse_dns_reply
 from tests.net import helpers
 from tests.net.conftest import (
     DEV,

@@ -9,23 +9,22 @@ from pathlib import Path
 
 import pytest
 
-from app.dnsmasq import DhcpLease, Dnsmasq, DnsmasqError, dnsmasq_argv, parse_leases
-from app.portal.controller import CheckResult, Service
-from app.reachability import (
+from app.cli_output import check_report
+from app.flow.dnsmasq import DhcpLease, Dnsmasq, DnsmasqError, dnsmasq_argv, parse_leases
+from app.flow.reachability import (
     NTP_UNIX_OFFSET,
     QTYPE_AAAA,
     BadReply,
     UnrelatedReply,
-    blocked_services,
     build_dns_query,
     build_sntp_request,
     dns_name_for,
     encode_dns_name,
-    format_report,
     parse_dns_reply,
     parse_sntp_reply,
-    report_json,
 )
+from app.flow.report import report_json
+from app.flow.state import CheckResult, Service, blocked_services
 from tests.net.servers import SntpBehaviour, sntp_reply
 
 GW = IPv4Address("192.168.42.1")
@@ -367,7 +366,7 @@ def test_blocked_services_in_service_order_once_each() -> None:
 
 
 def test_format_report_lines_and_verdict() -> None:
-    report = format_report([OK_HTTPS, BAD_HTTPS, BAD_NTP, OK_DNS])
+    report = check_report([OK_HTTPS, BAD_HTTPS, BAD_NTP, OK_DNS])
     assert report.splitlines() == [
         "https  api.example.com  ok         42 ms",
         "https  10.0.0.1:8443    FAILED      3 ms  TCP 8443 to 10.0.0.1 was refused",
@@ -375,7 +374,7 @@ def test_format_report_lines_and_verdict() -> None:
         "dns    192.168.1.1      ok          2 ms",
         "Blocked on this network: HTTPS, NTP",
     ]
-    assert format_report([OK_HTTPS]).splitlines()[-1] == "Every check passed."
+    assert check_report([OK_HTTPS]).splitlines()[-1] == "Every check passed."
 
 
 def test_report_json_is_plain_json() -> None:

@@ -13,17 +13,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from app.cli_output import check_report
 from app.config import Config
-from app.portal.controller import CheckResult, Service
-from app.reachability import (
-    blocked_services,
-    check_dns,
-    check_https,
-    check_ntp,
-    check_reachability,
-    format_report,
-    report_json,
-)
+from app.flow.reachability import check_dns, check_https, check_ntp, check_reachability
+from app.flow.report import report_json
+from app.flow.state import CheckResult, Service, blocked_services
 from tests.net import helpers
 from tests.net.conftest import (
     API_HOST,
@@ -89,7 +83,7 @@ async def test_everything_reachable() -> None:
     for result in results:
         assert result.latency_ms is not None and 0 < result.latency_ms < TIMEOUT * 1000
     assert blocked_services(results) == ()
-    assert format_report(results).endswith("Every check passed.")
+    assert check_report(results).endswith("Every check passed.")
     assert json.loads(report_json(results))["ok"] is True
 
 
@@ -113,7 +107,7 @@ async def test_everything_blocked_is_reported_at_once_after_one_timeout(network:
     assert blocked_services(results) == (Service.HTTPS, Service.NTP, Service.DNS)
     # The checks run in parallel: the whole report takes one timeout, not four.
     assert TIMEOUT <= elapsed < TIMEOUT + SLACK
-    report = format_report(results)
+    report = check_report(results)
     assert report.splitlines()[-1] == "Blocked on this network: HTTPS, NTP, DNS"
     assert f"TCP {DROPPED_PORT} to {SERVERS} got no answer in 1 s" in report
     assert f"UDP 53 to {CLOSED} was refused" in report

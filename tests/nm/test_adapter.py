@@ -13,9 +13,10 @@ from app.errors import NetworkManagerError, NetworkManagerUnavailable, NoWifiDev
 from app.nm.bus import SystemBus
 from app.nm.client import NetworkManagerClient
 from app.nm.const import ActiveConnectionState, Connectivity, DeviceStateReason, DeviceType
-from app.nm.models import Credentials, FailureKind, SecurityKind
+from app.nm.models import FailureKind
 from app.nm.profiles import client_profile, hotspot_profile
 from app.simulator import PrivateBus, SimulatedNetworkManager, parse_scenario
+from app.wifi import Credentials, SecurityKind
 from tests.contract.invalid_profiles import INVALID_CASES
 from tests.nm.conftest import scenario
 

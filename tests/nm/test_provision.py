@@ -10,18 +10,19 @@ from ipaddress import IPv4Address
 
 import pytest
 
-from app import provision
 from app.config import Config
 from app.errors import WifiConnectError
 from app.exitcodes import ExitStatus
+from app.flow import provision
+from app.flow.provision import Provisioner
+from app.flow.state import CheckResult, FlowState, Service
 from app.nm.client import NetworkManagerClient
 from app.nm.const import DeviceStateReason
-from app.nm.models import Credentials, FailureKind, SecurityKind
+from app.nm.models import FailureKind
 from app.nm.profiles import client_profile, hotspot_profile
-from app.portal.controller import CheckResult, FlowState, Service
 from app.portal.state import Activity
-from app.provision import Provisioner
 from app.simulator import PrivateBus, SimulatedNetworkManager
+from app.wifi import Credentials, SecurityKind
 from tests.nm.conftest import scenario
 
 CONFIG = Config(ssid="Test Portal")

@@ -7,14 +7,14 @@ import time
 
 import pytest
 
-from app import provision
 from app.config import Config
+from app.flow import provision
+from app.flow.provision import Provisioner
+from app.flow.state import FlowState
 from app.nm.client import NetworkManagerClient
-from app.nm.models import Credentials, SecurityKind
 from app.nm.profiles import client_profile
-from app.portal.controller import FlowState
-from app.provision import Provisioner
 from app.simulator import SimulatedNetworkManager, parse_scenario
+from app.wifi import Credentials, SecurityKind
 
 CONFIG = Config(ssid="Test Portal", watch=True)
 HOME = Credentials(b"Home", SecurityKind.WPA_PSK, passphrase="password1")

@@ -10,8 +10,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from app.config import Config
-from app.nm.models import Credentials, SecurityKind, WifiNetwork
-from app.portal.controller import FlowState, FlowStatus
+from app.flow.state import FlowState, FlowStatus
+from app.nm.models import WifiNetwork
+from app.wifi import Credentials, SecurityKind
 
 Client = TestClient[web.Request, web.Application]
 ClientFactory = Callable[..., Awaitable[Client]]

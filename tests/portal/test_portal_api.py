@@ -8,15 +8,10 @@ from typing import Any
 import pytest
 
 from app.errors import NetworkManagerUnavailable
-from app.nm.models import Credentials, FailureKind, SecurityKind
-from app.portal.controller import (
-    AttemptOutcome,
-    CheckResult,
-    FlowState,
-    FlowStatus,
-    Service,
-)
-from app.portal.views import networks_json
+from app.flow.report import networks_json
+from app.flow.state import AttemptOutcome, CheckResult, FlowState, FlowStatus, Service
+from app.nm.models import FailureKind
+from app.wifi import Credentials, SecurityKind
 from tests.portal.helpers import XSS_IMG, Client, RecordingController, network
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from app.errors import ConfigError
-from app.nm.models import Credentials, SecurityKind
 from app.portal.app import create_app
 from app.portal.pages import contrast, theme_css
 from app.portal.ui import UiMode, ui_layout
 from app.portal.views import SITE_CSP
+from app.wifi import Credentials, SecurityKind
 from tests.portal.helpers import GATEWAY, ClientFactory, RecordingController, make_config
 
 # The smallest valid PNG: one transparent pixel.

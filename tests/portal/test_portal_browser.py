@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from app.nm.models import Credentials, FailureKind, SecurityKind
+from app.flow.state import AttemptOutcome, FlowState, FlowStatus, Service
+from app.nm.models import FailureKind
 from app.portal.app import create_app
-from app.portal.controller import AttemptOutcome, FlowState, FlowStatus, Service
+from app.wifi import Credentials, SecurityKind
 from tests.portal.helpers import (
     PROBES,
     XSS_IMG,

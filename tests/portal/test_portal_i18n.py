@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from app.nm.models import FailureKind, SecurityKind
+from app.flow.state import AttemptOutcome, FlowState, FlowStatus
+from app.nm.models import FailureKind
 from app.portal.app import create_app
-from app.portal.controller import AttemptOutcome, FlowState, FlowStatus
 from app.portal.i18n import DOMAIN, LOCALE_DIR, load_catalogs, parse_accept_language
 from app.portal.pages import LIST_LIMIT
+from app.wifi import SecurityKind
 from tests.portal.helpers import (
     GATEWAY,
     Client,

@@ -7,9 +7,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from app.nm.models import Credentials, FailureKind, SecurityKind
-from app.portal.controller import AttemptOutcome, FlowState, FlowStatus, Service
+from app.flow.state import AttemptOutcome, FlowState, FlowStatus, Service
+from app.nm.models import FailureKind
 from app.portal.pages import LIST_LIMIT
+from app.wifi import Credentials, SecurityKind
 from tests.portal.helpers import XSS_IMG, XSS_SCRIPT, Client, RecordingController, network
 
 

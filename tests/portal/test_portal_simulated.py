@@ -21,14 +21,14 @@ from uuid import UUID
 import pytest
 from aiohttp import web
 
-from app import provision
+from app.flow import provision
+from app.flow.provision import Provisioner
+from app.flow.state import AttemptOutcome, FlowState
 from app.nm.bus import SystemBus
 from app.nm.client import NetworkManagerClient
 from app.nm.const import DeviceStateReason
 from app.nm.models import FailureKind
 from app.portal.app import create_app
-from app.portal.controller import AttemptOutcome, FlowState
-from app.provision import Provisioner
 from app.simulator import (
     PrivateBus,
     ReceivedConnection,

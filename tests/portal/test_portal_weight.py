@@ -5,10 +5,11 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from pathlib import Path
 
-from app.nm.models import FailureKind, SecurityKind
+from app.flow.state import AttemptOutcome, FlowState, FlowStatus
+from app.nm.models import FailureKind
 from app.portal.app import create_app
-from app.portal.controller import AttemptOutcome, FlowState, FlowStatus
 from app.portal.pages import LIST_LIMIT
+from app.wifi import SecurityKind
 from tests.portal.helpers import (
     GATEWAY,
     Client,

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from app.config import Config, default_dhcp_range, find_bundled
+from app.config import Config, find_bundled
 from app.errors import ConfigError
+from app.rules import default_dhcp_range
 
 
 @pytest.fixture

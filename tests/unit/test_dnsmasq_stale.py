@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.dnsmasq import is_our_dnsmasq
+from app.flow.dnsmasq import is_our_dnsmasq
 
 OURS = [
     "/usr/sbin/dnsmasq",

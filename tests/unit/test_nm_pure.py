@@ -9,8 +9,10 @@ import pytest
 
 from app.nm.client import access_point_network, strongest_per_ssid
 from app.nm.const import DeviceStateReason
-from app.nm.models import FailureKind, SecurityKind, WifiNetwork, display_ssid, failure_for_reason
+from app.nm.models import FailureKind, WifiNetwork, failure_for_reason
 from app.nm.variants import from_dbus, to_dbus
+from app.rules import display_ssid
+from app.wifi import SecurityKind
 
 
 def test_to_dbus_picks_networkmanager_types_and_round_trips() -> None:

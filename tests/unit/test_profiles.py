@@ -10,15 +10,10 @@ import pytest
 
 from app.errors import ValidationError
 from app.nm.const import HOTSPOT_ID_PREFIX
-from app.nm.models import Credentials, SecurityKind
-from app.nm.profiles import (
-    Settings,
-    client_profile,
-    hotspot_profile,
-    is_hotspot_profile,
-    validate_credentials,
-)
+from app.nm.profiles import Settings, client_profile, hotspot_profile
 from app.nm.variants import to_dbus
+from app.rules import check_credentials
+from app.wifi import Credentials, SecurityKind
 
 UUID = "0b5c1a55-3f0e-4c1e-9d43-2a8f0f5e7a10"
 HEX64 = "0123456789abcdefABCDEF0123456789abcdef0123456789abcdef0123456789"
@@ -226,7 +221,7 @@ ACCEPTED: dict[str, Credentials] = {
 
 @pytest.mark.parametrize("given", ACCEPTED.values(), ids=ACCEPTED)
 def test_validate_credentials_accepts(given: Credentials) -> None:
-    validate_credentials(given)
+    check_credentials(given)
     profile = client_profile(given)
     assert profile["802-11-wireless"]["ssid"] == given.ssid
 
@@ -300,7 +295,7 @@ REJECTED: dict[str, tuple[Credentials, str]] = {
 @pytest.mark.parametrize(("given", "field"), REJECTED.values(), ids=REJECTED)
 def test_validate_credentials_rejects(given: Credentials, field: str) -> None:
     with pytest.raises(ValidationError) as caught:
-        validate_credentials(given)
+        check_credentials(given)
     assert caught.value.field == field
     assert caught.value.message.endswith(".")
     if given.passphrase and len(given.passphrase) >= 4:
@@ -316,7 +311,7 @@ def test_psk_messages_name_the_rule() -> None:
     }
     for passphrase, rule in cases.items():
         with pytest.raises(ValidationError, match=rule):
-            validate_credentials(creds(SecurityKind.WPA_PSK, passphrase))
+            check_credentials(creds(SecurityKind.WPA_PSK, passphrase))
 
 
 def test_credentials_repr_hides_the_passphrase() -> None:
@@ -410,38 +405,6 @@ def test_hotspot_accepts_the_wpa_psk_rule(passphrase: str) -> None:
         ssid="Setup", interface="wlan0", gateway=GATEWAY, passphrase=passphrase
     )
     assert profile["802-11-wireless-security"]["psk"] == passphrase
-
-
-# --- recognising our own hotspot -----------------------------------------------------------------
-
-HOTSPOT_CHECKS: dict[str, tuple[Settings, bool]] = {
-    "our hotspot": (
-        hotspot_profile(ssid="Setup", interface="wlan0", gateway=GATEWAY, passphrase=None),
-        True,
-    ),
-    "a client profile": (client_profile(creds(SecurityKind.OPEN)), False),
-    "prefix with a suffix, ap mode": (
-        {"connection": {"id": HOTSPOT_ID_PREFIX + "-2"}, "802-11-wireless": {"mode": "ap"}},
-        True,
-    ),
-    "prefix but infrastructure": (
-        {"connection": {"id": HOTSPOT_ID_PREFIX}, "802-11-wireless": {"mode": "infrastructure"}},
-        False,
-    ),
-    "someone else's ap": (
-        {"connection": {"id": "Hotspot"}, "802-11-wireless": {"mode": "ap"}},
-        False,
-    ),
-    "no wireless setting": ({"connection": {"id": HOTSPOT_ID_PREFIX}}, False),
-    "no connection setting": ({"802-11-wireless": {"mode": "ap"}}, False),
-    "id not a string": ({"connection": {"id": 7}, "802-11-wireless": {"mode": "ap"}}, False),
-    "empty": ({}, False),
-}
-
-
-@pytest.mark.parametrize(("settings", "expected"), HOTSPOT_CHECKS.values(), ids=HOTSPOT_CHECKS)
-def test_is_hotspot_profile(settings: Settings, expected: bool) -> None:
-    assert is_hotspot_profile(settings) is expected
 
 
 # --- the D-Bus type each key gets, as `man 5 nm-settings-dbus` (NetworkManager 1.42) lists it ----

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.nm.models import SecurityKind
 from app.nm.security import classify
+from app.wifi import SecurityKind
 
 PRIVACY = 0x1
 WPS = 0x2 | 0x4

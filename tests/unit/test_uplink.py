@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from app.flow.uplink import is_online
 from app.nm.const import Connectivity, NMState
 from app.nm.models import NetworkStatus
-from app.provision import is_online
 
 
 @pytest.mark.parametrize(

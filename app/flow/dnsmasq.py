@@ -17,7 +17,8 @@ from pathlib import Path
 from types import TracebackType
 
 from app.errors import WifiConnectError
-from app.reachability import BadReply, dns_query
+from app.flow.reachability import BadReply, dns_query
+from app.rules import portal_network
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -106,8 +107,7 @@ def dnsmasq_argv(
         # gateway at once. PTR, TXT and HTTPS queries stay REFUSED: no captive probe waits on
         # them.
         "--address=/#/::",
-        # The portal network is always a /24 (see app.config).
-        f"--dhcp-range={start},{end},255.255.255.0,{lease_time}",
+        f"--dhcp-range={start},{end},{portal_network(gateway).netmask},{lease_time}",
         f"--dhcp-option=option:router,{gateway}",
         f"--dhcp-option=option:dns-server,{gateway}",
         "--dhcp-authoritative",

@@ -5,21 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import errno
-import json
 import logging
 import os
 import socket
 import ssl
 import struct
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address, ip_address
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
-from app.portal.controller import CheckResult, Service
+from app.flow.state import CheckResult, Service
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -29,6 +28,9 @@ _CLOCK_ERRORS = frozenset({9, 10})
 _NO_CHECK_TIME = 0x200000
 
 _T = TypeVar("_T")
+
+# Read only when NetworkManager knows no DNS server of the uplink (`wifi-connect check`).
+RESOLV_CONF = Path("/etc/resolv.conf")
 
 HTTPS_PORT = 443
 NTP_PORT = 123
@@ -56,8 +58,6 @@ _DNS_MAX_POINTERS = 127
 
 # A TLS close_notify exchange must not hold a finished check for long.
 _TLS_CLOSE_TIMEOUT = 1.0
-
-_UNREACHABLE_ERRNOS = (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN, errno.ENETDOWN)
 
 
 class BadReply(ValueError):
@@ -563,50 +563,27 @@ async def check_reachability(
     return results
 
 
-# --- reporting, pure --------------------------------------------------------------------------
+def system_resolvers(path: Path = RESOLV_CONF) -> list[str]:
+    """The nameserver lines of a resolv.conf; none when it cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as err:
+        _LOGGER.debug("Cannot read %s: %s", path, err.strerror)
+        return []
+    return parse_resolv_conf(text)
 
 
-def blocked_services(results: Iterable[CheckResult]) -> tuple[Service, ...]:
-    """The services with at least one failed check, in Service order."""
-    failed = {result.service for result in results if not result.ok}
-    return tuple(service for service in Service if service in failed)
-
-
-def result_dict(result: CheckResult) -> dict[str, Any]:
-    """One result as plain JSON types."""
-    return {
-        "service": str(result.service),
-        "target": result.target,
-        "ok": result.ok,
-        "latency_ms": result.latency_ms,
-        "reason": result.reason,
-    }
-
-
-def report_json(results: Sequence[CheckResult]) -> str:
-    """The report for `check --json`: overall verdict, blocked services and every check."""
-    report = {
-        "ok": all(result.ok for result in results),
-        "blocked": [str(service) for service in blocked_services(results)],
-        "checks": [result_dict(result) for result in results],
-    }
-    return json.dumps(report, indent=2)
-
-
-def format_report(results: Sequence[CheckResult]) -> str:
-    """The report for `check`: one line per check, then a verdict."""
-    width = max((len(result.target) for result in results), default=0)
-    lines = []
-    for result in results:
-        latency = "" if result.latency_ms is None else f"{result.latency_ms:.0f} ms"
-        verdict = "ok" if result.ok else "FAILED"
-        line = f"{result.service!s:<5}  {result.target:<{width}}  {verdict:<6}  {latency:>8}"
-        if result.reason:
-            line += f"  {result.reason}"
-        lines.append(line.rstrip())
-    blocked = blocked_services(results)
-    if blocked:
-        lines.append("Blocked on this network: " + ", ".join(str(s).upper() for s in blocked))
-    else:
-        lines.append("Every check passed.")
-    return "\n".join(lines)
+def parse_resolv_conf(text: str) -> list[str]:
+    """The addresses of `nameserver` lines, in order, once each; anything else is ignored."""
+    found: list[str] = []
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) < 2 or words[0] != "nameserver":
+            continue
+        try:
+            address = str(ip_address(words[1]))
+        except ValueError:
+            continue
+        if address not in found:
+            found.append(address)
+    return found

@@ -1,12 +1,13 @@
-"""What the portal tells a user in words: security kinds and the last attempt's outcome."""
+"""What the portal and the CLI tell a user in words: security kinds and an attempt's outcome."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from app.nm.models import FailureKind, SecurityKind
-from app.nm.profiles import PASSWORD_MAX_CHARS
-from app.portal.controller import AttemptOutcome, Service
+from app.flow.state import AttemptOutcome, Service
+from app.nm.models import FailureKind
+from app.rules import PASSWORD_MAX_CHARS
+from app.wifi import SecurityKind
 
 
 class Translator(Protocol):

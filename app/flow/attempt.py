@@ -1,0 +1,100 @@
+"""One attempt to join a network, as the portal and `wifi-connect add` both make it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from app.errors import WifiConnectError
+from app.flow.state import AttemptOutcome, CheckResult, blocked_services
+from app.nm.client import NetworkManagerClient
+from app.nm.models import Device, FailureKind, SavedConnection
+from app.nm.profiles import client_profile
+from app.rules import display_ssid
+from app.wifi import Credentials
+
+_LOGGER = logging.getLogger(__name__)
+
+# Checks the new link must pass; given the active connection's path, returns every result.
+ReachabilityCheck = Callable[[str], Awaitable[tuple[CheckResult, ...]]]
+
+
+async def connect_network(
+    nm: NetworkManagerClient,
+    device: Device,
+    credentials: Credentials,
+    *,
+    activation_timeout: float,
+    check_reachability: ReachabilityCheck | None = None,
+    on_checking: Callable[[], None] | None = None,
+) -> AttemptOutcome:
+    """Save, activate and check one network; undo what fails, never losing a saved profile.
+
+    The rules every attempt follows: a failed activation or a failed check deletes only the
+    new profile; only success removes the older profiles of that SSID.
+    """
+    name = display_ssid(credentials.ssid)
+    saved = await nm.add_connection(client_profile(credentials))
+    try:
+        return await _activate_and_check(
+            nm, device, saved, name, activation_timeout, check_reachability, on_checking
+        )
+    except BaseException:
+        # Stopped half-way (a signal, NM gone): an unproven profile must not stay behind.
+        with contextlib.suppress(WifiConnectError):
+            await asyncio.shield(nm.delete_connection(saved.path))
+        raise
+
+
+async def _activate_and_check(
+    nm: NetworkManagerClient,
+    device: Device,
+    saved: SavedConnection,
+    name: str,
+    activation_timeout: float,
+    check_reachability: ReachabilityCheck | None,
+    on_checking: Callable[[], None] | None,
+) -> AttemptOutcome:
+    """Activate a just-saved profile and check the link; roll back what fails."""
+    result = await nm.activate(saved, device, timeout=activation_timeout)
+    if not result.ok:
+        await nm.delete_connection(saved.path)
+        _LOGGER.warning(
+            "Could not connect to '%s' (%s); its new profile is removed", name, result.failure
+        )
+        return AttemptOutcome(
+            name, result.failure or FailureKind.OTHER, nm_reason=int(result.reason)
+        )
+    checks: tuple[CheckResult, ...] = ()
+    if check_reachability is not None:
+        if on_checking is not None:
+            on_checking()
+        checks = await check_reachability(result.active_path or "")
+        blocked = blocked_services(checks)
+        if blocked:
+            _LOGGER.warning(
+                "Connected to '%s' but blocked: %s; its new profile is removed",
+                name,
+                ", ".join(blocked),
+            )
+            await nm.deactivate(result.active_path or "")
+            await nm.delete_connection(saved.path)
+            return AttemptOutcome(name, None, blocked=blocked, checks=checks)
+    if checks:
+        _LOGGER.info(
+            "Reachability proven: %s",
+            ", ".join(f"{c.service} {c.target} {c.latency_ms or 0:.0f} ms" for c in checks),
+        )
+    await _forget_older_profiles(nm, saved)
+    _LOGGER.info("Connected to '%s'", name)
+    return AttemptOutcome(name, None, checks=checks)
+
+
+async def _forget_older_profiles(nm: NetworkManagerClient, kept: SavedConnection) -> None:
+    """Only once the new profile works, remove the older ones for the same SSID."""
+    for old in await nm.wifi_connections():
+        if old.ssid == kept.ssid and old.uuid != kept.uuid:
+            _LOGGER.info("Removing older profile '%s' for the same network", old.id)
+            await nm.delete_connection(old.path)

@@ -1,0 +1,399 @@
+"""The provisioning flow: the one place that sequences scan, hotspot, portal and connecting.
+
+A device (`wifi-connect run`) and the demo (`wifi-connect simulate`) run this same code; what
+differs between them comes in as a Surroundings: the portal's server, what runs beside the
+hotspot, the checks, the timings and the clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from app.config import Config
+from app.errors import NetworkManagerError, WifiConnectError
+from app.exitcodes import ExitStatus
+from app.flow.attempt import ReachabilityCheck, connect_network
+from app.flow.state import AttemptOutcome, FlowState, FlowStatus
+from app.flow.timing import Clock, MonotonicClock, Timings
+from app.flow.uplink import Uplink, default_route_exists
+from app.nm.client import NetworkManagerClient, WifiDevice
+from app.nm.models import FailureKind, SavedConnection, WifiNetwork
+from app.nm.profiles import hotspot_profile
+from app.rules import display_ssid
+from app.wifi import Credentials
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class PortalService(Protocol):
+    """What runs beside the hotspot while the portal is open (dnsmasq)."""
+
+    async def wait_failed(self) -> WifiConnectError:
+        """Return once the service has died for good, with why."""
+        ...
+
+
+# Given the access point's interface, the service to run while the portal is open.
+PortalServices = Callable[[str], AbstractAsyncContextManager[PortalService | None]]
+# Serves the flow to phones while open: the portal's web server, listening on its addresses.
+PortalServer = Callable[["Provisioner"], AbstractAsyncContextManager[object]]
+
+
+@dataclass(frozen=True)
+class Surroundings:
+    """What a device and a demo wire differently into the same flow."""
+
+    portal: PortalServer
+    # dnsmasq on a device; nothing on the demo's loopback.
+    services: PortalServices | None = None
+    # Proves the new link; the demo's simulated radio has no link to prove.
+    checks: ReachabilityCheck | None = None
+    timings: Timings = field(default_factory=Timings)
+    clock: Clock = field(default_factory=MonotonicClock)
+    has_default_route: Callable[[], bool] = default_route_exists
+    # The demo goes on after a success: the portal returns this many seconds later.
+    reopen_after_success: float | None = None
+    # Called once the portal first serves phones (the demo prints where to open it).
+    on_serving: Callable[[], None] | None = None
+
+
+class Provisioner:
+    """Runs the flow against NetworkManager and serves as the portal's controller."""
+
+    def __init__(
+        self,
+        config: Config,
+        nm: NetworkManagerClient,
+        *,
+        checks: ReachabilityCheck | None = None,
+        services: PortalServices | None = None,
+        timings: Timings | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self._config = config
+        self._nm = nm
+        self._checks = checks
+        self._portal_services = services
+        self._timings = timings or Timings()
+        self._clock = clock or MonotonicClock()
+        self._services = AsyncExitStack()
+        self._service_failure: asyncio.Future[WifiConnectError] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._portal_opened_at = self._last_request = self._clock.now()
+        self._wifi: WifiDevice | None = None
+        self._networks: list[WifiNetwork] = []
+        self._hotspot: SavedConnection | None = None
+        self._hotspot_active: str | None = None
+        self._submitted: asyncio.Queue[Credentials] = asyncio.Queue(maxsize=1)
+        self._status = FlowStatus(FlowState.STARTING)
+
+    # -- PortalController ------------------------------------------------------------------------
+
+    async def networks(self) -> list[WifiNetwork]:
+        """The list scanned before the hotspot came up (a single radio cannot scan as an AP)."""
+        return list(self._networks)
+
+    async def rescan(self) -> list[WifiNetwork]:
+        """Scan again; NM refuses while the radio is an access point, and the old list stays."""
+        fresh = await self._device().scan(timeout=self._timings.scan)
+        if fresh:
+            self._networks = fresh
+        return list(self._networks)
+
+    async def submit(self, credentials: Credentials) -> None:
+        """Take credentials from the portal; only the first of a burst is used."""
+        if self._status.state is not FlowState.PORTAL:
+            _LOGGER.info("Refusing a submission while %s", self._status.state)
+            if self._status.state is FlowState.STARTING:
+                raise WifiConnectError("The device is still starting; try again in a moment.")
+            raise WifiConnectError(
+                "The device is busy with another attempt; when its hotspot is back, try again."
+            )
+        self._set_state(FlowState.CONNECTING)
+        self._submitted.put_nowait(credentials)
+
+    def status(self) -> FlowStatus:
+        """The flow's state and the outcome of the last attempt."""
+        return self._status
+
+    def note_request(self) -> None:
+        """A phone used the portal: the activity timeout starts again."""
+        self._last_request = self._clock.now()
+
+    # -- the portal's life -----------------------------------------------------------------------
+
+    async def prepare(self) -> None:
+        """Find the WiFi device, remove stale hotspots, and scan while the radio is free."""
+        self._wifi = await self._nm.wifi_device(self._config.interface)
+        _LOGGER.info("Using WiFi device %s", self._wifi.device.interface)
+        # A hotspot left by a killed run may still be up, and a radio in AP mode cannot scan:
+        # it goes first.
+        stale = await self._nm.hotspot_connections()
+        for profile in stale:
+            _LOGGER.info("Removing hotspot profile '%s' left by an earlier run", profile.id)
+            await self._nm.delete_connection(profile.path)
+        if stale:
+            await self._nm.wait_device_released(self._wifi.device, timeout=self._timings.scan)
+        self._networks = await self._wifi.scan(timeout=self._timings.scan)
+        _LOGGER.info("Found %d networks", len(self._networks))
+
+    async def open_portal(self) -> None:
+        """Bring the hotspot up, then what serves phones beside it (dnsmasq)."""
+        device = self._device().device
+        if self._hotspot is None:
+            self._hotspot = await self._nm.add_connection(
+                hotspot_profile(
+                    ssid=self._config.ssid,
+                    interface=device.interface,
+                    gateway=self._config.gateway,
+                    passphrase=self._config.passphrase,
+                )
+            )
+        result = await self._nm.activate(self._hotspot, device, timeout=self._timings.activation)
+        if not result.ok:
+            raise NetworkManagerError(
+                "hotspot", f"the hotspot '{self._config.ssid}' did not start ({result.failure})"
+            )
+        self._hotspot_active = result.active_path
+        if self._portal_services is not None:
+            service = await self._services.enter_async_context(
+                self._portal_services(device.interface)
+            )
+            if service is not None:
+                watch = asyncio.ensure_future(self._watch_service(service))
+                self._services.callback(watch.cancel)
+        self._portal_opened_at = self._clock.now()
+        self._set_state(FlowState.PORTAL)
+        _LOGGER.info("Hotspot '%s' is up; the portal is open", self._config.ssid)
+
+    async def close_portal(self) -> None:
+        """Stop dnsmasq, then take the hotspot down (its profile stays until cleanup)."""
+        await self._services.aclose()
+        if self._hotspot_active is not None:
+            await self._nm.deactivate(self._hotspot_active)
+            self._hotspot_active = None
+            _LOGGER.info("Hotspot is down")
+
+    async def reopen_portal(self) -> None:
+        """Bring the portal back after an attempt, retrying with a growing pause for ever."""
+        pause = self._timings.reopen_first
+        while True:
+            try:
+                await self.open_portal()
+                return
+            except WifiConnectError as err:
+                _LOGGER.error("The hotspot did not come back (%s); retrying in %g s", err, pause)
+            await self._clock.sleep(pause)
+            pause = min(pause * 2, self._timings.reopen_max)
+            with contextlib.suppress(WifiConnectError):
+                await self._start_over()
+
+    async def cleanup(self) -> None:
+        """Leave nothing of ours behind: dnsmasq stopped, hotspot down, its profile deleted."""
+        # Each step on its own: one failing (NM restarted under us) must not skip the others.
+        try:
+            await self.close_portal()
+        except WifiConnectError as err:
+            _LOGGER.warning("Could not take the hotspot down: %s", err)
+            self._hotspot_active = None
+        if self._hotspot is not None:
+            try:
+                # Found again by id: after an NM restart the path we hold is stale.
+                for profile in await self._nm.hotspot_connections():
+                    await self._nm.delete_connection(profile.path)
+                _LOGGER.info("Hotspot profile removed")
+            except WifiConnectError as err:
+                _LOGGER.warning("Could not remove the hotspot profile (next start will): %s", err)
+            self._hotspot = None
+
+    async def portal_failed(self) -> WifiConnectError:
+        """Return once a portal service (dnsmasq) has died for good: phones can't join then."""
+        return await asyncio.shield(self._service_failure)
+
+    async def _watch_service(self, service: PortalService) -> None:
+        """Pass a service's final failure on to whoever waits in portal_failed()."""
+        failure = await service.wait_failed()
+        if not self._service_failure.done():
+            self._service_failure.set_result(failure)
+
+    async def _start_over(self) -> None:
+        """Forget what we hold of NM's objects (an NM restart renews them) and find them again."""
+        await self.close_portal()
+        for profile in await self._nm.hotspot_connections():
+            await self._nm.delete_connection(profile.path)
+        self._hotspot = None
+        self._wifi = await self._nm.wifi_device(self._config.interface)
+
+    # -- attempts --------------------------------------------------------------------------------
+
+    async def run_until_connected(self) -> AttemptOutcome:
+        """Serve submissions until one connects and passes every check."""
+        while True:
+            credentials = await self._submitted.get()
+            await self._clock.sleep(self._timings.answer_grace)
+            outcome = await self.attempt(credentials)
+            if outcome.ok:
+                return outcome
+            await self.reopen_portal()
+
+    async def attempt(self, credentials: Credentials) -> AttemptOutcome:
+        """Drop the hotspot, save and activate the network, check it; undo it all on failure."""
+        self._set_state(FlowState.CONNECTING)
+        try:
+            await self.close_portal()
+            outcome = await connect_network(
+                self._nm,
+                self._device().device,
+                credentials,
+                activation_timeout=self._timings.activation,
+                check_reachability=self._checks,
+                on_checking=lambda: self._set_state(FlowState.CHECKING),
+            )
+        except WifiConnectError as err:
+            # NM refused the profile or went away mid-attempt: a failed attempt, not the end.
+            name = display_ssid(credentials.ssid)
+            _LOGGER.error("Attempt to join '%s' failed: %s", name, err)
+            outcome = AttemptOutcome(name, FailureKind.OTHER)
+        self._status = FlowStatus(
+            FlowState.CONNECTED if outcome.ok else FlowState.FAILED, last_attempt=outcome
+        )
+        return outcome
+
+    async def wait_idle(self, timeout: float) -> None:
+        """Return once the open portal has had no request for `timeout` seconds."""
+        while True:
+            idle = self._clock.now() - max(self._last_request, self._portal_opened_at)
+            if self._status.state is FlowState.PORTAL and idle >= timeout:
+                return
+            await self._clock.sleep(max(self._timings.idle_poll, timeout - idle))
+
+    async def rejoin_saved_when_quiet(self) -> None:
+        """--watch: every so often, while no phone uses the portal, look for a saved network."""
+        every = self._timings.watch_retry_saved
+        while True:
+            await self._clock.sleep(every)
+            quiet = self._clock.now() - self._last_request >= every / 2
+            if self._status.state is FlowState.PORTAL and quiet and await self.try_saved_networks():
+                return
+
+    async def try_saved_networks(self) -> bool:
+        """Step the portal aside, scan, and join a saved network in range; reopen if none works."""
+        self._set_state(FlowState.CONNECTING)
+        await self.close_portal()
+        wifi = self._device()
+        await self._nm.wait_device_released(wifi.device, timeout=self._timings.scan)
+        visible = {network.ssid for network in await wifi.scan(timeout=self._timings.scan)}
+        for saved in await self._nm.wifi_connections():
+            if saved.ssid not in visible:
+                continue
+            _LOGGER.info("Saved network '%s' is in range again; joining it", saved.id)
+            result = await self._nm.activate(saved, wifi.device, timeout=self._timings.activation)
+            if result.ok:
+                self._set_state(FlowState.CONNECTED)
+                return True
+        await self.open_portal()
+        return False
+
+    def _device(self) -> WifiDevice:
+        if self._wifi is None:
+            raise RuntimeError("prepare() must run first")
+        return self._wifi
+
+    def _set_state(self, state: FlowState) -> None:
+        self._status = FlowStatus(state, last_attempt=self._status.last_attempt)
+
+
+async def run(config: Config, nm: NetworkManagerClient, surroundings: Surroundings) -> ExitStatus:
+    """`wifi-connect run`: nothing when already online, else provision; --watch goes on."""
+    uplink = Uplink(
+        nm,
+        timings=surroundings.timings,
+        clock=surroundings.clock,
+        has_default_route=surroundings.has_default_route,
+    )
+    online = await uplink.works()
+    if online and not config.force and not config.watch:
+        _LOGGER.info("Already online: nothing to do (--force opens the portal anyway)")
+        return ExitStatus.ALREADY_ONLINE
+    while True:
+        if online and not config.force:
+            _LOGGER.info("Online")
+        else:
+            status = await provision(config, nm, surroundings)
+            if status is not ExitStatus.OK or not config.watch:
+                return status
+        await uplink.wait_until_gone()
+        online = False
+
+
+async def provision(
+    config: Config, nm: NetworkManagerClient, surroundings: Surroundings
+) -> ExitStatus:
+    """Open the portal and serve it until a network works or the activity timeout passes."""
+    flow = Provisioner(
+        config,
+        nm,
+        checks=surroundings.checks,
+        services=surroundings.services,
+        timings=surroundings.timings,
+        clock=surroundings.clock,
+    )
+    # Listening before the hotspot comes up: a busy port fails at once, with nothing to undo.
+    async with surroundings.portal(flow):
+        try:
+            await flow.prepare()
+            await flow.open_portal()
+            _LOGGER.info("Portal serving at %s", config.portal_url)
+            if surroundings.on_serving is not None:
+                surroundings.on_serving()
+            return await _serve(flow, config, surroundings)
+        finally:
+            await flow.cleanup()
+
+
+async def _serve(flow: Provisioner, config: Config, surroundings: Surroundings) -> ExitStatus:
+    """Wait for the first of: a network that works, a saved one back, idleness, a broken portal."""
+    tasks: list[asyncio.Future[Any]] = []
+    try:
+        connected = asyncio.ensure_future(_attempts(flow, surroundings))
+        tasks.append(connected)
+        rejoined: asyncio.Future[None] | None = None
+        if config.watch:
+            rejoined = asyncio.ensure_future(flow.rejoin_saved_when_quiet())
+            tasks.append(rejoined)
+        if config.activity_timeout:
+            tasks.append(asyncio.ensure_future(flow.wait_idle(config.activity_timeout)))
+        broken = asyncio.ensure_future(flow.portal_failed())
+        tasks.append(broken)
+        done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finished = done.pop()
+        if finished is broken:
+            raise broken.result()  # exit 1 with why; a supervisor may start us afresh
+        finished.result()  # an error in the flow ends the run with it
+        if finished in (connected, rejoined):
+            return ExitStatus.OK
+        _LOGGER.warning("Nobody used the portal for %d s; giving up", config.activity_timeout)
+        return ExitStatus.TIMED_OUT
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _attempts(flow: Provisioner, surroundings: Surroundings) -> AttemptOutcome:
+    """Attempts until one works; the demo brings its portal back for the next try instead."""
+    while True:
+        outcome = await flow.run_until_connected()
+        pause = surroundings.reopen_after_success
+        if pause is None:
+            return outcome
+        _LOGGER.info("Connected to '%s'; the portal returns in %g s", outcome.ssid, pause)
+        await surroundings.clock.sleep(pause)
+        await flow.reopen_portal()
