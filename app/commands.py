@@ -25,7 +25,7 @@ from app.cli_output import PROG, ImportStatus
 from app.config import Config
 from app.errors import NetworkManagerError, ValidationError, WifiConnectError
 from app.exitcodes import ExitStatus
-from app.flow.networks import find_network, names_ssid
+from app.flow.networks import find_network
 from app.flow.state import CheckResult
 from app.flow.timing import Timings
 from app.nm.bus import SystemBus
@@ -319,12 +319,14 @@ async def forget(command: Forget, config: Config, timings: Timings) -> int:
     name = display_ssid(raw)
     async with SystemBus() as bus:
         nm = await _network_manager(bus, timings)
-        doomed = [
+        saved = [
             profile
             for profile in await nm.wifi_connections()
-            if profile.ssid is not None
-            and names_ssid(command.ssid, profile.ssid)
-            and not profile.id.startswith(HOTSPOT_ID_PREFIX)
+            if profile.ssid is not None and not profile.id.startswith(HOTSPOT_ID_PREFIX)
+        ]
+        # The very bytes first; else the name `scan` would show, which two SSIDs may share.
+        doomed = [profile for profile in saved if profile.ssid == raw] or [
+            profile for profile in saved if display_ssid(profile.ssid or b"") == command.ssid
         ]
         if not doomed:
             raise WifiConnectError(f"no saved WiFi profile for '{name}'")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from app.nm.models import WifiNetwork
-from app.rules import display_ssid
 
 
 def unique_networks(networks: Iterable[WifiNetwork]) -> list[WifiNetwork]:
@@ -29,11 +28,6 @@ def find_network(networks: Sequence[WifiNetwork], name: str) -> WifiNetwork | No
     shown = [network for network in networks if network.display_ssid == name]
     spelled = [network for network in networks if network.ssid == _spelled(name)]
     return max(shown or spelled, key=lambda network: network.strength, default=None)
-
-
-def names_ssid(name: str, ssid: bytes) -> bool:
-    """True when `name` is how `ssid` is shown, or spells its very bytes."""
-    return display_ssid(ssid) == name or ssid == _spelled(name)
 
 
 def _spelled(name: str) -> bytes | None:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from enum import Enum
 
 from aiohttp import web
+from markupsafe import Markup
 
 from app.errors import ValidationError, WifiConnectError
 from app.flow.networks import find_network
@@ -93,7 +94,10 @@ async def index(request: web.Request) -> web.Response:
 
 async def connecting(request: web.Request) -> web.Response:
     """GET /connecting: what happens next, after a form submission."""
-    return render(request, "connecting.html", {"ssid": request.query.get("ssid", "")})
+    name = request.query.get("ssid", "")
+    # Isolated, so a name in a right-to-left script cannot reorder the sentence around it.
+    shown = Markup("<bdi>%s</bdi>") % name if name else ""
+    return render(request, "connecting.html", {"ssid": shown})
 
 
 async def networks(request: web.Request) -> web.Response:

@@ -11,6 +11,7 @@ from typing import Any, cast
 import pytest
 
 from app.__main__ import main
+from app.flow.timing import Timings
 from tests.net.servers import SntpResponder
 
 # Milliseconds: fast enough for the suite, slow enough that signals and reads interleave.
@@ -95,9 +96,9 @@ class Cli:
     def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
         self._capsys = capsys
 
-    async def __call__(self, *args: str) -> Outcome:
+    async def __call__(self, *args: str, timings: Timings | None = None) -> Outcome:
         self._capsys.readouterr()
-        status = await asyncio.to_thread(main, list(args))
+        status = await asyncio.to_thread(main, list(args), timings)
         out, err = self._capsys.readouterr()
         return Outcome(status, out, err)
 

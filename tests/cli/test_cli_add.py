@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +12,7 @@ from app.nm.client import NetworkManagerClient
 from app.nm.profiles import client_profile
 from app.simulator import ReceivedConnection, SimulatedNetworkManager
 from app.wifi import Credentials, SecurityKind
-from tests.cli.helpers import Cli, Internet
+from tests.cli.helpers import Cli, Internet, scenario
 
 OLD_ID = "old profile"
 DISCONNECTED, ACTIVATED = 30, 100
@@ -164,8 +165,8 @@ async def test_hidden_network_is_joined(
     [
         # The bytes as a shell passes them (os.fsdecode keeps them as surrogates)...
         os.fsdecode(b"Caf\xe9"),
-        # ...or the name `scan` shows for them.
-        "Caf\\xe9",
+        # ...or the name `scan` shows for them (as NetworkManager decodes it: Latin-1).
+        "Caf\xe9",
     ],
     ids=["raw-bytes", "display-name"],
 )
@@ -175,7 +176,7 @@ async def test_ssid_that_is_not_utf8_is_matched_to_its_scan_entry(
     result = await cli("add", "--ssid", ssid, "--passphrase", "password1", "--no-activate")
 
     assert (result.status, result.err) == (ExitStatus.OK, "")
-    assert result.out == "Saved 'Caf\\xe9' (WPA2/WPA3 Personal); not activated.\n"
+    assert result.out == "Saved 'Caf\xe9' (WPA2/WPA3 Personal); not activated.\n"
     new = _new(sim, b"Caf\xe9")
     assert new.received == client_profile(
         Credentials(b"Caf\xe9", SecurityKind.WPA_PSK_SAE, "password1"), uuid=new.uuid
@@ -242,3 +243,43 @@ async def test_bad_input_is_one_line_exit_2_and_nothing_saved(
     assert sim.device_state("wlan0")[0] == DISCONNECTED
     if "--passphrase" in args:
         assert args[args.index("--passphrase") + 1] not in line
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["--ssid", "X", "--passphrase", "short"],
+            "--passphrase: The password is too short: a WPA password has 8 to 63 characters. "
+            "For a WEP or WPA3 network, say so: --security wep or --security sae.",
+        ),
+        (
+            ["--ssid", "X", "--passphrase", "x" * 65, "--security", "wep"],
+            "--passphrase: The WEP key is too long",
+        ),
+        (["--ssid", "x" * 33, "--passphrase", "password1"], "--ssid: The network name is too long"),
+        (["--ssid", "X", "--identity", "bob"], "--passphrase: This network needs a password."),
+    ],
+    ids=["short-psk", "long-wep-key", "long-ssid", "identity-without-password"],
+)
+async def test_bad_flags_exit_2_before_networkmanager_is_asked(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, args: list[str], expected: str
+) -> None:
+    # No bus at all: a command that asked NetworkManager first would end with exit 4.
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", f"unix:path={tmp_path}/no-bus")
+    result = await cli("add", *args)
+    assert (result.status, result.out) == (ExitStatus.BAD_CONFIG, "")
+    (line,) = result.err_lines
+    assert line.startswith(f"wifi-connect: error: {expected}")
+
+
+@pytest.mark.parametrize("scenario_data", [scenario(networks=[])], ids=["nothing-in-range"])
+async def test_security_says_what_the_scan_cannot(cli: Cli, sim: SimulatedNetworkManager) -> None:
+    result = await cli(
+        "add", "--ssid", "Old Router", "--passphrase", "abcde", "--security", "wep", "--no-activate"
+    )
+    assert (result.status, result.err) == (ExitStatus.OK, "")
+    new = _new(sim, b"Old Router")
+    assert new.received == client_profile(
+        Credentials(b"Old Router", SecurityKind.WEP, "abcde"), uuid=new.uuid
+    )

@@ -43,9 +43,9 @@ async def test_forget_one_profile_says_so(
     await nm.add_connection(client_profile(Credentials(b"Caf\xe9", SecurityKind.OPEN)))
 
     # The name as `scan` shows an SSID that is not UTF-8.
-    result = await cli("forget", "Caf\\xe9")
+    result = await cli("forget", "Caf\xe9")
 
-    assert (result.status, result.out) == (ExitStatus.OK, "Forgot 1 saved profile of 'Caf\\xe9'.\n")
+    assert (result.status, result.out) == (ExitStatus.OK, "Forgot 1 saved profile of 'Caf\xe9'.\n")
     assert sim.connections == ()
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from app import commands
 from app.exitcodes import ExitStatus
 from app.flow.report import networks_json
+from app.flow.timing import Timings
 from app.nm.client import NetworkManagerClient
 from app.simulator import SimulatedNetworkManager
 from tests.cli.helpers import Cli, scenario
@@ -29,7 +29,7 @@ async def test_scan_prints_a_table_strongest_first_one_row_per_ssid(
         "Office       50%  2.4 GHz  2437 MHz   WPA3 Personal",
         "Corp         45%  6 GHz    5955 MHz   WPA2/WPA3 Enterprise",
         "Filtered     30%  2.4 GHz  2437 MHz   WPA/WPA2 Personal",
-        r"Caf\xe9      20%  2.4 GHz  2437 MHz   WPA2/WPA3 Personal",
+        "Caf\xe9         20%  2.4 GHz  2437 MHz   WPA2/WPA3 Personal",
     ]
 
 
@@ -59,7 +59,7 @@ async def test_scan_json_is_the_body_of_get_networks(
             "auth": "wpa-psk",
         },
         {
-            "ssid": "Caf\\xe9",
+            "ssid": "Caf\xe9",
             "security": "wpa",
             "strength": 20,
             "frequency": 2437,
@@ -130,9 +130,7 @@ async def test_bus_without_network_manager_is_one_line_and_exit_4(
     cli: Cli, monkeypatch: pytest.MonkeyPatch, args: list[str]
 ) -> None:
     # The bus is there but nobody owns NetworkManager's name: the command waits its bound.
-    monkeypatch.setattr(commands, "NM_TIMEOUT", 0.3)
-
-    result = await cli(*args)
+    result = await cli(*args, timings=Timings(command_nm_wait=0.3))
 
     assert result.status == ExitStatus.NM_UNAVAILABLE
     assert result.out == ""

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from ipaddress import IPv4Address
 
 import pytest
@@ -13,16 +12,16 @@ import pytest
 from app.config import Config
 from app.errors import WifiConnectError
 from app.exitcodes import ExitStatus
-from app.flow import provision
-from app.flow.provision import Provisioner
+from app.flow.provision import Provisioner, Surroundings, run
 from app.flow.state import CheckResult, FlowState, Service
+from app.flow.timing import Timings
 from app.nm.client import NetworkManagerClient
 from app.nm.const import DeviceStateReason
 from app.nm.models import FailureKind
 from app.nm.profiles import client_profile, hotspot_profile
-from app.portal.state import Activity
-from app.simulator import PrivateBus, SimulatedNetworkManager
+from app.simulator import SimulatedNetworkManager
 from app.wifi import Credentials, SecurityKind
+from tests.clock import ManualClock, eventually
 from tests.nm.conftest import scenario
 
 CONFIG = Config(ssid="Test Portal")
@@ -32,22 +31,12 @@ def _psk(ssid: bytes, passphrase: str = "password1") -> Credentials:
     return Credentials(ssid=ssid, security=SecurityKind.WPA_PSK, passphrase=passphrase)
 
 
-async def _eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Wait, bounded, until `condition` holds."""
-    for _ in range(int(timeout / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not met in time")
-
-
 def _hotspots(sim: SimulatedNetworkManager) -> list[str]:
     return [c.id for c in sim.connections if c.id.startswith("wifi-connect-hotspot")]
 
 
-@pytest.fixture(autouse=True)
-def no_answer_grace(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(provision, "ANSWER_GRACE", 0.0)
+# No head start for the phone's answer: nothing takes a page away here.
+QUICK = Timings(answer_grace=0.0)
 
 
 async def test_prepare_scans_and_removes_stale_hotspots(
@@ -57,7 +46,7 @@ async def test_prepare_scans_and_removes_stale_hotspots(
         ssid="Old", interface="wlan0", gateway=IPv4Address("192.168.42.1"), passphrase=None
     )
     await nm.add_connection(stale)
-    flow = Provisioner(CONFIG, nm)
+    flow = Provisioner(CONFIG, nm, timings=QUICK)
     await flow.prepare()
     assert _hotspots(sim) == []
     assert {n.ssid for n in await flow.networks()} >= {b"Home", b"Cafe"}
@@ -76,7 +65,7 @@ async def test_portal_services_run_only_while_the_hotspot_is_up(
         yield
         events.append("stop")
 
-    flow = Provisioner(CONFIG, nm, portal_services=services)
+    flow = Provisioner(CONFIG, nm, services=services, timings=QUICK)
     await flow.prepare()
     await flow.open_portal()
     assert flow.status().state is FlowState.PORTAL
@@ -90,12 +79,12 @@ async def test_wrong_password_keeps_the_saved_profile_and_reopens_the_portal(
     nm: NetworkManagerClient, sim: SimulatedNetworkManager
 ) -> None:
     older = await nm.add_connection(client_profile(_psk(b"Home")))
-    flow = Provisioner(CONFIG, nm)
+    flow = Provisioner(CONFIG, nm, timings=QUICK)
     await flow.prepare()
     await flow.open_portal()
     connected = asyncio.create_task(flow.run_until_connected())
     await flow.submit(_psk(b"Home", "not-the-password"))
-    await _eventually(
+    await eventually(
         lambda: flow.status().state is FlowState.PORTAL and flow.status().last_attempt is not None
     )
     outcome = flow.status().last_attempt
@@ -120,7 +109,7 @@ async def test_blocked_service_removes_the_new_profile(nm: NetworkManagerClient)
             CheckResult(Service.NTP, "pool.ntp.org", False, None, "no answer"),
         )
 
-    flow = Provisioner(CONFIG, nm, check_reachability=ntp_blocked)
+    flow = Provisioner(CONFIG, nm, checks=ntp_blocked, timings=QUICK)
     await flow.prepare()
     outcome = await flow.attempt(_psk(b"Home"))
     assert outcome.blocked == (Service.NTP,) and not outcome.ok
@@ -129,7 +118,7 @@ async def test_blocked_service_removes_the_new_profile(nm: NetworkManagerClient)
 
 
 async def test_a_stopped_attempt_leaves_no_unproven_profile(nm: NetworkManagerClient) -> None:
-    flow = Provisioner(CONFIG, nm, activation_timeout=30)
+    flow = Provisioner(CONFIG, nm, timings=Timings(activation=30))
     await flow.prepare()
     attempt = asyncio.create_task(flow.attempt(Credentials(b"Hangs", SecurityKind.OPEN)))
     for _ in range(250):
@@ -145,21 +134,25 @@ async def test_a_stopped_attempt_leaves_no_unproven_profile(nm: NetworkManagerCl
 async def test_idle_timeout_counts_from_the_last_request_while_the_portal_is_open(
     nm: NetworkManagerClient,
 ) -> None:
-    flow = Provisioner(CONFIG, nm)
+    clock = ManualClock()
+    flow = Provisioner(CONFIG, nm, timings=QUICK, clock=clock)
     await flow.prepare()
+    await clock.advance(500)  # time before the portal opens does not count
     await flow.open_portal()
-    activity = Activity()
-    started = time.monotonic()
-    waiting = asyncio.create_task(provision._idle_timeout(flow, activity, 1))
-    await asyncio.sleep(0.6)
-    activity.touch()  # a phone request resets the clock
-    await asyncio.wait_for(waiting, 3)
-    assert time.monotonic() - started >= 1.5
+    waiting = asyncio.create_task(flow.wait_idle(100))
+    await clock.tick(60)
+    flow.note_request()  # a phone request starts the count again
+    await clock.tick(60)
+    await clock.tick(39)
+    await clock.until_sleeping()
+    assert not waiting.done(), "99 s since the last request"
+    await clock.advance(1)
+    await asyncio.wait_for(waiting, 5)
     await flow.cleanup()
 
 
 async def test_a_submission_during_an_attempt_is_refused_clearly(nm: NetworkManagerClient) -> None:
-    flow = Provisioner(CONFIG, nm)
+    flow = Provisioner(CONFIG, nm, timings=QUICK)
     await flow.prepare()
     await flow.open_portal()
     await flow.submit(_psk(b"Home"))
@@ -171,7 +164,8 @@ async def test_a_submission_during_an_attempt_is_refused_clearly(nm: NetworkMana
 async def test_networkmanager_restarting_mid_attempt_fails_it_and_the_portal_returns(
     nm: NetworkManagerClient, sim: SimulatedNetworkManager
 ) -> None:
-    flow = Provisioner(CONFIG, nm, activation_timeout=5)
+    clock = ManualClock()
+    flow = Provisioner(CONFIG, nm, timings=Timings(activation=5), clock=clock)
     await flow.prepare()
     await flow.open_portal()
     await sim.stop()
@@ -179,13 +173,12 @@ async def test_networkmanager_restarting_mid_attempt_fails_it_and_the_portal_ret
     assert outcome.failure is FailureKind.OTHER
     assert flow.status().state is FlowState.FAILED
 
-    async def come_back() -> None:
-        await asyncio.sleep(0.3)
-        await sim.resume()
-
-    returning = asyncio.create_task(come_back())
-    await asyncio.wait_for(flow.reopen_portal(), 10)
-    await returning
+    reopening = asyncio.create_task(flow.reopen_portal())
+    await clock.until_sleeping()  # the hotspot could not come back; a pause before the retry
+    assert not reopening.done()
+    await sim.resume()
+    await clock.advance(Timings().reopen_first)
+    await asyncio.wait_for(reopening, 10)
     assert flow.status().state is FlowState.PORTAL
     assert _hotspots(sim) == ["wifi-connect-hotspot"], "one hotspot profile, not two"
     await flow.cleanup()
@@ -203,11 +196,14 @@ ONLINE = scenario(
 
 @pytest.mark.parametrize("scenario_data", [ONLINE], ids=["wired-uplink"])
 async def test_already_online_exits_0_touching_nothing(
-    sim: SimulatedNetworkManager, private_bus: PrivateBus, monkeypatch: pytest.MonkeyPatch
+    nm: NetworkManagerClient, sim: SimulatedNetworkManager
 ) -> None:
-    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", private_bus.address)
+    def no_portal(flow: Provisioner) -> AbstractAsyncContextManager[object]:
+        raise AssertionError("the portal must not open")
+
     before = [(c.uuid, c.settings) for c in sim.connections]
-    assert await provision.run(Config()) is ExitStatus.ALREADY_ONLINE
+    surroundings = Surroundings(portal=no_portal, has_default_route=lambda: True)
+    assert await run(Config(), nm, surroundings) is ExitStatus.ALREADY_ONLINE
     assert [(c.uuid, c.settings) for c in sim.connections] == before
     assert sim.device_state("wlan0")[0] == 30, "the radio was left alone (DISCONNECTED)"
 
@@ -224,7 +220,7 @@ async def test_a_portal_service_dying_for_good_is_reported(nm: NetworkManagerCli
     async def services(interface: str) -> AsyncIterator[_DyingService]:
         yield _DyingService()
 
-    flow = Provisioner(CONFIG, nm, portal_services=services)
+    flow = Provisioner(CONFIG, nm, services=services, timings=QUICK)
     await flow.prepare()
     await flow.open_portal()
     failure = await asyncio.wait_for(flow.portal_failed(), 2)

@@ -3,44 +3,44 @@
 from __future__ import annotations
 
 import asyncio
-import time
-
-import pytest
 
 from app.config import Config
-from app.flow import provision
 from app.flow.provision import Provisioner
 from app.flow.state import FlowState
+from app.flow.timing import Timings
+from app.flow.uplink import Uplink
 from app.nm.client import NetworkManagerClient
 from app.nm.profiles import client_profile
 from app.simulator import SimulatedNetworkManager, parse_scenario
 from app.wifi import Credentials, SecurityKind
+from tests.clock import ManualClock
 
 CONFIG = Config(ssid="Test Portal", watch=True)
 HOME = Credentials(b"Home", SecurityKind.WPA_PSK, passphrase="password1")
 
 
-@pytest.fixture(autouse=True)
-def quick_watch(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(provision, "WATCH_POLL", 0.05)
-    monkeypatch.setattr(provision, "WATCH_GRACE", 0.4)
-
-
 async def test_the_portal_returns_only_after_the_uplink_has_been_gone_for_the_grace(
     nm: NetworkManagerClient,
 ) -> None:
-    flow = Provisioner(CONFIG, nm)
+    timings = Timings(answer_grace=0.0)
+    flow = Provisioner(CONFIG, nm, timings=timings)
     await flow.prepare()
     assert (await flow.attempt(HOME)).ok
-    assert await provision.uplink_works(nm)
-    watching = asyncio.create_task(provision.wait_until_offline(nm))
-    await asyncio.sleep(0.6)
+    clock = ManualClock()
+    uplink = Uplink(nm, timings=timings, clock=clock, has_default_route=lambda: True)
+    assert await uplink.works()
+    watching = asyncio.create_task(uplink.wait_until_gone())
+    for _ in range(10):
+        await clock.tick(timings.watch_poll)
+    await clock.until_sleeping()
     assert not watching.done(), "the uplink is still there"
     (active,) = await nm.active_connection_paths()
     await nm.deactivate(active)
-    lost = time.monotonic()
-    await asyncio.wait_for(watching, 5)
-    assert time.monotonic() - lost >= 0.4
+    polls = 0
+    while await clock.tick(timings.watch_poll, watching):
+        polls += 1
+    # The first poll sees it gone, then the grace passes in whole polls.
+    assert polls == 1 + timings.watch_grace / timings.watch_poll
 
 
 async def test_a_saved_network_in_range_again_closes_the_portal(
@@ -58,6 +58,6 @@ async def test_a_saved_network_in_range_again_closes_the_portal(
     sim.set_networks(everything)
     assert await flow.try_saved_networks()
     assert flow.status().state is FlowState.CONNECTED
-    assert await provision.uplink_works(nm)
+    assert await Uplink(nm, timings=Timings(), clock=ManualClock()).works()
     assert len(await nm.active_connection_paths()) == 1, "the hotspot is down"
     await flow.cleanup()

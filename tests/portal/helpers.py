@@ -73,6 +73,7 @@ class RecordingController:
         self.available = list(networks)
         self.submitted: list[Credentials] = []
         self.rescans = 0
+        self.requests = 0
         self.current = FlowStatus(FlowState.PORTAL)
 
     async def networks(self) -> list[WifiNetwork]:
@@ -91,6 +92,10 @@ class RecordingController:
     def status(self) -> FlowStatus:
         """Whatever the test set."""
         return self.current
+
+    def note_request(self) -> None:
+        """Count the request."""
+        self.requests += 1
 
 
 def make_config(**changes: Any) -> Config:

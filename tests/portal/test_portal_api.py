@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from typing import Any
 
@@ -32,7 +33,7 @@ async def test_networks_strongest_first_one_per_ssid_in_wifi_connect_shape(
         "Enhanced",
         "Old Router",
         '"><script>alert(2)</script>',
-        "Caf\\xe9 raw",
+        "Caf\xe9 raw",
     ]
     assert body[0] == {
         "ssid": "Cafe",
@@ -117,7 +118,7 @@ async def test_connect_json_as_wifi_connects_ui_sends_it(
         ),
         # The display form of a non-UTF-8 SSID maps back to its raw bytes.
         (
-            "Caf\\xe9 raw",
+            "Caf\xe9 raw",
             {"passphrase": "password1"},
             Credentials(ssid=b"Caf\xe9 raw", security=SecurityKind.WPA_PSK, passphrase="password1"),
         ),
@@ -425,3 +426,49 @@ async def test_unknown_api_path_is_404(portal: Client) -> None:
     response = await portal.get("/nothing-here")
     assert response.status == 404
     assert "There is nothing at this address." in await response.text()
+
+
+# Names whose display needs care: hidden characters, a backslash, a lookalike of an escape,
+# Latin-1 that shows like UTF-8 (the stronger is the one listed).
+TRICKY = (
+    network("Evil\u202egnp.exe".encode(), SecurityKind.OPEN, 70),
+    network(b"Evil\\u{202E}gnp.exe", SecurityKind.OPEN, 65),
+    network(b"Clear\x1b[2J", SecurityKind.OPEN, 60),
+    network(b"C:\\net", SecurityKind.OPEN, 55),
+    network(b"Caf\xe9", SecurityKind.OPEN, 50),
+    network("Caf\xe9".encode(), SecurityKind.OPEN, 45),
+    network("\U0001f468\u200d\U0001f469\u200d\U0001f467".encode(), SecurityKind.OPEN, 40),
+)
+
+
+# One portal per name: the rate limit allows a phone five submissions a minute.
+@pytest.mark.parametrize("controller", [RecordingController(TRICKY)], ids=["tricky-names"])
+async def test_every_name_is_listed_once(portal: Client) -> None:
+    names = [entry["ssid"] for entry in await (await portal.get("/networks")).json()]
+    assert len(names) == len(set(names)) == len(TRICKY) - 1, "the weaker 'Café' is not listed"
+
+
+@pytest.mark.parametrize(
+    "controller",
+    [RecordingController((network, *TRICKY)) for network in TRICKY if network.strength != 45],
+    ids=lambda controller: repr(controller.available[0].ssid),
+)
+async def test_a_listed_name_connects_to_exactly_its_bytes(
+    portal: Client, controller: RecordingController
+) -> None:
+    wanted = controller.available[0]
+    status, _ = await connect_json(portal, {"ssid": wanted.display_ssid})
+    assert status == 200
+    (credentials,) = controller.submitted
+    assert (credentials.ssid, credentials.hidden) == (wanted.ssid, False)
+
+    controller.current = FlowStatus(FlowState.PORTAL)
+    page = await (await portal.get("/")).text()
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    response = await portal.post(
+        "/connect", data={"ssid": wanted.display_ssid, "csrf_token": token}
+    )
+    assert response.url.path == "/connecting"
+    assert response.url.query["ssid"] == wanted.display_ssid
+    shown = html.escape(wanted.display_ssid, quote=False)
+    assert f"Connecting to '<bdi>{shown}</bdi>'" in await response.text()

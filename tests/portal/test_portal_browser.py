@@ -11,11 +11,11 @@ from ipaddress import IPv4Address
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 
 from app.flow.state import AttemptOutcome, FlowState, FlowStatus, Service
 from app.nm.models import FailureKind
 from app.portal.app import create_app
+from app.portal.server import LOOPBACK, PortalServer
 from app.wifi import Credentials, SecurityKind
 from tests.portal.helpers import (
     PROBES,
@@ -100,13 +100,8 @@ async def served(controller: RecordingController) -> AsyncIterator[Served]:
     """The portal on 127.0.0.1:PORT, its gateway being 127.0.0.1 so redirects come back here."""
     port = free_port()
     config = make_config(gateway=IPv4Address("127.0.0.1"), listening_port=port)
-    runner = web.AppRunner(create_app(config, controller))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
+    async with PortalServer(create_app(config, controller), (LOOPBACK,), port):
         yield Served(f"http://127.0.0.1:{port}/", port, controller)
-    finally:
-        await runner.cleanup()
 
 
 @pytest.fixture
@@ -402,12 +397,18 @@ async def test_connecting_page_shows_the_reason_when_the_hotspot_is_back(
 ) -> None:
     phone = await open_phone(browser)
     page = phone.page
-    await page.goto(served.url + "connecting?ssid=Cafe")
+    # The page polls /status every 2 s: its clock is moved by hand, so no test time passes.
+    await page.clock.install()
+    async with page.expect_response("**/status"):
+        await page.goto(served.url + "connecting?ssid=Cafe")
     served.controller.current = FlowStatus(FlowState.CONNECTING)
-    await asyncio.sleep(2.5)
+    async with page.expect_response("**/status") as polled:
+        await page.clock.run_for(2000)
+    assert (await (await polled.value).json())["state"] == "connecting"
     served.controller.current = FlowStatus(
         FlowState.PORTAL, AttemptOutcome("Cafe", FailureKind.NOT_FOUND)
     )
+    await page.clock.run_for(2000)
     await page.wait_for_url(served.url, timeout=10_000)
     await expect(page.get_by_role("alert")).to_contain_text("'Cafe' was not found.")
     phone.assert_clean()

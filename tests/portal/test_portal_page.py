@@ -78,7 +78,7 @@ def csrf_token(page: Page) -> str:
 
 async def test_list_is_strongest_first_with_security_in_words_and_signal(portal: Client) -> None:
     html, page = await get_page(portal)
-    names = re.findall(r'<span class="ssid">([^<]*)</span>', html)
+    names = re.findall(r'<span class="ssid"(?: dir="auto")?>([^<]*)</span>', html)
     assert names[:5] == ["Cafe", "Home 5G", "Campus", "Mixed", "Library"]
     assert names[-1] == "Other network…"
     # One row per SSID, and no row for a hidden network's empty name.
@@ -98,7 +98,7 @@ async def test_list_is_strongest_first_with_security_in_words_and_signal(portal:
 async def test_lock_only_on_secured_networks(portal: Client) -> None:
     html, _ = await get_page(portal)
     rows = dict(
-        re.findall(r'<span class="ssid">([^<]*)</span><span class="sec">(.*?)</span>', html)
+        re.findall(r'<span class="ssid"[^>]*>([^<]*)</span><span class="sec">(.*?)</span>', html)
     )
     assert '<i class="lock">' in rows["Cafe"]
     assert '<i class="lock">' in rows["Campus"]
@@ -207,7 +207,7 @@ async def test_form_post_redirects_to_the_connecting_page(
         Credentials(ssid=b"Cafe", security=SecurityKind.WPA_PSK, passphrase="password1")
     ]
     html, following = await get_page(portal, response.headers["Location"])
-    assert "Connecting to 'Cafe'…" in following.text
+    assert "Connecting to 'Cafe'…" in "".join(following.text)
     # What happens next: the hotspot goes away, and comes back with the reason on failure.
     assert "WiFi Connect" in html
     assert any("comes back" in text and "tell you why" in text for text in following.text)
@@ -261,7 +261,7 @@ async def test_form_error_is_shown_next_to_its_field_without_the_password(
     error = re.search(r'<p class="err" id="n1-pw-e">([^<]*)</p>', html)
     assert error is not None and "too short" in error.group(1)
     # The chosen network stays open, and the password is not sent back anywhere.
-    assert re.search(r'<details name="net" open>\s*<summary><span class="ssid">Cafe<', html)
+    assert re.search(r'<details name="net" open>\s*<summary><span class="ssid"[^>]*>Cafe<', html)
     assert f'value="{secret}"' not in html
     assert controller.submitted == []
 
@@ -295,7 +295,7 @@ async def test_form_error_on_other_network_keeps_name_identity_and_security(
 async def test_connecting_page_escapes_the_name(portal: Client) -> None:
     html, page = await get_page(portal, "/connecting?ssid=%3Cscript%3Ealert(1)%3C/script%3E")
     assert "<script>alert(1)" not in html
-    assert "Connecting to '<script>alert(1)</script>'…" in page.text
+    assert "Connecting to '<script>alert(1)</script>'…" in "".join(page.text)
 
 
 FAILURES = [
@@ -381,11 +381,11 @@ async def test_long_lists_show_the_strongest_and_link_to_the_rest(
         network(f"Net {i:02d}".encode(), SecurityKind.WPA_PSK, 100 - i) for i in range(30)
     ]
     html, _ = await get_page(portal)
-    names = re.findall(r'<span class="ssid">Net (\d\d)</span>', html)
+    names = re.findall(r'<span class="ssid" dir="auto">Net (\d\d)</span>', html)
     assert names == [f"{i:02d}" for i in range(LIST_LIMIT)]
     assert f"Show {30 - LIST_LIMIT} more networks" in html
     html, _ = await get_page(portal, "/?all=1")
-    assert len(re.findall(r'<span class="ssid">Net \d\d</span>', html)) == 30
+    assert len(re.findall(r'<span class="ssid" dir="auto">Net \d\d</span>', html)) == 30
     assert "more network" not in html
 
 

@@ -11,30 +11,30 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from ipaddress import IPv4Address
 from typing import Any
 from uuid import UUID
 
 import pytest
-from aiohttp import web
 
-from app.flow import provision
-from app.flow.provision import Provisioner
+from app.exitcodes import ExitStatus
+from app.flow.provision import Provisioner, Surroundings, provision
 from app.flow.state import AttemptOutcome, FlowState
+from app.flow.timing import Timings
 from app.nm.bus import SystemBus
 from app.nm.client import NetworkManagerClient
 from app.nm.const import DeviceStateReason
 from app.nm.models import FailureKind
 from app.portal.app import create_app
+from app.portal.server import LOOPBACK, PortalServer
 from app.simulator import (
     PrivateBus,
     ReceivedConnection,
     SimulatedNetworkManager,
     parse_scenario,
 )
+from tests.clock import eventually
 from tests.portal.helpers import XSS_IMG, XSS_SCRIPT, make_config
 
 # Importing the browser tests' module skips this one too when playwright or Chromium is missing.
@@ -108,19 +108,18 @@ class SimPortal:
     port: int
     sim: SimulatedNetworkManager
     flow: Provisioner
-    task: asyncio.Task[AttemptOutcome]
+    task: asyncio.Task[ExitStatus]
 
     async def connected(self, ssid: str) -> None:
-        """Wait for run_until_connected() to return after joining `ssid`; say why if it did not."""
+        """Wait until the flow joined `ssid` and proved it; say why if it did not."""
 
         def settled() -> bool:
             last = self.flow.status().last_attempt
-            return self.task.done() or (last is not None and last.ssid == ssid and not last.ok)
+            return self.task.done() or (last is not None and last.ssid == ssid)
 
-        await until(settled)
-        # A failed attempt reopens the portal and the task waits on: report the failure instead.
-        assert self.task.done(), f"joining {ssid!r} failed: {self.flow.status().last_attempt}"
-        assert self.task.result() == AttemptOutcome(ssid, None)
+        await eventually(settled)
+        # A failed attempt reopens the portal and the flow waits on: report the failure instead.
+        assert self.flow.status().last_attempt == AttemptOutcome(ssid, None)
         assert self.flow.status().state is FlowState.CONNECTED
 
     def clients(self) -> list[ReceivedConnection]:
@@ -159,43 +158,42 @@ def expected_profile(
     }
 
 
-async def until(condition: Callable[[], bool], timeout: float = FLOW_TIMEOUT) -> None:
-    """Poll `condition` every 20 ms until it holds; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting for the flow"
-        await asyncio.sleep(0.02)
-
-
 @pytest.fixture
-async def simulated(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SimPortal]:
-    """What `wifi-connect simulate` wires up, with the scenario above, on a free port."""
+async def simulated() -> AsyncIterator[SimPortal]:
+    """What `wifi-connect simulate` runs, with the scenario above, on a free port."""
     if shutil.which("dbus-daemon") is None:
         pytest.skip("the simulator needs dbus-daemon (apt-get install dbus)")
-    # The phone's answer needs no 2 s head start here: nothing takes the page away.
-    monkeypatch.setattr(provision, "ANSWER_GRACE", 0.2)
     port = free_port()
-    config = make_config(gateway=IPv4Address("127.0.0.1"), listening_port=port)
+    config = make_config(gateway=LOOPBACK, listening_port=port)
+    serving = asyncio.Event()
+    flows: list[Provisioner] = []
+
+    def portal(flow: Provisioner) -> PortalServer:
+        flows.append(flow)
+        return PortalServer(create_app(config, flow), (LOOPBACK,), port)
+
+    surroundings = Surroundings(
+        portal=portal,
+        # Nothing takes the page away on loopback: no head start is needed before joining.
+        timings=Timings(answer_grace=0.0),
+        # As the demo does; the portal stays "connected" for the test to look at.
+        reopen_after_success=3600.0,
+        on_serving=serving.set,
+    )
     async with (
         PrivateBus() as private_bus,
         SimulatedNetworkManager.start(private_bus.address, parse_scenario(SCENARIO)) as sim,
         SystemBus(private_bus.address) as bus,
     ):
         nm = await NetworkManagerClient.connect(bus, timeout=5)
-        flow = Provisioner(config, nm)
-        runner = web.AppRunner(create_app(config, flow))
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        await flow.prepare()
-        await flow.open_portal()
-        task = asyncio.create_task(flow.run_until_connected())
+        task = asyncio.create_task(provision(config, nm, surroundings))
         try:
-            yield SimPortal(f"http://127.0.0.1:{port}/", port, sim, flow, task)
+            await asyncio.wait_for(serving.wait(), FLOW_TIMEOUT)
+            yield SimPortal(f"http://127.0.0.1:{port}/", port, sim, flows[0], task)
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-            await runner.cleanup()
-            await flow.cleanup()
+        assert [c.id for c in sim.connections if c.id.startswith("wifi-connect-hotspot")] == []
 
 
 @pytest.fixture
@@ -331,7 +329,7 @@ async def test_refused_password_is_explained_when_the_hotspot_is_back(
     await join(phone, "Refuser", "not the one")
     flow = simulated.flow
     # The flow tries, fails, and brings the hotspot back (PORTAL again) for another try.
-    await until(
+    await eventually(
         lambda: flow.status().state is FlowState.PORTAL and flow.status().last_attempt is not None
     )
     assert flow.status().last_attempt == AttemptOutcome(

@@ -13,6 +13,7 @@ from app import __version__, commands
 from app.__main__ import main, parse_command_line
 from app.config import ENV_SETTINGS, FLAG_SETTINGS, Config
 from app.exitcodes import EXIT_STATUS_HELP, ExitStatus
+from app.wifi import SecurityKind
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -34,7 +35,7 @@ def executed(monkeypatch: pytest.MonkeyPatch) -> list[tuple[commands.Command, Co
     """Record what main dispatches instead of running it; the list stays empty if nothing ran."""
     calls: list[tuple[commands.Command, Config]] = []
 
-    async def record(command: commands.Command, config: Config) -> int:
+    async def record(command: commands.Command, config: Config, timings: object = None) -> int:
         calls.append((command, config))
         return 42
 
@@ -84,13 +85,13 @@ def test_parse_command(argv: list[str], command: commands.Command) -> None:
 
 
 def test_path_arguments_are_checked_and_kept(tmp_path: Path) -> None:
-    """import DIR and simulate --scenario FILE must exist; they arrive as Paths."""
+    """import DIR must exist; simulate --scenario FILE is read and checked before it runs."""
     scenario = tmp_path / "scenario.json"
-    scenario.write_text("{}")
+    scenario.write_text('{"networks": [{"ssid": "Only"}]}')
     assert parse_command_line(["import", str(tmp_path)], {})[0] == commands.Import(tmp_path)
-    assert parse_command_line(["simulate", "--scenario", str(scenario)], {})[0] == (
-        commands.Simulate(scenario=scenario)
-    )
+    command, _ = parse_command_line(["simulate", "--scenario", str(scenario)], {})
+    assert isinstance(command, commands.Simulate) and command.scenario is not None
+    assert [network.ssid for network in command.scenario.networks] == [b"Only"]
 
 
 @pytest.mark.parametrize(
@@ -113,11 +114,44 @@ def test_parse_config(
     assert (config.ssid, config.force, config.watch) == (ssid, force, watch)
 
 
-def test_portal_flags_before_a_subcommand_reach_the_config() -> None:
-    """`wifi-connect -i wlan1 -o 8080 scan` configures the scan."""
-    command, config = parse_command_line(["-i", "wlan1", "-o", "8080", "scan"], {})
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["-i", "wlan1", "-o", "8080", "scan"],
+        ["scan", "-i", "wlan1", "-o", "8080"],
+        ["-i", "wlan1", "scan", "--portal-listening-port", "8080"],
+    ],
+)
+def test_portal_flags_go_before_or_after_any_command(argv: list[str]) -> None:
+    """`wifi-connect -i wlan1 scan -o 8080` configures the scan, whichever side a flag is on."""
+    command, config = parse_command_line(argv, {})
     assert command == commands.Scan()
     assert (config.interface, config.listening_port) == ("wlan1", 8080)
+
+
+def test_simulate_takes_the_portal_flags_after_its_own(tmp_path: Path) -> None:
+    """`wifi-connect simulate --port 8080 --portal-ssid Shop --ui-directory DIR` works."""
+    (tmp_path / "templates").mkdir()
+    argv = ["simulate", "--port", "8080", "--portal-ssid", "Shop", "--ui-directory", str(tmp_path)]
+    command, config = parse_command_line(argv, {})
+    assert command == commands.Simulate(port=8080)
+    assert (config.ssid, config.ui_directory) == ("Shop", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("argv", "security"),
+    [
+        (["add", "--ssid", "X", "--security", "wep"], SecurityKind.WEP),
+        (["add", "--ssid", "X", "--security", "WPA"], SecurityKind.WPA_PSK),
+        (["add", "--ssid", "X", "--security", "enterprise"], SecurityKind.WPA_EAP),
+        (["add", "--ssid", "X"], None),
+    ],
+)
+def test_add_takes_the_security_by_any_name_the_api_takes(
+    argv: list[str], security: SecurityKind | None
+) -> None:
+    command, _ = parse_command_line(argv, {})
+    assert isinstance(command, commands.Add) and command.security is security
 
 
 @pytest.mark.parametrize(
@@ -132,10 +166,13 @@ def test_portal_flags_before_a_subcommand_reach_the_config() -> None:
         (["bogus"], {}, "invalid choice: 'bogus'"),
         (["add"], {}, "the following arguments are required: --ssid"),
         (["forget"], {}, "the following arguments are required: SSID"),
-        (["scan", "-s", "X"], {}, "unrecognized arguments: -s X"),
+        (["scan", "--watch"], {}, "unrecognized arguments: --watch"),
+        (["add", "--ssid", "X", "--security", "wpa9"], {}, "argument --security: 'wpa9' is not"),
+        (["simulate", "-u", "/nonexistent"], {}, "--ui-directory / UI_DIRECTORY: '/nonexistent'"),
         (["simulate", "--port", "0"], {}, "argument --port: '0' is not a port number"),
         (["import", "/nonexistent/dir"], {}, "argument DIR: '/nonexistent/dir' does not exist"),
         (["simulate", "--scenario", "/nonexistent.json"], {}, "argument --scenario: '/nonexist"),
+        (["simulate", "--scenario", str(REPO / "README.md")], {}, "README.md: not JSON"),
     ],
 )  # fmt: skip
 def test_bad_input_is_one_line_and_exit_2_before_anything_runs(
@@ -245,7 +282,7 @@ def _run_module(args: list[str], extra_env: dict[str, str]) -> subprocess.Comple
         (
             [],
             {"PORTAL_PASSPHRASE": "short"},
-            "--portal-passphrase / PORTAL_PASSPHRASE: the passphrase has fewer than 8 characters",
+            "--portal-passphrase / PORTAL_PASSPHRASE: The password is too short",
             "short",
         ),
     ],

@@ -17,8 +17,10 @@ from app.rules import default_dhcp_range
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A current directory holding the files and directories the path settings point at."""
-    (tmp_path / "ui-flag").mkdir()
+    (tmp_path / "ui-flag" / "templates").mkdir(parents=True)
     (tmp_path / "ui-env").mkdir()
+    (tmp_path / "ui-env" / "index.html").write_text("<!doctype html>")
+    (tmp_path / "ui-empty").mkdir()
     (tmp_path / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     (tmp_path / "logo.txt").write_text("not an image")
     (tmp_path / "logodir.png").mkdir()
@@ -194,16 +196,16 @@ FLAG_ERROR_TABLE = (
         ("wl:0", "is not a network interface name"),
     )),
     (("--portal-ssid", "PORTAL_SSID"), (
-        ("x" * 33, "is 33 bytes in UTF-8; an SSID has 1 to 32"),
-        ("é" * 17, "is 34 bytes in UTF-8"),
-        ("Office\r", "contains a control character"),
-        ("\udcff", "is not valid UTF-8"),
+        ("x" * 33, "The network name is too long: WiFi allows at most 32 bytes"),
+        ("é" * 17, "at most 32 bytes"),
+        ("Office\r", "holds a control character"),
+        ("\udcff", "bytes that are not UTF-8"),
     )),
     (("--portal-passphrase", "PORTAL_PASSPHRASE"), (
-        ("seven77", "fewer than 8 characters"),
-        ("k" * 64, "more than 63 characters"),
-        ("pässwörter", "not printable ASCII"),
-        ("tab\there12", "not printable ASCII"),
+        ("seven77", "The password is too short: a WPA password has 8 to 63 characters"),
+        ("k" * 65, "The password is too long"),
+        ("pässwörter", "can only use the letters A-Z"),
+        ("tab\there12", "can only use the letters A-Z"),
     )),
     (("--portal-gateway", "PORTAL_GATEWAY"), (
         ("300.1.1.1", "'300.1.1.1' is not an IPv4 address"),
@@ -244,6 +246,7 @@ FLAG_ERROR_TABLE = (
     (("--ui-directory", "UI_DIRECTORY"), (
         ("missing", "'missing' does not exist"),
         ("file.txt", "'file.txt' is not a directory"),
+        ("ui-empty", "'ui-empty' holds neither a templates/ directory nor an index.html"),
     )),
 )  # fmt: skip
 FLAG_ERRORS = [
@@ -316,8 +319,8 @@ def test_bad_env_value_names_the_env_var(env: str, text: str, reason: str) -> No
 @pytest.mark.parametrize(
     ("flag", "reason"),
     [
-        ("--portal-ssid", "is 0 bytes"),
-        ("--portal-passphrase", "fewer than 8 characters"),
+        ("--portal-ssid", "cannot be empty"),
+        ("--portal-passphrase", "too short"),
         ("--portal-interface", "is not a network interface name"),
         ("--portal-gateway", "is not an IPv4 address"),
     ],

@@ -11,7 +11,6 @@ from app.nm.client import access_point_network, strongest_per_ssid
 from app.nm.const import DeviceStateReason
 from app.nm.models import FailureKind, WifiNetwork, failure_for_reason
 from app.nm.variants import from_dbus, to_dbus
-from app.rules import display_ssid
 from app.wifi import SecurityKind
 
 
@@ -109,20 +108,6 @@ def test_strongest_per_ssid_dedupes_sorts_and_drops_hidden() -> None:
         (b"attic", 60),
         (b"Home", 60),
     ]
-
-
-@pytest.mark.parametrize(
-    ("raw", "shown"),
-    [
-        (b"Cafe", "Cafe"),
-        ("Café ☕".encode(), "Café ☕"),
-        (b"Caf\xe9", "Caf\\xe9"),
-        (b"line\nbreak", "line\\x0abreak"),
-        (b"", ""),
-    ],
-)
-def test_display_ssid_never_fails(raw: bytes, shown: str) -> None:
-    assert display_ssid(raw) == shown
 
 
 @pytest.mark.parametrize(

@@ -172,7 +172,7 @@ def test_client_profile_keeps_raw_non_utf8_ssid_bytes() -> None:
     raw = b"\xff\xfeCaf\xe9\x00"
     profile = client_profile(creds(SecurityKind.OPEN, ssid=raw), uuid=UUID)
     assert profile["802-11-wireless"]["ssid"] == raw
-    assert profile["connection"]["id"] == "\\xff\\xfeCaf\\xe9\\x00"
+    assert profile["connection"]["id"] == "\xff\xfeCaf\xe9\\u{0}"
 
 
 def test_client_profile_marks_only_hidden_networks_hidden() -> None:
