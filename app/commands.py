@@ -62,13 +62,6 @@ class Run:
 
 
 @dataclass(frozen=True)
-class Scan:
-    """List the WiFi networks in range."""
-
-    json: bool = False
-
-
-@dataclass(frozen=True)
 class Add:
     """Save (and by default activate) credentials for one network, without the portal."""
 
@@ -89,17 +82,24 @@ class Forget:
 
 
 @dataclass(frozen=True)
-class Check:
-    """Report whether the API endpoints are reachable over the current uplink."""
+class Import:
+    """Add the NetworkManager keyfiles found in a directory."""
+
+    directory: Path
+
+
+@dataclass(frozen=True)
+class Scan:
+    """List the WiFi networks in range."""
 
     json: bool = False
 
 
 @dataclass(frozen=True)
-class Import:
-    """Add the NetworkManager keyfiles found in a directory."""
+class Check:
+    """Report whether the API endpoints are reachable over the current uplink."""
 
-    directory: Path
+    json: bool = False
 
 
 @dataclass(frozen=True)
@@ -202,10 +202,10 @@ def _portal_server(
 ) -> Callable[[Provisioner], AbstractAsyncContextManager[object]]:
     """The portal's web server for a flow, on these addresses and the configured port."""
     from app.portal.app import create_app
-    from app.portal.server import PortalServer
+    from app.portal.server import serve_portal
 
-    def serve(flow: Provisioner) -> PortalServer:
-        return PortalServer(create_app(config, flow), addresses, config.listening_port)
+    def serve(flow: Provisioner) -> AbstractAsyncContextManager[None]:
+        return serve_portal(create_app(config, flow), addresses, config.listening_port)
 
     return serve
 

@@ -410,12 +410,7 @@ def parse_check_timeout(text: str) -> float:
 
 def parse_directory(text: str) -> Path:
     """An existing directory."""
-    path = Path(text)
-    if not path.exists():
-        raise InvalidValue(f"{text!r} does not exist")
-    if not path.is_dir():
-        raise InvalidValue(f"{text!r} is not a directory")
-    return path
+    return _existing(text, Path.is_dir, "a directory")
 
 
 def parse_ui_directory(text: str) -> Path:
@@ -428,11 +423,7 @@ def parse_ui_directory(text: str) -> Path:
 
 def parse_readable_file(text: str) -> Path:
     """An existing regular file we can open."""
-    path = Path(text)
-    if not path.exists():
-        raise InvalidValue(f"{text!r} does not exist")
-    if not path.is_file():
-        raise InvalidValue(f"{text!r} is not a file")
+    path = _existing(text, Path.is_file, "a file")
     try:
         with path.open("rb"):
             pass
@@ -514,6 +505,16 @@ def find_bundled(name: str, package_dir: Path = _PACKAGE_DIR) -> Path:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"bundled {name} not found in {candidates[0]} or {candidates[1]}")
+
+
+def _existing(text: str, is_kind: Callable[[Path], bool], kind: str) -> Path:
+    """A path that exists and is of the kind `is_kind` tells."""
+    path = Path(text)
+    if not path.exists():
+        raise InvalidValue(f"{text!r} does not exist")
+    if not is_kind(path):
+        raise InvalidValue(f"{text!r} is not {kind}")
+    return path
 
 
 def _ipv4(text: str) -> IPv4Address:

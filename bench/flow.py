@@ -8,7 +8,6 @@ submit -> connected (simulator delays at zero) within 100 ms.
 from __future__ import annotations
 
 import asyncio
-import socket
 import statistics
 import sys
 import time
@@ -22,7 +21,7 @@ from app.flow.timing import Timings
 from app.nm.bus import SystemBus
 from app.nm.client import NetworkManagerClient
 from app.portal.app import create_app
-from app.portal.server import LOOPBACK, PortalServer
+from app.portal.server import LOOPBACK, serve_portal
 from app.simulator import PrivateBus, SimulatedNetworkManager, parse_scenario
 from app.wifi import Credentials, SecurityKind
 
@@ -61,7 +60,7 @@ async def _round(bus_address: str, port: int, figures: dict[str, list[float]]) -
         nm = await NetworkManagerClient.connect(bus, timeout=5)
         flow = Provisioner(Config(), nm, timings=Timings(answer_grace=0.0))
         config = Config(listening_port=port)
-        async with PortalServer(create_app(config, flow), (LOOPBACK,), port):
+        async with serve_portal(create_app(config, flow), (LOOPBACK,), port):
             await flow.prepare()
             await flow.open_portal()
             figures["start -> serving"].append((time.perf_counter() - started) * 1000)

@@ -20,32 +20,35 @@ class Translator(Protocol):
 
 def security_words(t: Translator, security: SecurityKind) -> str:
     """The security kind as a user reads it next to a network's name."""
-    words = {
-        SecurityKind.OPEN: t.gettext("Open"),
-        SecurityKind.OWE: t.gettext("Enhanced Open"),
-        SecurityKind.OWE_TRANSITION: t.gettext("Enhanced Open"),
-        SecurityKind.WEP: t.gettext("WEP password (outdated)"),
-        SecurityKind.WPA_PSK: t.gettext("WPA2 password"),
-        SecurityKind.SAE: t.gettext("WPA3 password"),
-        SecurityKind.WPA_PSK_SAE: t.gettext("WPA2/WPA3 password"),
-        SecurityKind.WPA_EAP: t.gettext("Enterprise: user name and password"),
-    }
-    return words[security]
+    return _security_names(t)[security][0]
 
 
 def security_choice(t: Translator, security: SecurityKind) -> str:
     """A security kind as phones name it in their own "add network" screens."""
-    words = {
-        SecurityKind.OPEN: t.gettext("None (open)"),
-        SecurityKind.OWE: t.gettext("Enhanced Open (OWE)"),
-        SecurityKind.OWE_TRANSITION: t.gettext("Enhanced Open (OWE)"),
-        SecurityKind.WEP: t.gettext("WEP"),
-        SecurityKind.WPA_PSK: t.gettext("WPA/WPA2 Personal"),
-        SecurityKind.SAE: t.gettext("WPA3 Personal"),
-        SecurityKind.WPA_PSK_SAE: t.gettext("WPA2/WPA3 Personal"),
-        SecurityKind.WPA_EAP: t.gettext("WPA2/WPA3 Enterprise"),
+    return _security_names(t)[security][1]
+
+
+def _security_names(t: Translator) -> dict[SecurityKind, tuple[str, str]]:
+    """Each kind's words beside a network's name, and its name in a phone's own screens."""
+    return {
+        SecurityKind.OPEN: (t.gettext("Open"), t.gettext("None (open)")),
+        SecurityKind.OWE: (t.gettext("Enhanced Open"), t.gettext("Enhanced Open (OWE)")),
+        SecurityKind.OWE_TRANSITION: (
+            t.gettext("Enhanced Open"),
+            t.gettext("Enhanced Open (OWE)"),
+        ),
+        SecurityKind.WEP: (t.gettext("WEP password (outdated)"), t.gettext("WEP")),
+        SecurityKind.WPA_PSK: (t.gettext("WPA2 password"), t.gettext("WPA/WPA2 Personal")),
+        SecurityKind.SAE: (t.gettext("WPA3 password"), t.gettext("WPA3 Personal")),
+        SecurityKind.WPA_PSK_SAE: (
+            t.gettext("WPA2/WPA3 password"),
+            t.gettext("WPA2/WPA3 Personal"),
+        ),
+        SecurityKind.WPA_EAP: (
+            t.gettext("Enterprise: user name and password"),
+            t.gettext("WPA2/WPA3 Enterprise"),
+        ),
     }
-    return words[security]
 
 
 # What a user may state for a network the scan did not show ("Other network…"), in the order the

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import socket
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from ipaddress import IPv4Address
-from types import TracebackType
 
 from aiohttp import web
 
@@ -20,32 +20,20 @@ LOOPBACK = IPv4Address("127.0.0.1")
 _IP_FREEBIND = 15
 
 
-class PortalServer:
-    """Serves an app on the given addresses while the context is open; always cleaned up."""
-
-    def __init__(self, app: web.Application, addresses: Sequence[IPv4Address], port: int) -> None:
-        self._runner = web.AppRunner(app, access_log=None)
-        self._addresses = tuple(addresses)
-        self._port = port
-
-    async def __aenter__(self) -> PortalServer:
-        await self._runner.setup()
-        try:
-            for address in self._addresses:
-                await web.SockSite(self._runner, _listening_socket(address, self._port)).start()
-        except BaseException:
-            await self._runner.cleanup()
-            raise
-        _LOGGER.debug("Portal listening on %s, port %d", self._addresses, self._port)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self._runner.cleanup()
+@contextlib.asynccontextmanager
+async def serve_portal(
+    app: web.Application, addresses: Sequence[IPv4Address], port: int
+) -> AsyncIterator[None]:
+    """Serve `app` on these addresses while the block runs; the runner is always cleaned up."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        for address in addresses:
+            await web.SockSite(runner, _listening_socket(address, port)).start()
+        _LOGGER.debug("Portal listening on %s, port %d", ", ".join(map(str, addresses)), port)
+        yield
+    finally:
+        await runner.cleanup()
 
 
 def _listening_socket(address: IPv4Address, port: int) -> socket.socket:

@@ -20,7 +20,7 @@ from app.flow import provision
 from app.flow.timing import Timings
 from app.simulator import parse_scenario
 from tests.cli.helpers import FAST
-from tests.clock import eventually
+from tests.support import eventually, free_port
 
 pytestmark = pytest.mark.skipif(shutil.which("dbus-daemon") is None, reason="needs dbus-daemon")
 
@@ -29,13 +29,6 @@ SCENARIO: dict[str, Any] = {
     "devices": [{"interface": "wlan0"}],
     "networks": [{"ssid": "Home", "security": "wpa-psk", "passphrase": "password1"}],
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -53,7 +46,7 @@ async def _status(http: ClientSession, url: str) -> dict[str, Any]:
 async def test_simulate_serves_the_portal_and_joins_what_the_phone_sends(
     http: ClientSession, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/"
     command = commands.Simulate(scenario=parse_scenario(SCENARIO), port=port)
     demo = asyncio.create_task(commands.execute(command, Config(), Timings(answer_grace=0.0)))
@@ -82,7 +75,7 @@ async def test_a_failure_in_the_shared_flow_ends_simulate_with_it(
 
     # _serve is the portal loop of provision() alone: simulate can only reach it through there.
     monkeypatch.setattr(provision, "_serve", broken)
-    port = _free_port()
+    port = free_port()
     command = commands.Simulate(scenario=parse_scenario(SCENARIO), port=port)
     with (
         caplog.at_level(logging.INFO, logger="app"),

@@ -21,8 +21,8 @@ from app.nm.models import FailureKind
 from app.nm.profiles import client_profile, hotspot_profile
 from app.simulator import SimulatedNetworkManager
 from app.wifi import Credentials, SecurityKind
-from tests.clock import ManualClock, eventually
 from tests.nm.conftest import scenario
+from tests.support import ManualClock, eventually
 
 CONFIG = Config(ssid="Test Portal")
 

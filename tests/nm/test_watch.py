@@ -13,7 +13,7 @@ from app.nm.client import NetworkManagerClient
 from app.nm.profiles import client_profile
 from app.simulator import SimulatedNetworkManager, parse_scenario
 from app.wifi import Credentials, SecurityKind
-from tests.clock import ManualClock
+from tests.support import ManualClock
 
 CONFIG = Config(ssid="Test Portal", watch=True)
 HOME = Credentials(b"Home", SecurityKind.WPA_PSK, passphrase="password1")

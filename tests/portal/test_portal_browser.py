@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from ipaddress import IPv4Address
-from pathlib import Path
 
 import pytest
 
 from app.flow.state import AttemptOutcome, FlowState, FlowStatus, Service
 from app.nm.models import FailureKind
 from app.portal.app import create_app
-from app.portal.server import LOOPBACK, PortalServer
+from app.portal.server import LOOPBACK, serve_portal
 from app.wifi import Credentials, SecurityKind
+from tests.browser import Browser, chromium, expect, open_phone
 from tests.portal.helpers import (
     PROBES,
     XSS_IMG,
@@ -25,33 +24,7 @@ from tests.portal.helpers import (
     make_config,
     network,
 )
-
-try:
-    from playwright.async_api import Browser, Dialog, Locator, Page, async_playwright, expect
-except ImportError:
-    pytest.skip(
-        "the browser tests need the playwright package (pip install playwright)",
-        allow_module_level=True,
-    )
-
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip(
-        f"the browser tests need Chromium at {CHROMIUM} (apt-get install chromium)",
-        allow_module_level=True,
-    )
-
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+from tests.support import free_port
 
 
 @dataclass
@@ -63,84 +36,20 @@ class Served:
     controller: RecordingController
 
 
-@dataclass
-class Phone:
-    """A page at a phone's size that remembers script errors, console errors and dialogs."""
-
-    page: Page
-    errors: list[str] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
-
-    async def shot(self, name: str) -> None:
-        """Save a full-page screenshot under test-artifacts/screenshots/."""
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        await self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-    def row(self, ssid: str) -> Locator:
-        """The <details> of a listed network, by its exact name."""
-        name = self.page.locator(".ssid").filter(has_text=re.compile(f"^{re.escape(ssid)}$"))
-        return self.page.locator("details").filter(has=name)
-
-    def assert_clean(self, *expected: str) -> None:
-        """No script error, no CSP violation, no dialog; `expected` console errors excepted."""
-        assert [error for error in self.errors if not any(e in error for e in expected)] == []
-        assert self.dialogs == []
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 async def served(controller: RecordingController) -> AsyncIterator[Served]:
     """The portal on 127.0.0.1:PORT, its gateway being 127.0.0.1 so redirects come back here."""
     port = free_port()
     config = make_config(gateway=IPv4Address("127.0.0.1"), listening_port=port)
-    async with PortalServer(create_app(config, controller), (LOOPBACK,), port):
+    async with serve_portal(create_app(config, controller), (LOOPBACK,), port):
         yield Served(f"http://127.0.0.1:{port}/", port, controller)
 
 
 @pytest.fixture
 async def browser(served: Served) -> AsyncIterator[Browser]:
     """Chromium that resolves every name to the portal, as the hotspot's wildcard DNS does."""
-    resolver = f"--host-resolver-rules=MAP * 127.0.0.1:{served.port}"
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=[*ARGS, resolver]
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
-async def open_phone(browser: Browser, *, javascript: bool = True, locale: str = "en-US") -> Phone:
-    """A new phone-sized page (360x740, touch, mobile viewport); `locale` sets Accept-Language."""
-    context = await browser.new_context(
-        viewport={"width": 360, "height": 740},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        java_script_enabled=javascript,
-        locale=locale,
-    )
-    phone = Phone(await context.new_page())
-    phone.page.on("pageerror", lambda error: phone.errors.append(str(error)))
-    phone.page.on(
-        "console",
-        lambda message: phone.errors.append(message.text) if message.type == "error" else None,
-    )
-
-    async def dismiss(dialog: Dialog) -> None:
-        phone.dialogs.append(dialog.message)
-        await dialog.dismiss()
-
-    phone.page.on("dialog", dismiss)
-    return phone
+    async with chromium(f"--host-resolver-rules=MAP * 127.0.0.1:{served.port}") as launched:
+        yield launched
 
 
 async def test_every_os_probe_lands_on_the_portal(browser: Browser, served: Served) -> None:

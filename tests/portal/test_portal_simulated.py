@@ -12,6 +12,7 @@ import asyncio
 import re
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -27,27 +28,18 @@ from app.nm.client import NetworkManagerClient
 from app.nm.const import DeviceStateReason
 from app.nm.models import FailureKind
 from app.portal.app import create_app
-from app.portal.server import LOOPBACK, PortalServer
+from app.portal.server import LOOPBACK, serve_portal
 from app.simulator import (
     PrivateBus,
     ReceivedConnection,
     SimulatedNetworkManager,
     parse_scenario,
 )
-from tests.clock import eventually
-from tests.portal.helpers import XSS_IMG, XSS_SCRIPT, make_config
 
-# Importing the browser tests' module skips this one too when playwright or Chromium is missing.
-from tests.portal.test_portal_browser import (
-    ARGS,
-    CHROMIUM,
-    Browser,
-    Phone,
-    async_playwright,
-    expect,
-    free_port,
-    open_phone,
-)
+# Importing the browser module skips this one too when playwright or Chromium is missing.
+from tests.browser import Browser, chromium, expect, join, open_phone
+from tests.portal.helpers import XSS_IMG, XSS_SCRIPT, make_config
+from tests.support import eventually, free_port
 
 HOME_PASSWORD = "correct horse battery"
 CORP_IDENTITY = "alice@example.org"
@@ -168,9 +160,9 @@ async def simulated() -> AsyncIterator[SimPortal]:
     serving = asyncio.Event()
     flows: list[Provisioner] = []
 
-    def portal(flow: Provisioner) -> PortalServer:
+    def portal(flow: Provisioner) -> AbstractAsyncContextManager[None]:
         flows.append(flow)
-        return PortalServer(create_app(config, flow), (LOOPBACK,), port)
+        return serve_portal(create_app(config, flow), (LOOPBACK,), port)
 
     surroundings = Surroundings(
         portal=portal,
@@ -200,25 +192,8 @@ async def simulated() -> AsyncIterator[SimPortal]:
 async def browser(simulated: SimPortal) -> AsyncIterator[Browser]:
     """Chromium resolving each OS's probe host to the portal, as the hotspot's DNS does."""
     rules = ", ".join(f"MAP {host} 127.0.0.1:{simulated.port}" for host, _ in OS_PROBES)
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=[*ARGS, f"--host-resolver-rules={rules}"]
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
-async def join(phone: Phone, ssid: str, password: str, *, shot: str | None = None) -> None:
-    """Open a listed network's row, type its password and submit; wait for the next page."""
-    row = phone.row(ssid)
-    await row.locator("summary").click()
-    await row.get_by_label("Password", exact=True).fill(password)
-    if shot:
-        await phone.shot(shot)
-    await row.get_by_role("button", name="Connect").click()
-    await phone.page.wait_for_url(re.compile(r"/connecting\?ssid="))
+    async with chromium(f"--host-resolver-rules={rules}") as launched:
+        yield launched
 
 
 async def test_each_os_probe_lands_on_the_portal(browser: Browser, simulated: SimPortal) -> None:

@@ -47,47 +47,51 @@ def wifi(*lines: str, security: tuple[str, ...] = ()) -> str:
 
 # --- every example keyfile parses into exactly these settings ----------------------------------
 
+AUTO: dict[str, object] = {"method": "auto"}
+
+
+def wifi_settings(
+    connection: dict[str, object],
+    wireless: dict[str, object],
+    security: dict[str, object] | None = None,
+    *,
+    eap: dict[str, object] | None = None,
+    ipv4: dict[str, object] = AUTO,
+    ipv6: dict[str, object] = AUTO,
+) -> Settings:
+    """A client profile as the importer must give it; the keys every profile has filled in."""
+    settings: Settings = {
+        "connection": {"type": "802-11-wireless", "autoconnect": True, **connection},
+        "802-11-wireless": {"mode": "infrastructure", **wireless},
+        "ipv4": ipv4,
+        "ipv6": ipv6,
+    }
+    if security is not None:
+        settings["802-11-wireless-security"] = security
+    if eap is not None:
+        settings["802-1x"] = eap
+    return settings
+
+
 EXAMPLES: dict[str, Settings] = {
-    "wpa-psk.nmconnection": {
-        "connection": {
-            "type": "802-11-wireless",
-            "id": "Home",
-            "uuid": "3ffa64f7-62bd-4e99-97f8-72aed645a6f3",
-            "autoconnect": True,
-        },
-        "802-11-wireless": {"ssid": b"Home Net", "mode": "infrastructure"},
-        "802-11-wireless-security": {
-            "key-mgmt": "wpa-psk",
-            "auth-alg": "open",
-            "psk": "correct horse battery",
-        },
-        "ipv4": {"method": "auto"},
-        "ipv6": {"method": "auto", "addr-gen-mode": 1},
-    },
-    "hidden.nmconnection": {
-        "connection": {
-            "type": "802-11-wireless",
-            # NetworkManager's fallback id: the file name without .nmconnection.
-            "id": "hidden",
-            # Derived from the file name, so that a re-import gives the same UUID.
-            "uuid": "b0a59949-4e48-5729-9352-edf1b39dfb43",
-            "autoconnect": True,
-        },
-        "802-11-wireless": {"ssid": b"Caf\xe9", "mode": "infrastructure", "hidden": True},
-        "802-11-wireless-security": {"key-mgmt": "wpa-psk", "psk": "0123456789abcdef" * 4},
-        "ipv4": {"method": "auto"},
-        "ipv6": {"method": "auto"},
-    },
-    "enterprise-peap.nmconnection": {
-        "connection": {
-            "type": "802-11-wireless",
-            "id": "Corp",
-            "uuid": "cdac6154-a33b-4b15-9904-666772cfa5ee",
-            "autoconnect": False,
-        },
-        "802-11-wireless": {"ssid": b"CorpWLAN", "mode": "infrastructure"},
-        "802-11-wireless-security": {"key-mgmt": "wpa-eap"},
-        "802-1x": {
+    "wpa-psk.nmconnection": wifi_settings(
+        {"id": "Home", "uuid": "3ffa64f7-62bd-4e99-97f8-72aed645a6f3"},
+        {"ssid": b"Home Net"},
+        {"key-mgmt": "wpa-psk", "auth-alg": "open", "psk": "correct horse battery"},
+        ipv6={"method": "auto", "addr-gen-mode": 1},
+    ),
+    "hidden.nmconnection": wifi_settings(
+        # NetworkManager's fallback id: the file name without .nmconnection; the UUID is
+        # derived from the file name, so that a re-import gives the same UUID.
+        {"id": "hidden", "uuid": "b0a59949-4e48-5729-9352-edf1b39dfb43"},
+        {"ssid": b"Caf\xe9", "hidden": True},
+        {"key-mgmt": "wpa-psk", "psk": "0123456789abcdef" * 4},
+    ),
+    "enterprise-peap.nmconnection": wifi_settings(
+        {"id": "Corp", "uuid": "cdac6154-a33b-4b15-9904-666772cfa5ee", "autoconnect": False},
+        {"ssid": b"CorpWLAN"},
+        {"key-mgmt": "wpa-eap"},
+        eap={
             "eap": ["peap"],
             "identity": "joe@example.com",
             "anonymous-identity": "anonymous@example.com",
@@ -95,20 +99,14 @@ EXAMPLES: dict[str, Settings] = {
             "password": "s3cret;with spaces ",
             "phase2-auth": "mschapv2",
         },
-        "ipv4": {"method": "auto"},
         # An [ipv6] section without addr-gen-mode means default-or-eui64 in a keyfile.
-        "ipv6": {"method": "ignore", "addr-gen-mode": 2},
-    },
-    "static-ipv4.nmconnection": {
-        "connection": {
-            "type": "802-11-wireless",
-            "id": "Office",
-            "uuid": "5916841b-58c0-4c75-85e2-91025243eef7",
-            "autoconnect": True,
-        },
-        "802-11-wireless": {"ssid": b"Office", "mode": "infrastructure"},
-        "802-11-wireless-security": {"key-mgmt": "wpa-psk", "psk": "office-password"},
-        "ipv4": {
+        ipv6={"method": "ignore", "addr-gen-mode": 2},
+    ),
+    "static-ipv4.nmconnection": wifi_settings(
+        {"id": "Office", "uuid": "5916841b-58c0-4c75-85e2-91025243eef7"},
+        {"ssid": b"Office"},
+        {"key-mgmt": "wpa-psk", "psk": "office-password"},
+        ipv4={
             "method": "manual",
             "address-data": [
                 {"address": "192.168.1.127", "prefix": 24},
@@ -119,26 +117,18 @@ EXAMPLES: dict[str, Settings] = {
             "dns-search": ["example.com"],
             "may-fail": False,
         },
-        "ipv6": {"method": "auto", "addr-gen-mode": 0},
-    },
-    "priority.nmconnection": {
-        "connection": {
-            "type": "802-11-wireless",
+        ipv6={"method": "auto", "addr-gen-mode": 0},
+    ),
+    "priority.nmconnection": wifi_settings(
+        {
             "id": "Preferred",
             "uuid": "b1e0f5b2-3c5d-4f7a-9e2b-6d8c1a0f4e37",
-            "autoconnect": True,
             "autoconnect-priority": 10,
             "interface-name": "wlan0",
         },
-        "802-11-wireless": {
-            "ssid": b"Preferred",
-            "mode": "infrastructure",
-            "mac-address": bytes([0x00, 0x22, 0x68, 0x12, 0x79, 0xA2]),
-        },
-        "802-11-wireless-security": {"key-mgmt": "sae", "psk": "a WPA3 passphrase"},
-        "ipv4": {"method": "auto"},
-        "ipv6": {"method": "auto"},
-    },
+        {"ssid": b"Preferred", "mac-address": bytes([0x00, 0x22, 0x68, 0x12, 0x79, 0xA2])},
+        {"key-mgmt": "sae", "psk": "a WPA3 passphrase"},
+    ),
     "ethernet.nmconnection": {
         "connection": {
             "type": "802-3-ethernet",
@@ -156,23 +146,16 @@ EXAMPLES: dict[str, Settings] = {
         },
         "ipv6": {"method": "auto", "addr-gen-mode": 1},
     },
-    "wep.nmconnection": {
-        "connection": {
-            "type": "802-11-wireless",
-            "id": "Old router",
-            "uuid": "0b5c1a55-3f0e-4c1e-9d43-2a8f0f5e7a10",
-            "autoconnect": True,
-        },
-        "802-11-wireless": {"ssid": b"Old router", "mode": "infrastructure"},
-        "802-11-wireless-security": {
+    "wep.nmconnection": wifi_settings(
+        {"id": "Old router", "uuid": "0b5c1a55-3f0e-4c1e-9d43-2a8f0f5e7a10"},
+        {"ssid": b"Old router"},
+        {
             "key-mgmt": "none",
             "auth-alg": "shared",
             "wep-key0": "0123456789abcdef0123456789",
             "wep-key-type": 1,
         },
-        "ipv4": {"method": "auto"},
-        "ipv6": {"method": "auto"},
-    },
+    ),
 }
 
 

@@ -1,10 +1,11 @@
-"""Waiting in tests: a clock moved by hand, and a bounded look at a condition."""
+"""What tests of every tier share: a clock moved by hand, a bounded wait, a free port."""
 
 from __future__ import annotations
 
 import asyncio
 import heapq
 import itertools
+import socket
 from collections.abc import Awaitable, Callable
 
 
@@ -87,3 +88,11 @@ async def eventually(
                 await asyncio.sleep(0.02)
     except TimeoutError:
         raise AssertionError(f"not within {timeout:g} s: {what or condition}") from None
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
