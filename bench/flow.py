@@ -8,6 +8,7 @@ submit -> connected (simulator delays at zero) within 100 ms.
 from __future__ import annotations
 
 import asyncio
+import socket
 import statistics
 import sys
 import time
