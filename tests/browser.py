@@ -18,7 +18,16 @@ except ImportError:
         allow_module_level=True,
     )
 
-__all__ = ["Browser", "Page", "Phone", "chromium", "expect", "join", "open_phone"]
+__all__ = [
+    "Browser",
+    "Page",
+    "Phone",
+    "assert_shown_as_text",
+    "chromium",
+    "expect",
+    "join",
+    "open_phone",
+]
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
@@ -111,3 +120,11 @@ async def join(phone: Phone, ssid: str, password: str, *, shot: str | None = Non
         await phone.shot(shot)
     await row.get_by_role("button", name="Connect").click()
     await phone.page.wait_for_url(re.compile(r"/connecting\?ssid="))
+
+
+async def assert_shown_as_text(phone: Phone, *names: str) -> None:
+    """Each name shows as its own text, and none of them made an element or ran a script."""
+    for name in names:
+        await expect(phone.page.get_by_text(name, exact=True)).to_be_visible()
+    assert await phone.page.locator("img[src=x]").count() == 0
+    assert await phone.page.locator("script:not([src])").count() == 0
