@@ -86,8 +86,13 @@ class Phone:
         assert self.dialogs == []
 
 
-async def open_phone(browser: Browser, *, javascript: bool = True, locale: str = "en-US") -> Phone:
-    """A new phone-sized page (360x740, touch, mobile viewport); `locale` sets Accept-Language."""
+async def open_phone(
+    browser: Browser, url: str | None = None, *, javascript: bool = True, locale: str = "en-US"
+) -> Phone:
+    """A new phone-sized page (360x740, touch, mobile viewport), at `url` when one is given.
+
+    `locale` sets Accept-Language.
+    """
     context = await browser.new_context(
         viewport={"width": 360, "height": 740},
         device_scale_factor=2,
@@ -108,6 +113,8 @@ async def open_phone(browser: Browser, *, javascript: bool = True, locale: str =
         await dialog.dismiss()
 
     phone.page.on("dialog", dismiss)
+    if url is not None:
+        await phone.page.goto(url)
     return phone
 
 

@@ -223,9 +223,8 @@ async def test_each_os_probe_lands_on_the_portal(browser: Browser, simulated: Si
 async def test_wpa2_network_connects(
     browser: Browser, simulated: SimPortal, javascript: bool
 ) -> None:
-    phone = await open_phone(browser, javascript=javascript)
+    phone = await open_phone(browser, simulated.url, javascript=javascript)
     page = phone.page
-    await page.goto(simulated.url)
     shots = "sim-wpa2" if javascript else "sim-nojs"
     # The show-password toggles come from the script; without it the form works alone.
     assert bool(await page.get_by_label("Show password").count()) is javascript
@@ -249,9 +248,8 @@ async def test_wpa2_network_connects(
 
 
 async def test_hidden_network_connects(browser: Browser, simulated: SimPortal) -> None:
-    phone = await open_phone(browser)
+    phone = await open_phone(browser, simulated.url)
     page = phone.page
-    await page.goto(simulated.url)
     assert await phone.row(HIDDEN_NAME).count() == 0
     other = page.locator("details.other")
     await other.locator("summary").click()
@@ -275,9 +273,8 @@ async def test_hidden_network_connects(browser: Browser, simulated: SimPortal) -
 
 
 async def test_enterprise_network_connects(browser: Browser, simulated: SimPortal) -> None:
-    phone = await open_phone(browser)
+    phone = await open_phone(browser, simulated.url)
     page = phone.page
-    await page.goto(simulated.url)
     row = phone.row("Corp")
     await row.locator("summary").click()
     await row.get_by_label("User name").fill(CORP_IDENTITY)
@@ -307,8 +304,7 @@ async def test_enterprise_network_connects(browser: Browser, simulated: SimPorta
 async def test_refused_password_is_explained_when_the_hotspot_is_back(
     browser: Browser, simulated: SimPortal
 ) -> None:
-    phone = await open_phone(browser)
-    await phone.page.goto(simulated.url)
+    phone = await open_phone(browser, simulated.url)
     await join(phone, "Refuser", "not the one")
     flow = simulated.flow
     # The flow tries, fails, and brings the hotspot back (PORTAL again) for another try.
@@ -326,8 +322,7 @@ async def test_refused_password_is_explained_when_the_hotspot_is_back(
 
     # The phone rejoins the hotspot and opens the portal again.
     await phone.page.close()
-    again = await open_phone(browser)
-    await again.page.goto(simulated.url)
+    again = await open_phone(browser, simulated.url)
     notice = again.page.get_by_role("alert")
     await expect(notice).to_contain_text("The password for 'Refuser' was not accepted.")
     await again.shot("sim-refused-notice")
@@ -343,9 +338,8 @@ async def test_refused_password_is_explained_when_the_hotspot_is_back(
 async def test_hostile_names_render_as_text_and_run_nothing(
     browser: Browser, simulated: SimPortal
 ) -> None:
-    phone = await open_phone(browser)
+    phone = await open_phone(browser, simulated.url)
     page = phone.page
-    await page.goto(simulated.url)
     await assert_shown_as_text(phone, XSS_IMG, XSS_SCRIPT)
     await phone.shot("sim-hostile-names")
 
