@@ -118,10 +118,19 @@ async def open_phone(
     return phone
 
 
-async def join(phone: Phone, ssid: str, password: str, *, shot: str | None = None) -> None:
-    """Open a listed network's row, type its password and submit; wait for the next page."""
+async def join(
+    phone: Phone,
+    ssid: str,
+    password: str,
+    *,
+    identity: str | None = None,
+    shot: str | None = None,
+) -> None:
+    """Open a listed network's row, fill it in and submit; wait for the next page."""
     row = phone.row(ssid)
     await row.locator("summary").click()
+    if identity is not None:
+        await row.get_by_label("User name").fill(identity)
     await row.get_by_label("Password", exact=True).fill(password)
     if shot:
         await phone.shot(shot)

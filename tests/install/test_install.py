@@ -30,31 +30,21 @@ def test_non_editable_install_runs_and_finds_its_ui(tmp_path: Path) -> None:
     )
     # Run from outside the checkout so nothing can be imported from the source tree.
     env = {**os.environ, "PYTHONPATH": str(target)}
-    version = subprocess.run(
-        [str(target / "bin" / "wifi-connect"), "--version"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
+
+    def output(*argv: str) -> str:
+        done = subprocess.run(
+            argv, cwd=tmp_path, env=env, capture_output=True, text=True, check=True, timeout=60
+        )
+        return done.stdout
+
+    assert output(str(target / "bin" / "wifi-connect"), "--version").strip().endswith("0.1.0")
+    located = output(
+        sys.executable,
+        "-c",
+        "import app, app.config as c;"
+        "print(app.__file__); print(c.bundled_templates_dir()); print(c.bundled_static_dir())",
     )
-    assert version.stdout.strip().endswith("0.1.0")
-    located = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import app, app.config as c;"
-            "print(app.__file__); print(c.bundled_templates_dir()); print(c.bundled_static_dir())",
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    module, templates, static = (Path(line) for line in located.stdout.splitlines())
+    module, templates, static = (Path(line) for line in located.splitlines())
     assert module.is_relative_to(target)
     for directory in (templates, static):
         assert directory.is_relative_to(target / "app"), directory

@@ -147,20 +147,15 @@ async def test_hidden_network(browser: Browser, served: Served) -> None:
 
 async def test_enterprise_network(browser: Browser, served: Served) -> None:
     phone = await open_phone(browser, served.url)
-    page = phone.page
-    row = phone.row("Campus")
-    await row.locator("summary").click()
-    await row.get_by_label("User name").fill("alice@example.org")
-    await row.get_by_label("Password", exact=True).fill("s3cret pass")
-    await phone.shot("enterprise-1-form")
-    await row.get_by_role("button", name="Connect").click()
-    await page.wait_for_url(re.compile(r"/connecting\?ssid=Campus$"))
+    user = "alice@example.org"
+    await join(phone, "Campus", "s3cret pass", identity=user, shot="enterprise-1-form")
+    assert phone.page.url.endswith("/connecting?ssid=Campus")
     assert served.controller.submitted == [
         Credentials(
             ssid=b"Campus",
             security=SecurityKind.WPA_EAP,
             passphrase="s3cret pass",
-            identity="alice@example.org",
+            identity=user,
         )
     ]
     phone.assert_clean()

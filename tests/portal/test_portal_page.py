@@ -6,6 +6,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from aiohttp import ClientResponse
 
 from app.flow.state import AttemptOutcome, FlowState, FlowStatus, Service
 from app.nm.models import FailureKind
@@ -67,6 +68,22 @@ async def get_page(portal: Client, path: str = "/") -> tuple[str, Page]:
     assert response.content_type == "text/html"
     html = await response.text()
     return html, Page(html)
+
+
+HIDDEN_EAP = {
+    "hidden": "true",
+    "ssid": "Secret Lab",
+    "security": "wpa-eap",
+    "identity": "alice",
+}
+
+
+async def post_form(
+    portal: Client, path: str, fields: dict[str, str], **options: bool
+) -> ClientResponse:
+    """POST a form as the page does: with the CSRF token of the list it was sent from."""
+    _, page = await get_page(portal)
+    return await portal.post(path, data={"csrf_token": csrf_token(page), **fields}, **options)
 
 
 def csrf_token(page: Page) -> str:
@@ -195,12 +212,8 @@ async def test_hostile_ssids_render_as_text(portal: Client, name: str) -> None:
 async def test_form_post_redirects_to_the_connecting_page(
     portal: Client, controller: RecordingController
 ) -> None:
-    _, page = await get_page(portal)
-    response = await portal.post(
-        "/connect",
-        data={"csrf_token": csrf_token(page), "ssid": "Cafe", "passphrase": "password1"},
-        allow_redirects=False,
-    )
+    fields = {"ssid": "Cafe", "passphrase": "password1"}
+    response = await post_form(portal, "/connect", fields, allow_redirects=False)
     assert response.status == 303
     assert response.headers["Location"] == "/connecting?ssid=Cafe"
     assert controller.submitted == [
@@ -217,18 +230,8 @@ async def test_form_post_redirects_to_the_connecting_page(
 async def test_form_other_network_is_joined_hidden(
     portal: Client, controller: RecordingController
 ) -> None:
-    _, page = await get_page(portal)
-    response = await portal.post(
-        "/connect",
-        data={
-            "csrf_token": csrf_token(page),
-            "hidden": "true",
-            "ssid": "Secret Lab",
-            "security": "wpa-eap",
-            "identity": "alice",
-            "passphrase": "pw",
-        },
-        allow_redirects=False,
+    response = await post_form(
+        portal, "/connect", {**HIDDEN_EAP, "passphrase": "pw"}, allow_redirects=False
     )
     assert response.status == 303
     assert controller.submitted == [
@@ -245,12 +248,8 @@ async def test_form_other_network_is_joined_hidden(
 async def test_form_error_is_shown_next_to_its_field_without_the_password(
     portal: Client, controller: RecordingController
 ) -> None:
-    _, page = await get_page(portal)
     secret = "short"
-    response = await portal.post(
-        "/connect",
-        data={"csrf_token": csrf_token(page), "ssid": "Cafe", "passphrase": secret},
-    )
+    response = await post_form(portal, "/connect", {"ssid": "Cafe", "passphrase": secret})
     assert response.status == 400
     html = await response.text()
     again = Page(html)
@@ -269,18 +268,7 @@ async def test_form_error_is_shown_next_to_its_field_without_the_password(
 async def test_form_error_on_other_network_keeps_name_identity_and_security(
     portal: Client,
 ) -> None:
-    _, page = await get_page(portal)
-    response = await portal.post(
-        "/connect",
-        data={
-            "csrf_token": csrf_token(page),
-            "hidden": "true",
-            "ssid": "Secret Lab",
-            "security": "wpa-eap",
-            "identity": "alice",
-            "passphrase": "",
-        },
-    )
+    response = await post_form(portal, "/connect", {**HIDDEN_EAP, "passphrase": ""})
     assert response.status == 400
     html = await response.text()
     again = Page(html)
@@ -392,10 +380,7 @@ async def test_long_lists_show_the_strongest_and_link_to_the_rest(
 async def test_form_rescan_goes_back_to_the_list(
     portal: Client, controller: RecordingController
 ) -> None:
-    _, page = await get_page(portal)
-    response = await portal.post(
-        "/rescan", data={"csrf_token": csrf_token(page)}, allow_redirects=False
-    )
+    response = await post_form(portal, "/rescan", {}, allow_redirects=False)
     assert response.status == 303
     assert response.headers["Location"] == "/"
     assert controller.rescans == 1

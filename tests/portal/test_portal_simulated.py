@@ -274,14 +274,8 @@ async def test_hidden_network_connects(browser: Browser, simulated: SimPortal) -
 
 async def test_enterprise_network_connects(browser: Browser, simulated: SimPortal) -> None:
     phone = await open_phone(browser, simulated.url)
-    page = phone.page
-    row = phone.row("Corp")
-    await row.locator("summary").click()
-    await row.get_by_label("User name").fill(CORP_IDENTITY)
-    await row.get_by_label("Password", exact=True).fill(CORP_PASSWORD)
-    await phone.shot("sim-enterprise-form")
-    await row.get_by_role("button", name="Connect").click()
-    await page.wait_for_url(re.compile(r"/connecting\?ssid=Corp$"))
+    await join(phone, "Corp", CORP_PASSWORD, identity=CORP_IDENTITY, shot="sim-enterprise-form")
+    assert phone.page.url.endswith("/connecting?ssid=Corp")
 
     await simulated.connected("Corp")
     received = simulated.profile()
