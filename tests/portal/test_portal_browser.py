@@ -14,7 +14,7 @@ from app.nm.models import FailureKind
 from app.portal.app import create_app
 from app.portal.server import LOOPBACK, serve_portal
 from app.wifi import Credentials, SecurityKind
-from tests.browser import Browser, chromium, expect, open_phone
+from tests.browser import Browser, chromium, expect, join, open_phone
 from tests.portal.helpers import (
     PROBES,
     RecordingController,
