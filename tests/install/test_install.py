@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+_NOT_SOURCE = (".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "test-artifacts")
 
 
 def test_non_editable_install_runs_and_finds_its_ui(tmp_path: Path) -> None:
     target = tmp_path / "site"
+    # A copy without build leftovers: pip builds in the source tree, and a stale build/ there
+    # could ship a module the package list forgets.
+    source = tmp_path / "source"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(*_NOT_SOURCE))
     subprocess.run(
         [
             sys.executable,
@@ -22,7 +28,7 @@ def test_non_editable_install_runs_and_finds_its_ui(tmp_path: Path) -> None:
             "--no-deps",
             "--target",
             str(target),
-            str(REPO),
+            str(source),
         ],
         check=True,
         capture_output=True,
@@ -46,6 +52,14 @@ def test_non_editable_install_runs_and_finds_its_ui(tmp_path: Path) -> None:
     )
     module, templates, static = (Path(line) for line in located.splitlines())
     assert module.is_relative_to(target)
+    # Every module of the source tree was installed, and imports from the installed copy.
+    names = [
+        ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
+        for path in sorted((REPO / "app").rglob("*.py"))
+    ]
+    script = f"import importlib; [print(importlib.import_module(n).__file__) for n in {names!r}]"
+    for line in output(sys.executable, "-c", script).splitlines():
+        assert Path(line).is_relative_to(target), line
     for directory in (templates, static):
         assert directory.is_relative_to(target / "app"), directory
         assert directory.is_dir()
