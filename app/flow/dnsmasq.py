@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 from app.errors import WifiConnectError
-from app.flow.reachability import BadReply, dns_query
+from app.flow.reachability import answer_addresses, dns_query
 from app.rules import portal_network
 
 _LOGGER = logging.getLogger(__name__)
@@ -374,10 +374,10 @@ class Dnsmasq:
     async def _answers_dns(self) -> bool:
         try:
             reply = await dns_query(str(self.gateway), READY_PROBE_NAME, _READY_PROBE_TIMEOUT)
-        except (TimeoutError, OSError, BadReply):
-            # Refused (nothing bound yet) or no answer yet: poll again.
+        except OSError:
+            # Refused (nothing bound yet) or no answer yet (TimeoutError): poll again.
             return False
-        return self.gateway in reply.addresses
+        return self.gateway in answer_addresses(reply)
 
     async def _supervise(self) -> None:
         """Restart dnsmasq with a growing delay whenever it dies, within the restart budget."""

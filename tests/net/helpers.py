@@ -31,6 +31,9 @@ from ipaddress import IPv4Address
 from pathlib import Path
 from typing import TypeVar
 
+import dns.message
+import dns.rdatatype
+
 _T = TypeVar("_T")
 
 PREFIX = "rc"
@@ -172,6 +175,21 @@ async def udp_ask(
         await loop.sock_sendall(sock, payload)
         async with asyncio.timeout(timeout):
             return await loop.sock_recv(sock, 4096)
+
+
+async def dns_ask(
+    netns: str,
+    server: str,
+    name: str,
+    rdtype: dns.rdatatype.RdataType = dns.rdatatype.A,
+    timeout: float = 2.0,
+) -> dns.message.Message:
+    """Ask server:53 for `name` from the namespace, as a phone's stub resolver does."""
+    query = dns.message.make_query(name, rdtype)
+    reply = dns.message.from_wire(await udp_ask(netns, server, 53, query.to_wire(), timeout))
+    if not query.is_response(reply):
+        raise ValueError(f"{server} sent something that does not answer our query: {reply}")
+    return reply
 
 
 # --- DHCP client (RFC 2131), enough for a phone's first lease --------------------------------
