@@ -575,6 +575,8 @@ def system_resolvers(path: Path = RESOLV_CONF) -> list[str]:
 
 def parse_resolv_conf(text: str) -> list[str]:
     """The addresses of `nameserver` lines, in order, once each; anything else is ignored."""
+    # Not dnspython's Resolver(filename=..., configure=True): one nameserver line that is not an
+    # address makes it reject the whole file (ValueError), and it keeps duplicates as written.
     found: list[str] = []
     for line in text.splitlines():
         words = line.split()

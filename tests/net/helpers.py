@@ -330,3 +330,43 @@ def apply_lease(netns: str, iface: str, lease: Lease) -> None:
     add_address(netns, iface, f"{lease.address}/{lease.prefix}")
     if lease.router is not None:
         ip("-n", netns, "route", "replace", "default", "via", str(lease.router))
+
+
+# --- dnsmasq's lease file: what the hotspot handed out ---------------------------------------
+
+
+@dataclass(frozen=True)
+class DhcpLease:
+    """One line of dnsmasq's lease file."""
+
+    expires: int  # Unix time; 0 for an infinite lease
+    mac: str
+    address: IPv4Address
+    hostname: str | None
+
+
+def parse_leases(text: str) -> tuple[DhcpLease, ...]:
+    """The IPv4 leases in dnsmasq's lease-file text; malformed lines are skipped."""
+    leases = []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) < 4 or not fields[0].isdigit():
+            continue
+        try:
+            address = IPv4Address(fields[2])
+        except ValueError:
+            # DHCPv6 leases and the "duid" line carry no IPv4 address.
+            continue
+        hostname = None if fields[3] == "*" else fields[3]
+        leases.append(DhcpLease(int(fields[0]), fields[1].lower(), address, hostname))
+    return tuple(leases)
+
+
+def dnsmasq_leases(lease_file: Path | None) -> tuple[DhcpLease, ...]:
+    """The leases in a dnsmasq's lease file; none before it wrote one (or outside its run)."""
+    if lease_file is None:
+        return ()
+    try:
+        return parse_leases(lease_file.read_text(errors="replace"))
+    except FileNotFoundError:
+        return ()

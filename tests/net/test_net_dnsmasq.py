@@ -82,7 +82,8 @@ async def test_phone_gets_a_lease_then_every_name_resolves_to_the_gateway(
     # --no-ping: no ICMP echo wait before the offer.
     assert lease.elapsed < 1.0
     mac = helpers.interface_mac(phone, PHONE_IFACE).hex(":")
-    assert [(held.mac, held.address) for held in dnsmasq.leases()] == [(mac, lease.address)]
+    held = helpers.dnsmasq_leases(dnsmasq.lease_file)
+    assert [(entry.mac, entry.address) for entry in held] == [(mac, lease.address)]
 
     helpers.apply_lease(phone, PHONE_IFACE, lease)
     for name in ("connectivitycheck.gstatic.com", "captive.apple.com", "anything.example"):

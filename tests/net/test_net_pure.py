@@ -1,4 +1,4 @@
-"""Pure parts of dnsmasq and reachability: argv, lease file, SNTP and DNS packets, reports."""
+"""Pure parts of dnsmasq and reachability: argv, lease file, SNTP packets, DNS replies, reports."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import dns.rrset
 import pytest
 
 from app.cli_output import check_report
-from app.flow.dnsmasq import DhcpLease, Dnsmasq, DnsmasqError, dnsmasq_argv, parse_leases
+from app.flow.dnsmasq import Dnsmasq, DnsmasqError, dnsmasq_argv
 from app.flow.reachability import (
     NTP_UNIX_OFFSET,
     BadReply,
@@ -27,6 +27,7 @@ from app.flow.reachability import (
 )
 from app.flow.report import report_json
 from app.flow.state import CheckResult, Service, blocked_services
+from tests.net.helpers import DhcpLease, parse_leases
 from tests.net.servers import SntpBehaviour, sntp_reply
 
 GW = IPv4Address("192.168.42.1")
