@@ -24,6 +24,8 @@ import pytest
 from tests.net import helpers
 from tests.net.servers import (
     CertPair,
+    DnsBehaviour,
+    DnsResponder,
     SntpBehaviour,
     SntpResponder,
     dnsmasq_dns_server,
@@ -161,9 +163,8 @@ async def internet(
         tls_server(INET, SERVERS, TLS_PORT, certificates.trusted),
         tls_server(INET, SERVERS, UNKNOWN_CA_PORT, certificates.unknown),
         udp_server(INET, SERVERS, 123, SntpResponder(SntpBehaviour.OK)),
-        # A silent responder reads and never answers, like a firewall that drops: on port 53
-        # it plays a resolver that is cut off.
+        # Silent responders read and never answer, like a firewall that drops.
         udp_server(INET, SILENT, 123, SntpResponder(SntpBehaviour.SILENT)),
-        udp_server(INET, SILENT, 53, SntpResponder(SntpBehaviour.SILENT)),
+        udp_server(INET, SILENT, 53, DnsResponder(DnsBehaviour.SILENT)),
     ):
         yield certificates
