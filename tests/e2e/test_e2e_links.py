@@ -6,11 +6,9 @@ the app's NetworkManager adapter over the private bus and looks at the interface
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import socket
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from ipaddress import IPv4Address
 from typing import Any
 
@@ -88,7 +86,7 @@ async def test_client_gets_the_networks_address_route_and_dns(
     assert answer_addresses(answer) == (topology.INET_ADDRESS,)
     # Deleting an active profile deactivates it: address and route go.
     await nm.delete_connection(saved.path)
-    await _until(lambda: addresses(topology.DEV, topology.UPLINK_IFACE) == [])
+    await helpers.eventually(lambda: addresses(topology.DEV, topology.UPLINK_IFACE) == [])
     assert default_route(topology.DEV) is None
 
 
@@ -114,13 +112,6 @@ async def test_a_simulator_that_stops_takes_its_addresses_along(
     assert device.simulator is not None
     assert await device.simulator.stop() == 0
     assert addresses(topology.DEV, topology.AP_IFACE) == []
-
-
-async def _until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 # --- without root: the keys are checked, and a failing `ip` fails the activation ------------

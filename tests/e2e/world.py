@@ -30,7 +30,7 @@ from app.simulator.bus import bus_config
 from tests.e2e import topology
 from tests.e2e.processes import Process, command_name, descendants
 from tests.net import helpers
-from tests.net.servers import CertPair, SntpResponder
+from tests.net.servers import CertPair
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -91,14 +91,6 @@ class Certificates:
 
     ca: CertPair
     server: CertPair
-
-
-@dataclass(frozen=True)
-class Internet:
-    """The servers in e2e-inet: what the SNTP server counted, the SNI names TLS saw."""
-
-    sntp: SntpResponder
-    tls_names: list[str]
 
 
 @dataclass

@@ -86,16 +86,18 @@ def delete_netns(name: str) -> None:
     ip("netns", "del", name, check=False)
 
 
-def remove_leftovers() -> None:
-    """Remove the namespaces, root-namespace links and temp directories of an earlier run."""
+def remove_leftovers(
+    prefix: str = PREFIX, *, links: str = f"{PREFIX}v", temp_dirs: str = f"{PREFIX}-net-*"
+) -> None:
+    """Remove the namespaces ("PREFIX-*"), root-namespace links and temp dirs of an earlier run."""
     for name in netns_names():
-        if name.startswith(f"{PREFIX}-"):
+        if name.startswith(f"{prefix}-"):
             delete_netns(name)
     for line in ip("-o", "link", "show").stdout.splitlines():
         link = line.split(":")[1].strip().split("@")[0]
-        if link.startswith(f"{PREFIX}v"):
+        if link.startswith(links):
             ip("link", "del", link, check=False)
-    for path in Path(tempfile.gettempdir()).glob(f"{PREFIX}-net-*"):
+    for path in Path(tempfile.gettempdir()).glob(temp_dirs):
         shutil.rmtree(path, ignore_errors=True)
 
 
@@ -115,6 +117,17 @@ def add_veth(netns_a: str, iface_a: str, netns_b: str, iface_b: str) -> None:
 def add_address(netns: str, iface: str, cidr: str) -> None:
     """Add an address; nodad, so it is usable at once."""
     ip("-n", netns, "addr", "add", cidr, "dev", iface, "nodad")
+
+
+def nft(netns: str, rules: str) -> None:
+    """Load nftables rules in the namespace."""
+    subprocess.run(
+        ["ip", "netns", "exec", netns, "nft", "-f", "-"],
+        input=rules,
+        text=True,
+        check=True,
+        capture_output=True,
+    )
 
 
 def interface_mac(netns: str, iface: str) -> bytes:
@@ -163,6 +176,15 @@ def netns_socket(name: str, family: int, kind: int, proto: int = 0) -> socket.so
     sock = in_netns(name, lambda: socket.socket(family, kind, proto))
     sock.setblocking(False)
     return sock
+
+
+async def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll until the condition holds; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout} s")
+        await asyncio.sleep(0.02)
 
 
 async def udp_ask(

@@ -280,6 +280,26 @@ async def tls_server(
         await server.wait_closed()
 
 
+@dataclass(frozen=True)
+class Internet:
+    """What a joined device must reach, on one address: how often SNTP was asked, and the SNI
+    names TLS saw."""
+
+    sntp: SntpResponder
+    tls_names: list[str]
+
+
+@contextlib.asynccontextmanager
+async def internet_servers(netns: str, address: str, pair: CertPair) -> AsyncIterator[Internet]:
+    """TLS on 443 with `pair` and SNTP on 123 that answers, until the block ends."""
+    sntp = SntpResponder(SntpBehaviour.OK)
+    async with (
+        tls_server(netns, address, 443, pair) as tls_names,
+        udp_server(netns, address, 123, sntp),
+    ):
+        yield Internet(sntp, tls_names)
+
+
 @contextlib.contextmanager
 def dnsmasq_dns_server(
     netns: str, address: str, records: dict[str, str], local_domain: str

@@ -7,7 +7,7 @@ import logging
 import os
 import signal
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from ipaddress import IPv4Address, IPv6Address
 
 import dns.rdatatype
@@ -50,15 +50,6 @@ async def dnsmasq(network: Network) -> AsyncIterator[Dnsmasq]:
         assert helpers.netns_pids(DEV) == [], "dnsmasq outlived its owner"
 
 
-async def _eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Poll until the condition holds; fail after `timeout` seconds."""
-    for _ in range(int(timeout / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"not true within {timeout} s")
-
-
 async def _ask(
     netns: str, name: str, rdtype: dns.rdatatype.RdataType
 ) -> tuple[int, tuple[object, ...]]:
@@ -97,7 +88,7 @@ async def test_killed_dnsmasq_is_restarted(dnsmasq: Dnsmasq, phone: str) -> None
     assert first is not None and dnsmasq.serving
     killed = time.monotonic()
     os.kill(first, signal.SIGKILL)
-    await _eventually(lambda: dnsmasq.serving and dnsmasq.pid != first)
+    await helpers.eventually(lambda: dnsmasq.serving and dnsmasq.pid != first)
     _LOGGER.info("dnsmasq serving again %.0f ms after SIGKILL", (time.monotonic() - killed) * 1000)
     assert dnsmasq.restarts == 1
     assert helpers.netns_pids(DEV) == [dnsmasq.pid]
@@ -112,7 +103,7 @@ async def test_restart_budget_ends_in_a_failure_report(network: Network) -> None
             first = owner.pid
             assert first is not None
             os.kill(first, signal.SIGKILL)
-            await _eventually(lambda: owner.serving and owner.pid != first)
+            await helpers.eventually(lambda: owner.serving and owner.pid != first)
             second = owner.pid
             assert second is not None
             os.kill(second, signal.SIGKILL)
