@@ -294,28 +294,33 @@ async def _resolve(host: str, port: int, kind: socket.SocketKind) -> str:
     return str(infos[0][4][0])
 
 
+@dataclass(frozen=True)
+class _Reach:
+    """How a check reaches its service, and what a refusal there means."""
+
+    transport: str
+    port: int
+    # Said after "... was refused"; nothing where the refusal speaks for itself.
+    refused: str
+
+
+_REACH = {
+    Service.HTTPS: _Reach("TCP", HTTPS_PORT, ""),
+    Service.NTP: _Reach("UDP", NTP_PORT, ": nothing answers NTP there"),
+    Service.DNS: _Reach("UDP", DNS_PORT, ": no DNS server answers there"),
+}
+
+
 class _Probe:
     """One check under way: its target, its clock, and its failures in plain words."""
 
-    def __init__(
-        self,
-        service: Service,
-        transport: str,
-        host: str,
-        port: int,
-        timeout: float,
-        *,
-        default_port: int,
-        refused: str = "",
-    ) -> None:
+    def __init__(self, service: Service, host: str, port: int, timeout: float) -> None:
         self.service = service
-        self.target = _endpoint_text(host, port, default_port)
+        self._reach = _REACH[service]
+        self.target = _endpoint_text(host, port, self._reach.port)
         self._host = host
         self._port = port
         self._timeout = timeout
-        self._transport = transport
-        # Said after "... was refused" where the check knows what a refusal means.
-        self._refused = refused
         self._resolved = False
         self._start = time.monotonic()
 
@@ -351,7 +356,8 @@ class _Probe:
         `ignored`: why the last datagram that was not our answer was ignored; `silence`: what a
         timeout means once the host is resolved, where it is more than "no answer".
         """
-        link = f"{self._transport} {self._port} to {self._host}"
+        transport = self._reach.transport
+        link = f"{transport} {self._port} to {self._host}"
         within = _seconds(self._timeout)
         match err:
             case TimeoutError() if not self._resolved:
@@ -362,20 +368,18 @@ class _Probe:
             case TimeoutError():
                 return self.failed(silence or f"{link} got no answer in {within}", answered=False)
             case BadReply():
-                return self.failed(
-                    f"{self._host} answered on {self._transport} {self._port}, but {err}"
-                )
+                return self.failed(f"{self._host} answered on {transport} {self._port}, but {err}")
             case socket.gaierror():
                 return self.failed(f"could not resolve {self._host}: {_os_error_text(err)}")
             case ConnectionRefusedError():
-                return self.failed(f"{link} was refused{self._refused}")
+                return self.failed(f"{link} was refused{self._reach.refused}")
         return self.failed(f"{link} failed: {_os_error_text(err)}")
 
 
 async def check_https(url: str, timeout: float, context: ssl.SSLContext) -> CheckResult:
     """TCP to the URL's host and port, then a TLS handshake that verifies the certificate."""
     host, port = _url_endpoint(url)
-    probe = _Probe(Service.HTTPS, "TCP", host, port, timeout, default_port=HTTPS_PORT)
+    probe = _Probe(Service.HTTPS, host, port, timeout)
     handshake = False
     try:
         async with asyncio.timeout(timeout):
@@ -432,15 +436,7 @@ async def _check_https_ignoring_the_clock(
 
 async def check_ntp(server: str, timeout: float, *, port: int = NTP_PORT) -> CheckResult:
     """One SNTP request with a random transmit time; a valid server reply must echo it."""
-    probe = _Probe(
-        Service.NTP,
-        "UDP",
-        server,
-        port,
-        timeout,
-        default_port=NTP_PORT,
-        refused=": nothing answers NTP there",
-    )
+    probe = _Probe(Service.NTP, server, port, timeout)
     exchange = UdpExchange()
     try:
         async with asyncio.timeout(timeout):
@@ -462,15 +458,7 @@ async def check_ntp(server: str, timeout: float, *, port: int = NTP_PORT) -> Che
 
 async def _query_resolver(resolver: str, name: str, timeout: float, port: int) -> CheckResult:
     """One resolver's answer for `name`: ok only for NOERROR with at least one A record."""
-    probe = _Probe(
-        Service.DNS,
-        "UDP",
-        resolver,
-        port,
-        timeout,
-        default_port=DNS_PORT,
-        refused=": no DNS server answers there",
-    )
+    probe = _Probe(Service.DNS, resolver, port, timeout)
     exchange = DnsExchange()
     try:
         async with asyncio.timeout(timeout):
