@@ -1,7 +1,9 @@
-"""Network namespaces for tests: creation and clean-up, sockets inside them, and a DHCP client.
+"""Network namespaces for tests: creation and clean-up, sockets inside them, a phone's DNS and
+DHCP clients, and dnsmasq's lease file.
 
-Every namespace, interface and temp directory made here starts with "rc", so what a crashed run
-left behind is found by name and removed (remove_leftovers). Code runs "inside" a namespace in
+Every namespace, interface and temp directory made here starts with "rc" (the e2e tier passes
+its own prefix), so what a crashed run left behind is found by name and removed
+(remove_leftovers). Code runs "inside" a namespace in
 one of two ways, neither of which needs a subprocess:
 - enter_netns(name) moves the calling thread; sockets and child processes it creates live there
   (the app under test, e.g. Dnsmasq, runs like this);
