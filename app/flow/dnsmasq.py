@@ -11,13 +11,12 @@ import shutil
 import signal
 import tempfile
 import time
-from dataclasses import dataclass
 from ipaddress import IPv4Address
 from pathlib import Path
 from types import TracebackType
 
 from app.errors import WifiConnectError
-from app.flow.reachability import BadReply, dns_query
+from app.flow.reachability import answer_addresses, dns_query
 from app.rules import portal_network
 
 _LOGGER = logging.getLogger(__name__)
@@ -47,33 +46,6 @@ _DNSMASQ_ENV = {"LC_ALL": "C"}
 
 class DnsmasqError(WifiConnectError):
     """dnsmasq is missing, did not start serving, or could not be kept running."""
-
-
-@dataclass(frozen=True)
-class DhcpLease:
-    """One line of dnsmasq's lease file."""
-
-    expires: int  # Unix time; 0 for an infinite lease
-    mac: str
-    address: IPv4Address
-    hostname: str | None
-
-
-def parse_leases(text: str) -> tuple[DhcpLease, ...]:
-    """The IPv4 leases in dnsmasq's lease-file text; malformed lines are skipped."""
-    leases = []
-    for line in text.splitlines():
-        fields = line.split()
-        if len(fields) < 4 or not fields[0].isdigit():
-            continue
-        try:
-            address = IPv4Address(fields[2])
-        except ValueError:
-            # DHCPv6 leases and the "duid" line carry no IPv4 address.
-            continue
-        hostname = None if fields[3] == "*" else fields[3]
-        leases.append(DhcpLease(int(fields[0]), fields[1].lower(), address, hostname))
-    return tuple(leases)
 
 
 def dnsmasq_argv(
@@ -234,16 +206,6 @@ class Dnsmasq:
         """dnsmasq's lease file, in a directory this object owns; None outside the context."""
         return None if self._workdir is None else self._workdir / "leases"
 
-    def leases(self) -> tuple[DhcpLease, ...]:
-        """The leases handed out so far."""
-        path = self.lease_file
-        if path is None:
-            return ()
-        try:
-            return parse_leases(path.read_text(errors="replace"))
-        except FileNotFoundError:
-            return ()
-
     async def wait_failed(self) -> DnsmasqError:
         """Wait until dnsmasq died more often than the restart budget allows; return why."""
         await self._failed.wait()
@@ -374,10 +336,10 @@ class Dnsmasq:
     async def _answers_dns(self) -> bool:
         try:
             reply = await dns_query(str(self.gateway), READY_PROBE_NAME, _READY_PROBE_TIMEOUT)
-        except (TimeoutError, OSError, BadReply):
-            # Refused (nothing bound yet) or no answer yet: poll again.
+        except OSError:
+            # Refused (nothing bound yet) or no answer yet (TimeoutError): poll again.
             return False
-        return self.gateway in reply.addresses
+        return self.gateway in answer_addresses(reply)
 
     async def _supervise(self) -> None:
         """Restart dnsmasq with a growing delay whenever it dies, within the restart budget."""

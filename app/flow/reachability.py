@@ -18,6 +18,15 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
+import dns.asyncbackend
+import dns.asyncquery
+import dns.exception
+import dns.flags
+import dns.message
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+
 from app.flow.state import CheckResult, Service
 
 _LOGGER = logging.getLogger(__name__)
@@ -43,19 +52,6 @@ _NTP_VERSION = 4
 _NTP_MODE_CLIENT = 3
 _NTP_MODE_SERVER = 4
 
-QTYPE_A = 1
-QTYPE_AAAA = 28
-QCLASS_IN = 1
-RCODE_NOERROR = 0
-RCODE_NXDOMAIN = 3
-RCODE_NAMES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
-_DNS_HEADER = struct.Struct(">HHHHHH")
-_DNS_FLAG_QR = 0x8000
-_DNS_FLAG_TC = 0x0200
-_DNS_FLAG_RD = 0x0100
-# A well-formed name has at most 127 labels, so more jumps than that can only be a pointer loop.
-_DNS_MAX_POINTERS = 127
-
 # A TLS close_notify exchange must not hold a finished check for long.
 _TLS_CLOSE_TIMEOUT = 1.0
 
@@ -75,20 +71,6 @@ class SntpReply:
     stratum: int
     # The server's transmit time in Unix seconds.
     server_time: float
-
-
-@dataclass(frozen=True)
-class DnsReply:
-    """A DNS answer that matches our query: its RCODE and the addresses of the asked type."""
-
-    rcode: int
-    addresses: tuple[IPv4Address | IPv6Address, ...]
-    truncated: bool = False
-
-    @property
-    def rcode_name(self) -> str:
-        """The RCODE's mnemonic, e.g. NXDOMAIN."""
-        return RCODE_NAMES.get(self.rcode, f"RCODE {self.rcode}")
 
 
 class CheckTargets(Protocol):
@@ -144,104 +126,20 @@ def parse_sntp_reply(data: bytes, transmit: bytes) -> SntpReply:
     return SntpReply(stratum=stratum, server_time=seconds - NTP_UNIX_OFFSET + fraction / 2**32)
 
 
-# --- DNS wire format (RFC 1035), pure ---------------------------------------------------------
-
-
-def encode_dns_name(name: str) -> bytes:
-    """A host name in DNS label form; raise ValueError for names DNS cannot carry."""
-    labels = name.rstrip(".").split(".")
-    try:
-        encoded = [label.encode("ascii") for label in labels]
-    except UnicodeEncodeError:
-        raise ValueError(f"{name!r} is not an ASCII host name") from None
-    if any(not 0 < len(label) < 64 for label in encoded):
-        raise ValueError(f"{name!r} has an empty label or one longer than 63 bytes")
-    wire = b"".join(bytes([len(label)]) + label for label in encoded) + b"\x00"
-    if len(wire) > 255:
-        raise ValueError(f"{name!r} is longer than DNS allows")
-    return wire
-
-
-def build_dns_query(name: str, query_id: int, qtype: int = QTYPE_A) -> bytes:
-    """A recursive DNS query (RD set) for `name` of type `qtype`, class IN."""
-    header = _DNS_HEADER.pack(query_id, _DNS_FLAG_RD, 1, 0, 0, 0)
-    return header + encode_dns_name(name) + struct.pack(">HH", qtype, QCLASS_IN)
-
-
-def _read_dns_name(data: bytes, offset: int) -> tuple[str, int]:
-    """The name at `offset` (following compression pointers) and the offset just after it."""
-    labels: list[str] = []
-    end: int | None = None
-    jumps = 0
-    while True:
-        if offset >= len(data):
-            raise BadReply("the reply is truncated inside a name")
-        length = data[offset]
-        if length & 0xC0 == 0xC0:
-            if offset + 1 >= len(data):
-                raise BadReply("the reply is truncated inside a name")
-            jumps += 1
-            if jumps > _DNS_MAX_POINTERS:
-                raise BadReply("the reply has a name compression loop")
-            if end is None:
-                end = offset + 2
-            offset = ((length & 0x3F) << 8) | data[offset + 1]
-            continue
-        if length & 0xC0:
-            raise BadReply(f"the reply has an unknown label type {length:#04x}")
-        offset += 1
-        if length == 0:
-            return ".".join(labels), end if end is not None else offset
-        if offset + length > len(data):
-            raise BadReply("the reply is truncated inside a name")
-        labels.append(data[offset : offset + length].decode("ascii", errors="replace"))
-        offset += length
-
-
-def parse_dns_reply(data: bytes, query_id: int, name: str, qtype: int = QTYPE_A) -> DnsReply:
-    """Validate a reply to our query (id, question) and collect its `qtype` addresses."""
-    if len(data) < _DNS_HEADER.size:
-        raise UnrelatedReply(f"the reply is {len(data)} bytes, shorter than a DNS header")
-    reply_id, flags, qdcount, ancount, _, _ = _DNS_HEADER.unpack_from(data)
-    if reply_id != query_id:
-        raise UnrelatedReply(f"the reply has id {reply_id}, not our query's {query_id}")
-    if not flags & _DNS_FLAG_QR:
-        raise UnrelatedReply("the packet is a query, not a reply")
-    if qdcount != 1:
-        raise UnrelatedReply(f"the reply carries {qdcount} questions instead of ours")
-    try:
-        asked, offset = _read_dns_name(data, _DNS_HEADER.size)
-    except BadReply as err:
-        raise UnrelatedReply(str(err)) from None
-    if offset + 4 > len(data):
-        raise UnrelatedReply("the reply is truncated inside its question")
-    asked_type, asked_class = struct.unpack_from(">HH", data, offset)
-    offset += 4
-    # Resolvers may echo the name in another case (DNS 0x20), so compare case-insensitively.
-    if (asked.lower(), asked_type, asked_class) != (name.rstrip(".").lower(), qtype, QCLASS_IN):
-        raise UnrelatedReply(f"the reply answers {asked!r} type {asked_type}, not our question")
-    addresses: list[IPv4Address | IPv6Address] = []
-    for _ in range(ancount):
-        _, offset = _read_dns_name(data, offset)
-        if offset + 10 > len(data):
-            raise BadReply("the reply is truncated inside an answer")
-        rtype, rclass, _, rdlength = struct.unpack_from(">HHIH", data, offset)
-        offset += 10
-        rdata = data[offset : offset + rdlength]
-        if len(rdata) != rdlength:
-            raise BadReply("the reply is truncated inside an answer")
-        offset += rdlength
-        # A CNAME chain comes first; only the records of the asked type are addresses.
-        if rclass == QCLASS_IN and rtype == qtype == QTYPE_A and rdlength == 4:
-            addresses.append(IPv4Address(rdata))
-        elif rclass == QCLASS_IN and rtype == qtype == QTYPE_AAAA and rdlength == 16:
-            addresses.append(IPv6Address(rdata))
-    return DnsReply(
-        rcode=flags & 0x000F, addresses=tuple(addresses), truncated=bool(flags & _DNS_FLAG_TC)
-    )
-
-
 # --- UDP request/response ---------------------------------------------------------------------
+
+
+class _Listener:
+    """Waits for the answer to one request; remembers why other datagrams were ignored."""
+
+    def __init__(self) -> None:
+        self.ignored: str | None = None
+
+    def _ignore(self, reason: str) -> None:
+        # Keep listening: the real answer may still come. The last reason goes into the report
+        # should it not.
+        _LOGGER.debug("Ignored a datagram: %s", reason)
+        self.ignored = reason
 
 
 class _Datagrams(asyncio.DatagramProtocol):
@@ -258,11 +156,8 @@ class _Datagrams(asyncio.DatagramProtocol):
             self.queue.put_nowait(exc)
 
 
-class UdpExchange:
-    """One UDP request and its answer; remembers why datagrams were ignored, for the report."""
-
-    def __init__(self) -> None:
-        self.ignored: str | None = None
+class UdpExchange(_Listener):
+    """One UDP request and its answer, for protocols no library speaks for us (SNTP)."""
 
     async def request(
         self, address: str, port: int, payload: bytes, accept: Callable[[bytes], _T]
@@ -281,22 +176,90 @@ class UdpExchange:
                 try:
                     return accept(item)
                 except UnrelatedReply as err:
-                    # Keep listening: the real answer may still come.
-                    self.ignored = str(err)
+                    self._ignore(str(err))
         finally:
             transport.close()
 
 
-async def dns_query(
-    server: str, name: str, timeout: float, *, qtype: int = QTYPE_A, port: int = DNS_PORT
-) -> DnsReply:
-    """Ask `server` for `name` once; raise TimeoutError, OSError (e.g. refused) or BadReply."""
-    query_id = int.from_bytes(os.urandom(2), "big")
-    query = build_dns_query(name, query_id, qtype)
-    async with asyncio.timeout(timeout):
-        return await UdpExchange().request(
-            server, port, query, lambda data: parse_dns_reply(data, query_id, name, qtype)
+# --- DNS over UDP, through dnspython ----------------------------------------------------------
+
+
+def unrelated_reason(query: dns.message.Message, reply: dns.message.Message) -> str | None:
+    """None when `reply` answers `query`; otherwise why it does not, in plain words."""
+    # dnspython's is_response also compares the questions case-insensitively (resolvers may
+    # echo the name in another case, DNS 0x20); it only says no, so the rest says why.
+    if query.is_response(reply):
+        return None
+    if not reply.flags & dns.flags.QR:
+        return "the packet is a query, not a reply"
+    if reply.id != query.id:
+        return f"the reply has id {reply.id}, not our query's {query.id}"
+    asked = "; ".join(str(question) for question in reply.question) or "no question"
+    return f"the reply answers {asked}, not our question"
+
+
+def answer_addresses(
+    reply: dns.message.Message, rdtype: dns.rdatatype.RdataType = dns.rdatatype.A
+) -> tuple[IPv4Address | IPv6Address, ...]:
+    """The addresses of type `rdtype` (A or AAAA) in a reply's answer section, in order."""
+    # A CNAME chain comes first; only the records of the asked type are addresses.
+    return tuple(
+        ip_address(rdata.to_text())
+        for rrset in reply.answer
+        if rrset.rdclass == dns.rdataclass.IN and rrset.rdtype == rdtype
+        for rdata in rrset
+    )
+
+
+class DnsExchange(_Listener):
+    """One DNS query over UDP, built, sent and read by dnspython, and its answer."""
+
+    async def query(
+        self,
+        server: str,
+        name: str,
+        *,
+        rdtype: dns.rdatatype.RdataType = dns.rdatatype.A,
+        port: int = DNS_PORT,
+    ) -> dns.message.Message:
+        """Ask `server` (an IP address) for `name` once; return the answer; no timeout."""
+        # Recursion desired, no EDNS: what every resolver answers.
+        query = dns.message.make_query(name, rdtype)
+        family = socket.AF_INET6 if ip_address(server).version == 6 else socket.AF_INET
+        backend = dns.asyncbackend.get_backend("asyncio")
+        # Connected, unlike the socket dns.asyncquery.udp makes on Linux: only a connected UDP
+        # socket hears the ICMP port unreachable, which it raises as ConnectionRefusedError.
+        sock = await backend.make_socket(  # type: ignore[no-untyped-call]
+            family, socket.SOCK_DGRAM, destination=(server, port)
         )
+        async with sock:
+            await dns.asyncquery.send_udp(sock, query, None)
+            # dns.asyncquery.udp would end at the first datagram that is not our answer (or,
+            # told to ignore it, not say why): we ignore it and remember why.
+            while True:
+                try:
+                    received = await dns.asyncquery.receive_udp(sock)
+                except dns.exception.DNSException as err:
+                    self._ignore(f"the reply is malformed ({err})")
+                    continue
+                reply: dns.message.Message = received[0]
+                reason = unrelated_reason(query, reply)
+                if reason is None:
+                    return reply
+                self._ignore(reason)
+
+
+async def dns_query(
+    server: str,
+    name: str,
+    timeout: float,
+    *,
+    rdtype: dns.rdatatype.RdataType = dns.rdatatype.A,
+    port: int = DNS_PORT,
+) -> dns.message.Message:
+    """Ask `server` for `name` once; raise TimeoutError or OSError (e.g. refused)."""
+    async with asyncio.timeout(timeout):
+        return await DnsExchange().query(server, name, rdtype=rdtype, port=port)
 
 
 # --- the checks -------------------------------------------------------------------------------
@@ -304,10 +267,6 @@ async def dns_query(
 
 def _seconds(value: float) -> str:
     return f"{value:g} s"
-
-
-def _elapsed_ms(start: float) -> float:
-    return round((time.monotonic() - start) * 1000, 1)
 
 
 def _os_error_text(err: OSError) -> str:
@@ -335,60 +294,127 @@ async def _resolve(host: str, port: int, kind: socket.SocketKind) -> str:
     return str(infos[0][4][0])
 
 
+@dataclass(frozen=True)
+class _Reach:
+    """How a check reaches its service, and what a refusal there means."""
+
+    transport: str
+    port: int
+    # Said after "... was refused"; nothing where the refusal speaks for itself.
+    refused: str
+
+
+_REACH = {
+    Service.HTTPS: _Reach("TCP", HTTPS_PORT, ""),
+    Service.NTP: _Reach("UDP", NTP_PORT, ": nothing answers NTP there"),
+    Service.DNS: _Reach("UDP", DNS_PORT, ": no DNS server answers there"),
+}
+
+
+class _Probe:
+    """One check under way: its target, its clock, and its failures in plain words."""
+
+    def __init__(self, service: Service, host: str, port: int, timeout: float) -> None:
+        self.service = service
+        self._reach = _REACH[service]
+        self.target = _endpoint_text(host, port, self._reach.port)
+        self._host = host
+        self._port = port
+        self._timeout = timeout
+        self._resolved = False
+        self._start = time.monotonic()
+
+    async def resolve(self, kind: socket.SocketKind) -> str:
+        """The host's address; a timeout from here on is no longer the resolver's."""
+        address = await _resolve(self._host, self._port, kind)
+        self._resolved = True
+        return address
+
+    def elapsed_ms(self) -> float:
+        """Milliseconds since the check started."""
+        return round((time.monotonic() - self._start) * 1000, 1)
+
+    def passed(self, latency_ms: float | None = None) -> CheckResult:
+        """The check worked; the latency is the time until now unless given."""
+        latency = self.elapsed_ms() if latency_ms is None else latency_ms
+        return CheckResult(self.service, self.target, True, latency)
+
+    def failed(self, reason: str, *, answered: bool = True) -> CheckResult:
+        """The check failed; without an answer there is no latency to report."""
+        latency = self.elapsed_ms() if answered else None
+        return CheckResult(self.service, self.target, False, latency, reason)
+
+    def failure(
+        self,
+        err: OSError | BadReply,
+        *,
+        ignored: str | None = None,
+        silence: str | None = None,
+    ) -> CheckResult:
+        """A failure every check meets, in plain words.
+
+        `ignored`: why the last datagram that was not our answer was ignored; `silence`: what a
+        timeout means once the host is resolved, where it is more than "no answer".
+        """
+        transport = self._reach.transport
+        link = f"{transport} {self._port} to {self._host}"
+        within = _seconds(self._timeout)
+        match err:
+            case TimeoutError() if not self._resolved:
+                return self.failed(f"could not resolve {self._host} in {within}", answered=False)
+            case TimeoutError() if ignored:
+                reason = f"{link} got no valid answer in {within}: {ignored}"
+                return self.failed(reason, answered=False)
+            case TimeoutError():
+                return self.failed(silence or f"{link} got no answer in {within}", answered=False)
+            case BadReply():
+                return self.failed(f"{self._host} answered on {transport} {self._port}, but {err}")
+            case socket.gaierror():
+                return self.failed(f"could not resolve {self._host}: {_os_error_text(err)}")
+            case ConnectionRefusedError():
+                return self.failed(f"{link} was refused{self._reach.refused}")
+        return self.failed(f"{link} failed: {_os_error_text(err)}")
+
+
 async def check_https(url: str, timeout: float, context: ssl.SSLContext) -> CheckResult:
     """TCP to the URL's host and port, then a TLS handshake that verifies the certificate."""
     host, port = _url_endpoint(url)
-    target = _endpoint_text(host, port, HTTPS_PORT)
-    start = time.monotonic()
-    stage = "resolve"
-
-    def failed(reason: str, answered: bool = True) -> CheckResult:
-        latency = _elapsed_ms(start) if answered else None
-        return CheckResult(Service.HTTPS, target, False, latency, reason)
-
+    probe = _Probe(Service.HTTPS, host, port, timeout)
+    handshake = False
     try:
         async with asyncio.timeout(timeout):
-            address = await _resolve(host, port, socket.SOCK_STREAM)
-            stage = "connect"
+            address = await probe.resolve(socket.SOCK_STREAM)
             _, writer = await asyncio.open_connection(address, port)
             try:
-                stage = "handshake"
+                handshake = True
                 await writer.start_tls(context, server_hostname=host)
-                latency = _elapsed_ms(start)
+                latency = probe.elapsed_ms()
             finally:
                 writer.close()
         with contextlib.suppress(OSError, TimeoutError):
             async with asyncio.timeout(_TLS_CLOSE_TIMEOUT):
                 await writer.wait_closed()
-    except TimeoutError:
-        reason = {
-            "resolve": f"could not resolve {host} in {_seconds(timeout)}",
-            "connect": f"TCP {port} to {host} got no answer in {_seconds(timeout)}",
-            "handshake": f"the TLS handshake with {host} did not finish in {_seconds(timeout)}",
-        }[stage]
-        return failed(reason, answered=False)
     except ssl.SSLCertVerificationError as err:
         if err.verify_code in _CLOCK_ERRORS and not context.verify_flags & _NO_CHECK_TIME:
             return await _check_https_ignoring_the_clock(
                 url, timeout, host, str(err.verify_message)
             )
-        return failed(
+        return probe.failed(
             f"the network intercepts HTTPS to {host} (a sign-in page?): its certificate is "
             f"not trusted ({err.verify_message})"
         )
     except ssl.SSLError as err:
-        return failed(f"the TLS handshake with {host} failed ({err.reason or err})")
-    except socket.gaierror as err:
-        return failed(f"could not resolve {host}: {_os_error_text(err)}")
-    except ConnectionRefusedError:
-        return failed(f"TCP {port} to {host} was refused")
+        return probe.failed(f"the TLS handshake with {host} failed ({err.reason or err})")
     except (ConnectionResetError, ConnectionAbortedError, asyncio.IncompleteReadError):
-        if stage == "handshake":
-            return failed(f"{host} cut the connection during the TLS handshake (HTTPS filtered?)")
-        return failed(f"TCP {port} to {host} was reset")
+        if handshake:
+            return probe.failed(
+                f"{host} cut the connection during the TLS handshake (HTTPS filtered?)"
+            )
+        return probe.failed(f"TCP {port} to {host} was reset")
     except OSError as err:
-        return failed(f"TCP {port} to {host} failed: {_os_error_text(err)}")
-    return CheckResult(Service.HTTPS, target, True, latency)
+        stalled = f"the TLS handshake with {host} did not finish in {_seconds(timeout)}"
+        return probe.failure(err, silence=stalled if handshake else None)
+    return probe.passed(latency)
 
 
 async def _check_https_ignoring_the_clock(
@@ -410,19 +436,11 @@ async def _check_https_ignoring_the_clock(
 
 async def check_ntp(server: str, timeout: float, *, port: int = NTP_PORT) -> CheckResult:
     """One SNTP request with a random transmit time; a valid server reply must echo it."""
-    target = _endpoint_text(server, port, NTP_PORT)
+    probe = _Probe(Service.NTP, server, port, timeout)
     exchange = UdpExchange()
-    start = time.monotonic()
-    resolved = False
-
-    def failed(reason: str, answered: bool = True) -> CheckResult:
-        latency = _elapsed_ms(start) if answered else None
-        return CheckResult(Service.NTP, target, False, latency, reason)
-
     try:
         async with asyncio.timeout(timeout):
-            address = await _resolve(server, port, socket.SOCK_DGRAM)
-            resolved = True
+            address = await probe.resolve(socket.SOCK_DGRAM)
             # A random transmit time instead of our clock: the device's clock is not yet set,
             # and a random value is what makes a spoofed or stale reply recognisable.
             transmit = os.urandom(8)
@@ -432,65 +450,35 @@ async def check_ntp(server: str, timeout: float, *, port: int = NTP_PORT) -> Che
                 build_sntp_request(transmit),
                 lambda data: parse_sntp_reply(data, transmit),
             )
-    except TimeoutError:
-        if not resolved:
-            return failed(f"could not resolve {server} in {_seconds(timeout)}", answered=False)
-        reason = f"UDP {port} to {server} got no answer in {_seconds(timeout)}"
-        if exchange.ignored:
-            reason = f"UDP {port} to {server} got no valid answer in {_seconds(timeout)}: "
-            reason += exchange.ignored
-        return failed(reason, answered=False)
-    except BadReply as err:
-        return failed(f"{server} answered on UDP {port}, but {err}")
-    except socket.gaierror as err:
-        return failed(f"could not resolve {server}: {_os_error_text(err)}")
-    except ConnectionRefusedError:
-        return failed(f"UDP {port} to {server} was refused: nothing answers NTP there")
-    except OSError as err:
-        return failed(f"UDP {port} to {server} failed: {_os_error_text(err)}")
+    except (OSError, BadReply) as err:
+        return probe.failure(err, ignored=exchange.ignored)
     _LOGGER.debug("%s answered SNTP with stratum %d", server, reply.stratum)
-    return CheckResult(Service.NTP, target, True, _elapsed_ms(start))
+    return probe.passed()
 
 
 async def _query_resolver(resolver: str, name: str, timeout: float, port: int) -> CheckResult:
     """One resolver's answer for `name`: ok only for NOERROR with at least one A record."""
-    target = _endpoint_text(resolver, port, DNS_PORT)
-    query_id = int.from_bytes(os.urandom(2), "big")
-    exchange = UdpExchange()
-    start = time.monotonic()
-
-    def failed(reason: str, answered: bool = True) -> CheckResult:
-        latency = _elapsed_ms(start) if answered else None
-        return CheckResult(Service.DNS, target, False, latency, reason)
-
+    probe = _Probe(Service.DNS, resolver, port, timeout)
+    exchange = DnsExchange()
     try:
         async with asyncio.timeout(timeout):
-            query = build_dns_query(name, query_id)
-            reply = await exchange.request(
-                resolver, port, query, lambda data: parse_dns_reply(data, query_id, name)
-            )
-    except TimeoutError:
-        reason = f"UDP {port} to {resolver} got no answer in {_seconds(timeout)}"
-        if exchange.ignored:
-            reason = f"UDP {port} to {resolver} got no valid answer in {_seconds(timeout)}: "
-            reason += exchange.ignored
-        return failed(reason, answered=False)
-    except BadReply as err:
-        return failed(f"{resolver} answered on UDP {port}, but {err}")
-    except ConnectionRefusedError:
-        return failed(f"UDP {port} to {resolver} was refused: no DNS server answers there")
+            address = await probe.resolve(socket.SOCK_DGRAM)
+            reply = await exchange.query(address, name, port=port)
     except OSError as err:
-        return failed(f"UDP {port} to {resolver} failed: {_os_error_text(err)}")
+        return probe.failure(err, ignored=exchange.ignored)
+    rcode = reply.rcode()
     # NXDOMAIN is a failure although port 53 works: the device cannot reach its API without
     # the name, and the reason tells this apart from a blocked port.
-    if reply.rcode == RCODE_NXDOMAIN:
-        return failed(f"{resolver} says {name} does not exist (NXDOMAIN)")
-    if reply.rcode != RCODE_NOERROR:
-        return failed(f"{resolver} did not resolve {name}: it answered {reply.rcode_name}")
-    if not reply.addresses:
-        extra = " (the answer was truncated)" if reply.truncated else ""
-        return failed(f"{resolver} has no IPv4 address for {name}{extra}")
-    return CheckResult(Service.DNS, target, True, _elapsed_ms(start))
+    if rcode == dns.rcode.NXDOMAIN:
+        return probe.failed(f"{resolver} says {name} does not exist (NXDOMAIN)")
+    if rcode != dns.rcode.NOERROR:
+        return probe.failed(
+            f"{resolver} did not resolve {name}: it answered {dns.rcode.to_text(rcode)}"
+        )
+    if not answer_addresses(reply):
+        extra = " (the answer was truncated)" if reply.flags & dns.flags.TC else ""
+        return probe.failed(f"{resolver} has no IPv4 address for {name}{extra}")
+    return probe.passed()
 
 
 async def check_dns(
@@ -575,6 +563,8 @@ def system_resolvers(path: Path = RESOLV_CONF) -> list[str]:
 
 def parse_resolv_conf(text: str) -> list[str]:
     """The addresses of `nameserver` lines, in order, once each; anything else is ignored."""
+    # Not dnspython's Resolver(filename=..., configure=True): one nameserver line that is not an
+    # address makes it reject the whole file (ValueError), and it keeps duplicates as written.
     found: list[str] = []
     for line in text.splitlines():
         words = line.split()

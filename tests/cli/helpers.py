@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import struct
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
 from app.__main__ import main
 from app.flow.timing import Timings
+
+# DnsResponder: a resolver that knows every name, at 127.0.0.1 (the `internet` fixture's).
+from tests.net.servers import DnsResponder as DnsResponder
 from tests.net.servers import SntpResponder
 
 # Milliseconds: fast enough for the suite, slow enough that signals and reads interleave.
@@ -104,36 +105,6 @@ class Cli:
 
 
 # --- the internet, on loopback ----------------------------------------------------------------
-
-
-def _dns_answer(query: bytes) -> bytes | None:
-    """An answer to any A query: the name is at 127.0.0.1; None for what is not a query."""
-    if len(query) < 12:
-        return None
-    end = 12
-    while end < len(query) and query[end] != 0:
-        end += 1 + query[end]
-    question = query[12 : end + 5]
-    if len(question) < 5:
-        return None
-    header = query[:2] + struct.pack(">HHHHH", 0x8180, 1, 1, 0, 0)
-    answer = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + socket.inet_aton("127.0.0.1")
-    return header + question + answer
-
-
-class DnsResponder(asyncio.DatagramProtocol):
-    """A resolver that knows every name, at 127.0.0.1."""
-
-    def __init__(self) -> None:
-        self.transport: asyncio.DatagramTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.DatagramTransport, transport)
-
-    def datagram_received(self, data: bytes, addr: Any) -> None:
-        answer = _dns_answer(data)
-        if answer is not None and self.transport is not None:
-            self.transport.sendto(answer, addr)
 
 
 @dataclass(frozen=True)

@@ -17,16 +17,8 @@ from pathlib import Path
 import pytest
 
 from tests.e2e import topology
-from tests.e2e.world import ARTIFACTS, Certificates, DeviceStack, Internet, Timings, scenario
-from tests.net.servers import (
-    SntpBehaviour,
-    SntpResponder,
-    dnsmasq_dns_server,
-    issue_cert,
-    make_ca,
-    tls_server,
-    udp_server,
-)
+from tests.e2e.world import ARTIFACTS, Certificates, DeviceStack, Timings, scenario
+from tests.net.servers import Internet, dnsmasq_dns_server, internet_servers, issue_cert, make_ca
 
 CHROMIUM = Path("/usr/bin/chromium")
 TIMINGS = ARTIFACTS / "e2e-timings.txt"
@@ -103,14 +95,11 @@ async def internet(
     network: topology.Topology, certificates: Certificates, internet_dns: None
 ) -> AsyncIterator[Internet]:
     """TLS on 443 and SNTP on 123 in e2e-inet (served by this test's event loop)."""
-    address = str(topology.INET_ADDRESS)
-    sntp = SntpResponder(SntpBehaviour.OK)
     try:
-        async with (
-            tls_server(topology.INET, address, 443, certificates.server) as tls_names,
-            udp_server(topology.INET, address, 123, sntp),
-        ):
-            yield Internet(sntp, tls_names)
+        async with internet_servers(
+            topology.INET, str(topology.INET_ADDRESS), certificates.server
+        ) as servers:
+            yield servers
     finally:
         topology.remove_nft_table(topology.INET)
 

@@ -8,11 +8,11 @@ connectivity probe. The checks after joining go to the real servers in e2e-inet.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
 import signal
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,6 @@ from tests.e2e.world import (
     PORT,
     Certificates,
     DeviceStack,
-    Internet,
     Phone,
     Profile,
     Timings,
@@ -43,6 +42,7 @@ from tests.e2e.world import (
     wait_status,
 )
 from tests.net import helpers
+from tests.net.servers import Internet
 
 PORTAL = f"http://{topology.GATEWAY}/"
 HOTSPOT_ADDRESS = f"{topology.GATEWAY}/24"
@@ -77,29 +77,46 @@ def _page_errors(errors: list[str]) -> list[str]:
     return [error for error in errors if error.startswith("pageerror")]
 
 
-async def _open_portal(workdir: Path, device: DeviceStack, certificates: Certificates) -> Process:
-    """Start the app and wait until the portal answers; the hotspot must be up by then."""
-    app = await start_app(workdir, device.address, certificates.ca.cert)
-    await wait_portal(app, START_TIMEOUT)
-    return app
+async def _stop(app: Process) -> None:
+    if app.returncode is None:
+        await app.stop()
 
 
-async def _join_and_open(workdir: Path) -> Phone:
-    """The phone joins the hotspot, opens both probes and lands on the portal each time."""
+@contextlib.asynccontextmanager
+async def _serving(app: Process) -> AsyncIterator[float]:
+    """Wait until the app's portal serves and yield when it first did; stop the app after."""
+    try:
+        yield await wait_portal(app, START_TIMEOUT)
+    finally:
+        await _stop(app)
+
+
+@contextlib.asynccontextmanager
+async def _phone_on_the_portal(workdir: Path) -> AsyncIterator[Phone]:
+    """A phone that joined the hotspot, opened both probes and landed on the portal each time.
+
+    Chromium quits when the block ends; a script error it saw fails the test.
+    """
     lease = await join_hotspot()
     assert lease.router == topology.GATEWAY
     assert lease.dns == (topology.GATEWAY,)
     phone = await Phone.start(workdir)
-    for url in PROBES:
-        landed = await phone.ask(cmd="open", url=url)
-        assert landed["url"] == PORTAL, url
-        assert landed["heading"] == "Choose a WiFi network", url
-    return phone
+    try:
+        for url in PROBES:
+            landed = await phone.ask(cmd="open", url=url)
+            assert landed["url"] == PORTAL, url
+            assert landed["heading"] == "Choose a WiFi network", url
+        yield phone
+    finally:
+        errors = await phone.close()
+    assert _page_errors(errors) == []
 
 
-async def _stop(app: Process) -> None:
-    if app.returncode is None:
-        await app.stop()
+async def _assert_torn_down(device: DeviceStack) -> None:
+    """Nothing of the portal is left: no hotspot profile, no dnsmasq, no gateway address."""
+    assert _hotspots(await device.profiles()) == []
+    assert dnsmasq_pids(topology.DEV) == []
+    assert addresses(topology.DEV, topology.AP_IFACE) == []
 
 
 async def test_phone_provisions_the_device(
@@ -110,13 +127,10 @@ async def test_phone_provisions_the_device(
     timings: Timings,
 ) -> None:
     app = await start_app(workdir, device.address, certificates.ca.cert)
-    phone: Phone | None = None
-    try:
-        portal_at = await wait_portal(app, START_TIMEOUT)
+    async with _serving(app) as portal_at, _phone_on_the_portal(workdir) as phone:
         timings.record("process start -> portal serving", portal_at - app.started)
         assert addresses(topology.DEV, topology.AP_IFACE) == [HOTSPOT_ADDRESS]
         assert len(dnsmasq_pids(topology.DEV)) == 1
-        phone = await _join_and_open(workdir)
         await phone.ask(cmd="shot", name="e2e-1-portal")
 
         submitted = await phone.ask(cmd="submit", ssid=GOOD_SSID, password=GOOD_PASSWORD)
@@ -138,26 +152,18 @@ async def test_phone_provisions_the_device(
             timings.record(name, line.at - last)
             last = line.at
         timings.record("submit -> reachability proven", last - submitted["clicked_at"])
-    finally:
-        await _stop(app)
-        errors = await phone.close() if phone is not None else []
-    assert _page_errors(errors) == []
 
     # The device is on the network it was given, and the checks went through that link.
-    profiles = await device.profiles()
-    assert [p.id for p in _clients(profiles, GOOD_SSID)] == [GOOD_SSID]
-    assert _hotspots(profiles) == []
+    assert [p.id for p in _clients(await device.profiles(), GOOD_SSID)] == [GOOD_SSID]
     assert addresses(topology.DEV, topology.UPLINK_IFACE) == [topology.DEVICE_ADDRESS]
     assert default_route(topology.DEV) == str(topology.INET_ADDRESS)
     assert internet.sntp.requests >= 1
     assert topology.API_HOST in internet.tls_names
-    # Nothing of the portal is left.
-    assert dnsmasq_pids(topology.DEV) == []
-    assert addresses(topology.DEV, topology.AP_IFACE) == []
+    await _assert_torn_down(device)
 
 
 async def _fail_and_come_back(
-    workdir: Path, app: Process, phone: Phone, password: str, timings: Timings, name: str
+    app: Process, phone: Phone, password: str, timings: Timings, name: str
 ) -> str:
     """Submit; wait for the hotspot to come back; rejoin; return the reason the page shows."""
     submitted = await phone.ask(cmd="submit", ssid=GOOD_SSID, password=password)
@@ -184,25 +190,16 @@ async def test_wrong_password_brings_the_hotspot_back_with_the_reason(
     certificates: Certificates,
     timings: Timings,
 ) -> None:
-    app = await _open_portal(workdir, device, certificates)
-    phone: Phone | None = None
-    try:
-        phone = await _join_and_open(workdir)
-        alert = await _fail_and_come_back(
-            workdir, app, phone, "not the password", timings, "wrong-password"
-        )
+    app = await start_app(workdir, device.address, certificates.ca.cert)
+    async with _serving(app), _phone_on_the_portal(workdir) as phone:
+        alert = await _fail_and_come_back(app, phone, "not the password", timings, "wrong-password")
         assert f"The password for '{GOOD_SSID}' was not accepted." in alert
         profiles = await device.profiles()
         assert _clients(profiles, GOOD_SSID) == []
         assert len(_hotspots(profiles)) == 1
         assert len(dnsmasq_pids(topology.DEV)) == 1
         assert addresses(topology.DEV, topology.UPLINK_IFACE) == []
-    finally:
-        await _stop(app)
-        errors = await phone.close() if phone is not None else []
-    assert _page_errors(errors) == []
-    assert _hotspots(await device.profiles()) == []
-    assert dnsmasq_pids(topology.DEV) == []
+    await _assert_torn_down(device)
 
 
 async def test_blocked_ntp_is_named_and_the_new_profile_removed(
@@ -213,44 +210,31 @@ async def test_blocked_ntp_is_named_and_the_new_profile_removed(
     timings: Timings,
 ) -> None:
     topology.drop_udp_port(topology.INET, 123)
-    app = await _open_portal(workdir, device, certificates)
-    phone: Phone | None = None
-    try:
-        phone = await _join_and_open(workdir)
-        alert = await _fail_and_come_back(
-            workdir, app, phone, GOOD_PASSWORD, timings, "ntp-blocked"
-        )
+    app = await start_app(workdir, device.address, certificates.ca.cert)
+    async with _serving(app), _phone_on_the_portal(workdir) as phone:
+        alert = await _fail_and_come_back(app, phone, GOOD_PASSWORD, timings, "ntp-blocked")
         assert "time servers (UDP 123) are blocked" in alert
         assert internet.sntp.requests == 0
-        profiles = await device.profiles()
-        assert _clients(profiles, GOOD_SSID) == []
+        assert _clients(await device.profiles(), GOOD_SSID) == []
         # Deactivated before the hotspot came back: the uplink is gone again.
         assert addresses(topology.DEV, topology.UPLINK_IFACE) == []
         assert default_route(topology.DEV) is None
-    finally:
-        await _stop(app)
-        errors = await phone.close() if phone is not None else []
-    assert _page_errors(errors) == []
 
 
 @pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 async def test_a_stop_signal_mid_portal_leaves_nothing(
     workdir: Path, device: DeviceStack, certificates: Certificates, number: signal.Signals
 ) -> None:
-    app = await _open_portal(workdir, device, certificates)
-    try:
+    app = await start_app(workdir, device.address, certificates.ca.cert)
+    async with _serving(app):
         # A phone is on the hotspot, as it would be when the device is told to stop.
         await join_hotspot()
         assert len(_hotspots(await device.profiles())) == 1
         app.signal(number)
         code = await app.wait(15)
-    finally:
-        await _stop(app)
     # The documented status for a run stopped by a signal after tearing down.
     assert code == ExitStatus.INTERRUPTED, app.tail()
-    assert _hotspots(await device.profiles()) == []
-    assert dnsmasq_pids(topology.DEV) == []
-    assert addresses(topology.DEV, topology.AP_IFACE) == []
+    await _assert_torn_down(device)
 
 
 async def test_activity_timeout_ends_the_run_and_tears_down(
@@ -259,16 +243,11 @@ async def test_activity_timeout_ends_the_run_and_tears_down(
     app = await start_app(
         workdir, device.address, certificates.ca.cert, extra_env={"ACTIVITY_TIMEOUT": "3"}
     )
-    try:
-        await wait_portal(app, START_TIMEOUT)
+    async with _serving(app):
         # Nobody uses the portal after the readiness check: the idle seconds run out.
         code = await app.wait(20)
-    finally:
-        await _stop(app)
     assert code == ExitStatus.TIMED_OUT, app.tail()
-    assert _hotspots(await device.profiles()) == []
-    assert dnsmasq_pids(topology.DEV) == []
-    assert addresses(topology.DEV, topology.AP_IFACE) == []
+    await _assert_torn_down(device)
 
 
 async def _kill_service(run: Process) -> None:
@@ -284,11 +263,7 @@ async def _kill_service(run: Process) -> None:
 
 async def _until_gone(pids: list[int], timeout: float = 5.0) -> None:
     # Polled: a killed process that is not our child cannot be waited for.
-    async with asyncio.timeout(timeout):
-        while True:
-            if not any(helpers.alive(pid) for pid in pids):
-                return
-            await asyncio.sleep(0.02)
+    await helpers.eventually(lambda: not any(helpers.alive(pid) for pid in pids), timeout)
 
 
 async def _listed_ssids() -> list[str]:
@@ -301,17 +276,17 @@ async def _listed_ssids() -> list[str]:
 async def test_a_killed_run_leaves_a_hotspot_the_next_run_removes(
     workdir: Path, device: DeviceStack, certificates: Certificates, timings: Timings
 ) -> None:
-    first = await _open_portal(workdir, device, certificates)
-    stale = _hotspots(await device.profiles())
-    assert len(stale) == 1
-    await _kill_service(first)
+    first = await start_app(workdir, device.address, certificates.ca.cert)
+    async with _serving(first):
+        stale = _hotspots(await device.profiles())
+        assert len(stale) == 1
+        await _kill_service(first)
     # The simulator outlived it: the hotspot profile, still active, is left behind.
     assert [p.path for p in _hotspots(await device.profiles())] == [stale[0].path]
     assert addresses(topology.DEV, topology.AP_IFACE) == [HOTSPOT_ADDRESS]
 
     second = await start_app(workdir, device.address, certificates.ca.cert, "app-2.log")
-    try:
-        portal_at = await wait_portal(second, START_TIMEOUT)
+    async with _serving(second) as portal_at:
         timings.record("restart after SIGKILL -> portal serving", portal_at - second.started)
         hotspots = _hotspots(await device.profiles())
         assert len(hotspots) == 1
@@ -322,22 +297,18 @@ async def test_a_killed_run_leaves_a_hotspot_the_next_run_removes(
         # The new portal works for a phone.
         lease = await join_hotspot()
         assert lease.router == topology.GATEWAY
-    finally:
-        await _stop(second)
-    assert _hotspots(await device.profiles()) == []
-    assert dnsmasq_pids(topology.DEV) == []
+    await _assert_torn_down(device)
 
 
 async def test_after_a_killed_run_the_portal_still_lists_the_networks(
     workdir: Path, device: DeviceStack, certificates: Certificates
 ) -> None:
-    await _kill_service(await _open_portal(workdir, device, certificates))
+    first = await start_app(workdir, device.address, certificates.ca.cert)
+    async with _serving(first):
+        await _kill_service(first)
     second = await start_app(workdir, device.address, certificates.ca.cert, "app-2.log")
-    try:
-        await wait_portal(second, START_TIMEOUT)
+    async with _serving(second):
         assert GOOD_SSID in await _listed_ssids(), second.tail()
-    finally:
-        await _stop(second)
 
 
 async def test_a_run_killed_alone_does_not_stop_the_next_one(
@@ -345,24 +316,23 @@ async def test_a_run_killed_alone_does_not_stop_the_next_one(
 ) -> None:
     # SIGKILL to the app's process only (kill -9 PID, the OOM killer, a supervisor that kills
     # only the main process): nothing it started may keep the next run from serving.
-    first = await _open_portal(workdir, device, certificates)
-    started = app_children(first)
-    os.kill(first.pid, signal.SIGKILL)
-    assert await first.wait(10) == -signal.SIGKILL
+    first = await start_app(workdir, device.address, certificates.ca.cert)
+    async with _serving(first):
+        started = app_children(first)
+        os.kill(first.pid, signal.SIGKILL)
+        assert await first.wait(10) == -signal.SIGKILL
     second = await start_app(workdir, device.address, certificates.ca.cert, "app-2.log")
     try:
-        await wait_portal(second, START_TIMEOUT)
-        # The dnsmasq serving is the new run's own, and the new run is still up.
-        assert dnsmasq_pids(topology.DEV) == app_children(second), second.tail()
-        assert second.returncode is None, second.tail()
-        lease = await join_hotspot()
-        assert lease.router == topology.GATEWAY
+        async with _serving(second):
+            # The dnsmasq serving is the new run's own, and the new run is still up.
+            assert dnsmasq_pids(topology.DEV) == app_children(second), second.tail()
+            assert second.returncode is None, second.tail()
+            lease = await join_hotspot()
+            assert lease.router == topology.GATEWAY
     finally:
-        await _stop(second)
         # What outlived the first run is stopped here, so the next test starts clean.
         for pid in started:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
         await _until_gone(started)
-    assert _hotspots(await device.profiles()) == []
-    assert dnsmasq_pids(topology.DEV) == []
+    await _assert_torn_down(device)

@@ -6,17 +6,15 @@ the app's NetworkManager adapter over the private bus and looks at the interface
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import socket
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from ipaddress import IPv4Address
 from typing import Any
 
 import pytest
 
-from app.flow.reachability import build_dns_query, parse_dns_reply
+from app.flow.reachability import answer_addresses
 from app.nm.bus import SystemBus
 from app.nm.client import NetworkManagerClient
 from app.nm.models import FailureKind
@@ -84,12 +82,11 @@ async def test_client_gets_the_networks_address_route_and_dns(
     assert default_route(topology.DEV) == str(topology.INET_ADDRESS)
     assert await nm.nameservers(result.active_path) == [str(topology.INET_ADDRESS)]
     # The link carries traffic: the internet's DNS server answers from e2e-dev.
-    query = build_dns_query(topology.API_HOST, 0x2E2E)
-    answer = await helpers.udp_ask(topology.DEV, str(topology.INET_ADDRESS), 53, query)
-    assert parse_dns_reply(answer, 0x2E2E, topology.API_HOST).addresses == (topology.INET_ADDRESS,)
+    answer = await helpers.dns_ask(topology.DEV, str(topology.INET_ADDRESS), topology.API_HOST)
+    assert answer_addresses(answer) == (topology.INET_ADDRESS,)
     # Deleting an active profile deactivates it: address and route go.
     await nm.delete_connection(saved.path)
-    await _until(lambda: addresses(topology.DEV, topology.UPLINK_IFACE) == [])
+    await helpers.eventually(lambda: addresses(topology.DEV, topology.UPLINK_IFACE) == [])
     assert default_route(topology.DEV) is None
 
 
@@ -115,13 +112,6 @@ async def test_a_simulator_that_stops_takes_its_addresses_along(
     assert device.simulator is not None
     assert await device.simulator.stop() == 0
     assert addresses(topology.DEV, topology.AP_IFACE) == []
-
-
-async def _until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 # --- without root: the keys are checked, and a failing `ip` fails the activation ------------

@@ -53,20 +53,9 @@ def resolv_conf(netns: str, *nameservers: IPv4Address | str) -> None:
     (folder / "resolv.conf").write_text(text)
 
 
-def nft(netns: str, rules: str) -> None:
-    """Load nftables rules in the namespace."""
-    subprocess.run(
-        ["ip", "netns", "exec", netns, "nft", "-f", "-"],
-        input=rules,
-        text=True,
-        check=True,
-        capture_output=True,
-    )
-
-
 def drop_udp_port(netns: str, port: int) -> None:
     """Drop every UDP datagram to `port` arriving in the namespace, like a strict firewall."""
-    nft(
+    helpers.nft(
         netns,
         f"table inet {NFT_TABLE} {{\n"
         "  chain input {\n"
@@ -88,19 +77,11 @@ def remove_nft_table(netns: str) -> None:
 
 def remove_leftovers() -> None:
     """Remove the e2e namespaces (and every process in them), links, resolv.confs, temp dirs."""
-    for name in helpers.netns_names():
-        if name.startswith(f"{PREFIX}-"):
-            helpers.delete_netns(name)
-    for line in helpers.ip("-o", "link", "show").stdout.splitlines():
-        link = line.split(":")[1].strip().split("@")[0]
-        if link.startswith(PREFIX):
-            helpers.ip("link", "del", link, check=False)
+    helpers.remove_leftovers(PREFIX, links=PREFIX, temp_dirs=f"{PREFIX}-*")
     for folder in ETC_NETNS.glob(f"{PREFIX}-*"):
         shutil.rmtree(folder, ignore_errors=True)
     with contextlib.suppress(OSError):
         ETC_NETNS.rmdir()  # only when empty: it may hold other namespaces' files
-    for path in Path(tempfile.gettempdir()).glob(f"{PREFIX}-*"):
-        shutil.rmtree(path, ignore_errors=True)
 
 
 def build() -> Topology:

@@ -20,16 +20,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import dns.exception
 from dbus_next.aio.message_bus import MessageBus
 from dbus_next.constants import BusType, MessageType
 from dbus_next.message import Message
 
-from app.flow.reachability import build_dns_query, parse_dns_reply
+from app.flow.reachability import answer_addresses
 from app.simulator.bus import bus_config
 from tests.e2e import topology
 from tests.e2e.processes import Process, command_name, descendants
 from tests.net import helpers
-from tests.net.servers import CertPair, SntpResponder
+from tests.net.servers import CertPair
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -90,14 +91,6 @@ class Certificates:
 
     ca: CertPair
     server: CertPair
-
-
-@dataclass(frozen=True)
-class Internet:
-    """The servers in e2e-inet: what the SNTP server counted, the SNI names TLS saw."""
-
-    sntp: SntpResponder
-    tls_names: list[str]
 
 
 @dataclass
@@ -297,13 +290,10 @@ async def hijack_answers() -> bool:
     """Whether the hotspot's DNS (on the gateway) answers any name with the gateway."""
     name = "connectivitycheck.gstatic.com"
     try:
-        raw = await helpers.udp_ask(
-            topology.DEV, str(topology.GATEWAY), 53, build_dns_query(name, 0xE2E), timeout=0.2
-        )
-        reply = parse_dns_reply(raw, 0xE2E, name)
-    except (OSError, TimeoutError, ValueError):
+        reply = await helpers.dns_ask(topology.DEV, str(topology.GATEWAY), name, timeout=0.2)
+    except (OSError, ValueError, dns.exception.DNSException):
         return False
-    return reply.addresses == (topology.GATEWAY,)
+    return answer_addresses(reply) == (topology.GATEWAY,)
 
 
 async def wait_portal(app: Process, timeout: float) -> float:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -24,9 +23,12 @@ import pytest
 from tests.net import helpers
 from tests.net.servers import (
     CertPair,
+    DnsBehaviour,
+    DnsResponder,
     SntpBehaviour,
     SntpResponder,
     dnsmasq_dns_server,
+    internet_servers,
     issue_cert,
     make_ca,
     tls_server,
@@ -47,7 +49,6 @@ SILENT = "10.99.0.4"
 CLOSED = "10.99.0.5"
 API_HOST = "api.rc.test"
 V6_ONLY_HOST = "v6only.rc.test"
-TLS_PORT = 443
 UNKNOWN_CA_PORT = 8443
 DROPPED_PORT = 9443
 
@@ -88,13 +89,7 @@ def network() -> Iterator[Network]:
             helpers.add_address(INET, INET_IFACE, f"{address}/24")
         has_nft = shutil.which("nft") is not None
         if has_nft:
-            subprocess.run(
-                ["ip", "netns", "exec", INET, "nft", "-f", "-"],
-                input=_NFT_RULES,
-                text=True,
-                check=True,
-                capture_output=True,
-            )
+            helpers.nft(INET, _NFT_RULES)
         yield Network(workdir, has_nft)
     finally:
         helpers.remove_leftovers()
@@ -158,12 +153,10 @@ async def internet(
     monkeypatch.setenv("SSL_CERT_FILE", str(certificates.ca.cert))
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
     async with (
-        tls_server(INET, SERVERS, TLS_PORT, certificates.trusted),
+        internet_servers(INET, SERVERS, certificates.trusted),
         tls_server(INET, SERVERS, UNKNOWN_CA_PORT, certificates.unknown),
-        udp_server(INET, SERVERS, 123, SntpResponder(SntpBehaviour.OK)),
-        # A silent responder reads and never answers, like a firewall that drops: on port 53
-        # it plays a resolver that is cut off.
+        # Silent responders read and never answer, like a firewall that drops.
         udp_server(INET, SILENT, 123, SntpResponder(SntpBehaviour.SILENT)),
-        udp_server(INET, SILENT, 53, SntpResponder(SntpBehaviour.SILENT)),
+        udp_server(INET, SILENT, 53, DnsResponder(DnsBehaviour.SILENT)),
     ):
         yield certificates

@@ -1,7 +1,9 @@
-"""Network namespaces for tests: creation and clean-up, sockets inside them, and a DHCP client.
+"""Network namespaces for tests: creation and clean-up, sockets inside them, a phone's DNS and
+DHCP clients, and dnsmasq's lease file.
 
-Every namespace, interface and temp directory made here starts with "rc", so what a crashed run
-left behind is found by name and removed (remove_leftovers). Code runs "inside" a namespace in
+Every namespace, interface and temp directory made here starts with "rc" (the e2e tier passes
+its own prefix), so what a crashed run left behind is found by name and removed
+(remove_leftovers). Code runs "inside" a namespace in
 one of two ways, neither of which needs a subprocess:
 - enter_netns(name) moves the calling thread; sockets and child processes it creates live there
   (the app under test, e.g. Dnsmasq, runs like this);
@@ -30,6 +32,9 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address
 from pathlib import Path
 from typing import TypeVar
+
+import dns.message
+import dns.rdatatype
 
 _T = TypeVar("_T")
 
@@ -83,16 +88,18 @@ def delete_netns(name: str) -> None:
     ip("netns", "del", name, check=False)
 
 
-def remove_leftovers() -> None:
-    """Remove the namespaces, root-namespace links and temp directories of an earlier run."""
+def remove_leftovers(
+    prefix: str = PREFIX, *, links: str = f"{PREFIX}v", temp_dirs: str = f"{PREFIX}-net-*"
+) -> None:
+    """Remove the namespaces ("PREFIX-*"), root-namespace links and temp dirs of an earlier run."""
     for name in netns_names():
-        if name.startswith(f"{PREFIX}-"):
+        if name.startswith(f"{prefix}-"):
             delete_netns(name)
     for line in ip("-o", "link", "show").stdout.splitlines():
         link = line.split(":")[1].strip().split("@")[0]
-        if link.startswith(f"{PREFIX}v"):
+        if link.startswith(links):
             ip("link", "del", link, check=False)
-    for path in Path(tempfile.gettempdir()).glob(f"{PREFIX}-net-*"):
+    for path in Path(tempfile.gettempdir()).glob(temp_dirs):
         shutil.rmtree(path, ignore_errors=True)
 
 
@@ -112,6 +119,17 @@ def add_veth(netns_a: str, iface_a: str, netns_b: str, iface_b: str) -> None:
 def add_address(netns: str, iface: str, cidr: str) -> None:
     """Add an address; nodad, so it is usable at once."""
     ip("-n", netns, "addr", "add", cidr, "dev", iface, "nodad")
+
+
+def nft(netns: str, rules: str) -> None:
+    """Load nftables rules in the namespace."""
+    subprocess.run(
+        ["ip", "netns", "exec", netns, "nft", "-f", "-"],
+        input=rules,
+        text=True,
+        check=True,
+        capture_output=True,
+    )
 
 
 def interface_mac(netns: str, iface: str) -> bytes:
@@ -162,6 +180,15 @@ def netns_socket(name: str, family: int, kind: int, proto: int = 0) -> socket.so
     return sock
 
 
+async def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll until the condition holds; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout} s")
+        await asyncio.sleep(0.02)
+
+
 async def udp_ask(
     netns: str, server: str, port: int, payload: bytes, timeout: float = 2.0
 ) -> bytes:
@@ -172,6 +199,21 @@ async def udp_ask(
         await loop.sock_sendall(sock, payload)
         async with asyncio.timeout(timeout):
             return await loop.sock_recv(sock, 4096)
+
+
+async def dns_ask(
+    netns: str,
+    server: str,
+    name: str,
+    rdtype: dns.rdatatype.RdataType = dns.rdatatype.A,
+    timeout: float = 2.0,
+) -> dns.message.Message:
+    """Ask server:53 for `name` from the namespace, as a phone's stub resolver does."""
+    query = dns.message.make_query(name, rdtype)
+    reply = dns.message.from_wire(await udp_ask(netns, server, 53, query.to_wire(), timeout))
+    if not query.is_response(reply):
+        raise ValueError(f"{server} sent something that does not answer our query: {reply}")
+    return reply
 
 
 # --- DHCP client (RFC 2131), enough for a phone's first lease --------------------------------
@@ -312,3 +354,43 @@ def apply_lease(netns: str, iface: str, lease: Lease) -> None:
     add_address(netns, iface, f"{lease.address}/{lease.prefix}")
     if lease.router is not None:
         ip("-n", netns, "route", "replace", "default", "via", str(lease.router))
+
+
+# --- dnsmasq's lease file: what the hotspot handed out ---------------------------------------
+
+
+@dataclass(frozen=True)
+class DhcpLease:
+    """One line of dnsmasq's lease file."""
+
+    expires: int  # Unix time; 0 for an infinite lease
+    mac: str
+    address: IPv4Address
+    hostname: str | None
+
+
+def parse_leases(text: str) -> tuple[DhcpLease, ...]:
+    """The IPv4 leases in dnsmasq's lease-file text; malformed lines are skipped."""
+    leases = []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) < 4 or not fields[0].isdigit():
+            continue
+        try:
+            address = IPv4Address(fields[2])
+        except ValueError:
+            # DHCPv6 leases and the "duid" line carry no IPv4 address.
+            continue
+        hostname = None if fields[3] == "*" else fields[3]
+        leases.append(DhcpLease(int(fields[0]), fields[1].lower(), address, hostname))
+    return tuple(leases)
+
+
+def dnsmasq_leases(lease_file: Path | None) -> tuple[DhcpLease, ...]:
+    """The leases in a dnsmasq's lease file; none before it wrote one (or outside its run)."""
+    if lease_file is None:
+        return ()
+    try:
+        return parse_leases(lease_file.read_text(errors="replace"))
+    except FileNotFoundError:
+        return ()

@@ -19,6 +19,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, cast
 
+import dns.exception
+import dns.flags
+import dns.message
+import dns.rdatatype
+import dns.rrset
+
 from tests.net.helpers import netns_socket
 
 _NTP_UNIX_OFFSET = 2_208_988_800
@@ -56,11 +62,10 @@ def sntp_reply(request: bytes, behaviour: SntpBehaviour, now: float | None = Non
     return header + bytes(8) + reference_id + timestamp + originate + timestamp + timestamp
 
 
-class SntpResponder(asyncio.DatagramProtocol):
-    """An SNTP server on UDP; `requests` counts what arrived."""
+class _UdpResponder(asyncio.DatagramProtocol):
+    """A UDP server that sends back what `answers` makes of each request; `requests` counts."""
 
-    def __init__(self, behaviour: SntpBehaviour) -> None:
-        self.behaviour = behaviour
+    def __init__(self) -> None:
         self.requests = 0
         self.transport: asyncio.DatagramTransport | None = None
 
@@ -70,8 +75,76 @@ class SntpResponder(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         self.requests += 1
-        if self.behaviour is not SntpBehaviour.SILENT and self.transport is not None:
-            self.transport.sendto(sntp_reply(data, self.behaviour), addr)
+        for answer in self.answers(data):
+            if self.transport is not None:
+                self.transport.sendto(answer, addr)
+
+    def answers(self, request: bytes) -> list[bytes]:
+        """The datagrams to send back, in order; none for silence."""
+        raise NotImplementedError
+
+
+class SntpResponder(_UdpResponder):
+    """An SNTP server on UDP."""
+
+    def __init__(self, behaviour: SntpBehaviour) -> None:
+        super().__init__()
+        self.behaviour = behaviour
+
+    def answers(self, request: bytes) -> list[bytes]:
+        """The reply the behaviour calls for; none when silent."""
+        if self.behaviour is SntpBehaviour.SILENT:
+            return []
+        return [sntp_reply(request, self.behaviour)]
+
+
+class DnsBehaviour(StrEnum):
+    """How the DNS responder answers a query."""
+
+    OK = "ok"  # an A question gets the responder's address, any other an empty NOERROR
+    TRUNCATED = "truncated"  # TC set and no records, as an answer too big for UDP comes
+    STALE_FIRST = "stale-first"  # an answer to another query id first, then the right one
+    GARBLED_FIRST = "garbled-first"  # two bytes that are no DNS message first, then the answer
+    SILENT = "silent"  # reads and never answers, like a resolver that is cut off
+
+
+def dns_answer(query: dns.message.Message, address: str) -> dns.message.Message:
+    """The answer of a resolver that knows every name, at `address` (for A questions)."""
+    answer = dns.message.make_response(query)
+    for question in query.question:
+        if question.rdtype == dns.rdatatype.A:
+            answer.answer.append(dns.rrset.from_text(question.name, 60, "IN", "A", address))
+    return answer
+
+
+class DnsResponder(_UdpResponder):
+    """A DNS server on UDP that knows every name, at `address`."""
+
+    def __init__(self, behaviour: DnsBehaviour = DnsBehaviour.OK, address: str = "127.0.0.1"):
+        super().__init__()
+        self.behaviour = behaviour
+        self.address = address
+
+    def answers(self, request: bytes) -> list[bytes]:
+        """The datagrams the behaviour calls for; none for what is not a DNS query."""
+        try:
+            query = dns.message.from_wire(request)
+        except dns.exception.DNSException:
+            return []
+        answer = dns_answer(query, self.address)
+        match self.behaviour:
+            case DnsBehaviour.SILENT:
+                return []
+            case DnsBehaviour.TRUNCATED:
+                answer.answer.clear()
+                answer.flags |= dns.flags.TC
+            case DnsBehaviour.STALE_FIRST:
+                stale = dns_answer(query, self.address)
+                stale.id = (query.id + 1) % 0x10000
+                return [stale.to_wire(), answer.to_wire()]
+            case DnsBehaviour.GARBLED_FIRST:
+                return [b"\x00\x01", answer.to_wire()]
+        return [answer.to_wire()]
 
 
 @contextlib.asynccontextmanager
@@ -205,6 +278,26 @@ async def tls_server(
     finally:
         server.close()
         await server.wait_closed()
+
+
+@dataclass(frozen=True)
+class Internet:
+    """What a joined device must reach, on one address: how often SNTP was asked, and the SNI
+    names TLS saw."""
+
+    sntp: SntpResponder
+    tls_names: list[str]
+
+
+@contextlib.asynccontextmanager
+async def internet_servers(netns: str, address: str, pair: CertPair) -> AsyncIterator[Internet]:
+    """TLS on 443 with `pair` and SNTP on 123 that answers, until the block ends."""
+    sntp = SntpResponder(SntpBehaviour.OK)
+    async with (
+        tls_server(netns, address, 443, pair) as tls_names,
+        udp_server(netns, address, 123, sntp),
+    ):
+        yield Internet(sntp, tls_names)
 
 
 @contextlib.contextmanager

@@ -7,13 +7,14 @@ import logging
 import os
 import signal
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from ipaddress import IPv4Address, IPv6Address
 
+import dns.rdatatype
 import pytest
 
 from app.flow.dnsmasq import Dnsmasq, DnsmasqError
-from app.flow.reachability import QTYPE_A, QTYPE_AAAA, build_dns_query, parse_dns_reply
+from app.flow.reachability import answer_addresses
 from tests.net import helpers
 from tests.net.conftest import (
     DEV,
@@ -49,20 +50,11 @@ async def dnsmasq(network: Network) -> AsyncIterator[Dnsmasq]:
         assert helpers.netns_pids(DEV) == [], "dnsmasq outlived its owner"
 
 
-async def _eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Poll until the condition holds; fail after `timeout` seconds."""
-    for _ in range(int(timeout / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"not true within {timeout} s")
-
-
-async def _ask(netns: str, name: str, qtype: int) -> tuple[int, tuple[object, ...]]:
-    query_id = int.from_bytes(os.urandom(2), "big")
-    data = await helpers.udp_ask(netns, str(GATEWAY), 53, build_dns_query(name, query_id, qtype))
-    reply = parse_dns_reply(data, query_id, name, qtype)
-    return reply.rcode, reply.addresses
+async def _ask(
+    netns: str, name: str, rdtype: dns.rdatatype.RdataType
+) -> tuple[int, tuple[object, ...]]:
+    reply = await helpers.dns_ask(netns, str(GATEWAY), name, rdtype)
+    return reply.rcode(), answer_addresses(reply, rdtype)
 
 
 async def test_phone_gets_a_lease_then_every_name_resolves_to_the_gateway(
@@ -81,13 +73,14 @@ async def test_phone_gets_a_lease_then_every_name_resolves_to_the_gateway(
     # --no-ping: no ICMP echo wait before the offer.
     assert lease.elapsed < 1.0
     mac = helpers.interface_mac(phone, PHONE_IFACE).hex(":")
-    assert [(held.mac, held.address) for held in dnsmasq.leases()] == [(mac, lease.address)]
+    held = helpers.dnsmasq_leases(dnsmasq.lease_file)
+    assert [(entry.mac, entry.address) for entry in held] == [(mac, lease.address)]
 
     helpers.apply_lease(phone, PHONE_IFACE, lease)
     for name in ("connectivitycheck.gstatic.com", "captive.apple.com", "anything.example"):
-        assert await _ask(phone, name, QTYPE_A) == (0, (GATEWAY,))
+        assert await _ask(phone, name, dns.rdatatype.A) == (0, (GATEWAY,))
         # AAAA is answered (with ::) rather than refused, so phones do not wait on it.
-        assert await _ask(phone, name, QTYPE_AAAA) == (0, (IPv6Address("::"),))
+        assert await _ask(phone, name, dns.rdatatype.AAAA) == (0, (IPv6Address("::"),))
 
 
 async def test_killed_dnsmasq_is_restarted(dnsmasq: Dnsmasq, phone: str) -> None:
@@ -95,13 +88,13 @@ async def test_killed_dnsmasq_is_restarted(dnsmasq: Dnsmasq, phone: str) -> None
     assert first is not None and dnsmasq.serving
     killed = time.monotonic()
     os.kill(first, signal.SIGKILL)
-    await _eventually(lambda: dnsmasq.serving and dnsmasq.pid != first)
+    await helpers.eventually(lambda: dnsmasq.serving and dnsmasq.pid != first)
     _LOGGER.info("dnsmasq serving again %.0f ms after SIGKILL", (time.monotonic() - killed) * 1000)
     assert dnsmasq.restarts == 1
     assert helpers.netns_pids(DEV) == [dnsmasq.pid]
     lease = await helpers.dhcp_lease(phone, PHONE_IFACE, timeout=5.0)
     helpers.apply_lease(phone, PHONE_IFACE, lease)
-    assert await _ask(phone, "example.com", QTYPE_A) == (0, (GATEWAY,))
+    assert await _ask(phone, "example.com", dns.rdatatype.A) == (0, (GATEWAY,))
 
 
 async def test_restart_budget_ends_in_a_failure_report(network: Network) -> None:
@@ -110,7 +103,7 @@ async def test_restart_budget_ends_in_a_failure_report(network: Network) -> None
             first = owner.pid
             assert first is not None
             os.kill(first, signal.SIGKILL)
-            await _eventually(lambda: owner.serving and owner.pid != first)
+            await helpers.eventually(lambda: owner.serving and owner.pid != first)
             second = owner.pid
             assert second is not None
             os.kill(second, signal.SIGKILL)

@@ -6,16 +6,25 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import socket
 import ssl
 import time
 from collections.abc import AsyncIterator
+from ipaddress import IPv4Address
 
 import pytest
 
 from app.cli_output import check_report
 from app.config import Config
-from app.flow.reachability import check_dns, check_https, check_ntp, check_reachability
+from app.flow.reachability import (
+    DnsExchange,
+    answer_addresses,
+    check_dns,
+    check_https,
+    check_ntp,
+    check_reachability,
+)
 from app.flow.report import report_json
 from app.flow.state import CheckResult, Service, blocked_services
 from tests.net import helpers
@@ -34,6 +43,8 @@ from tests.net.conftest import (
     Network,
 )
 from tests.net.servers import (
+    DnsBehaviour,
+    DnsResponder,
     SntpBehaviour,
     SntpResponder,
     issue_dated_cert,
@@ -331,6 +342,36 @@ async def test_every_resolver_failing_gives_each_reason_in_order() -> None:
         f"UDP 53 to {SILENT} got no answer in 1 s; "
         f"UDP 53 to {CLOSED} was refused: no DNS server answers there",
     )
+
+
+async def test_a_truncated_answer_without_addresses_says_so() -> None:
+    async with udp_server(INET, SPARE, 53, DnsResponder(DnsBehaviour.TRUNCATED, SERVERS)):
+        result = await _dns([SPARE])
+    assert (result.ok, result.reason) == (
+        False,
+        f"{SPARE} has no IPv4 address for {API_HOST} (the answer was truncated)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "ignored"),
+    [
+        (DnsBehaviour.STALE_FIRST, r"the reply has id \d+, not our query's \d+"),
+        (DnsBehaviour.GARBLED_FIRST, r"the reply is malformed \(.*too short.*\)"),
+    ],
+)
+async def test_datagrams_that_are_not_our_answer_are_ignored_and_told(
+    behaviour: DnsBehaviour, ignored: str
+) -> None:
+    # The right answer follows at once, so nothing waits for the timeout; what the exchange
+    # ignored is what a check that times out would report.
+    exchange = DnsExchange()
+    async with udp_server(INET, SPARE, 53, DnsResponder(behaviour, SERVERS)):
+        with helpers.enter_netns(DEV):
+            async with asyncio.timeout(TIMEOUT):
+                reply = await exchange.query(SPARE, API_HOST)
+    assert answer_addresses(reply) == (IPv4Address(SERVERS),)
+    assert exchange.ignored is not None and re.fullmatch(ignored, exchange.ignored)
 
 
 async def test_no_resolver_at_all() -> None:
