@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -36,6 +37,8 @@ _GONE_ERRORS = frozenset(
 
 # Bound for a single method call: NM answers in milliseconds; a hung bus must not hang the app.
 CALL_TIMEOUT = 25.0
+# How often a wait re-reads a property in case a signal was lost (NM restarts, slow buses).
+RECHECK_INTERVAL = 1.0
 
 
 def unwrap(value: Any) -> Any:
@@ -81,6 +84,25 @@ class SignalSubscription:
             return await asyncio.wait_for(self._queue.get(), timeout)
         except TimeoutError:
             return None
+
+    async def wait_until(
+        self,
+        settled: Callable[[Signal | None], Awaitable[bool]],
+        *,
+        timeout: float,
+        recheck: float = RECHECK_INTERVAL,
+    ) -> bool:
+        """Whether `settled` holds within `timeout`; asked now, on every signal, and when quiet."""
+        # `settled` gets the signal, or None at the start and after `recheck` without one: then it
+        # reads the property itself, in case a signal was lost.
+        deadline = time.monotonic() + timeout
+        signal = None
+        while not await settled(signal):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            signal = await self.next(min(remaining, recheck))
+        return True
 
 
 class SystemBus:

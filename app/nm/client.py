@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from ipaddress import IPv4Address
 from typing import Any, TypeVar
@@ -56,8 +55,8 @@ _ROOT_PATH = "/"
 _STALE_PATH_ERRORS = frozenset(
     {"org.freedesktop.DBus.Error.UnknownObject", "org.freedesktop.DBus.Error.UnknownMethod"}
 )
-# How often a wait re-reads a property in case a signal was lost (NM restarts, slow buses).
-_RECHECK_INTERVAL = 1.0
+# NM's Startup turns false without a signal we subscribe to, so starting up is re-read often.
+_STARTUP_RECHECK = 0.2
 
 
 class NetworkManagerClient:
@@ -89,31 +88,27 @@ class NetworkManagerClient:
 
     async def wait_ready(self, *, timeout: float) -> None:
         """Wait until NM is on the bus and its Startup property is false."""
-        deadline = time.monotonic() + timeout
+
+        async def ready(_owner_change: Signal | None) -> bool:
+            if await self._bus.name_owner(BUS_NAME) is None:
+                return False
+            try:
+                starting = await self._bus.get_property(MANAGER_PATH, MANAGER_IFACE, "Startup")
+            except (NetworkManagerUnavailable, NetworkManagerError):
+                return False
+            return starting is False
+
         async with self._bus.subscribe(
             "org.freedesktop.DBus",
             "NameOwnerChanged",
             sender="org.freedesktop.DBus",
             arg0=BUS_NAME,
         ) as owner_changes:
-            while True:
-                if await self._bus.name_owner(BUS_NAME) is not None:
-                    try:
-                        starting = await self._bus.get_property(
-                            MANAGER_PATH, MANAGER_IFACE, "Startup"
-                        )
-                    except (NetworkManagerUnavailable, NetworkManagerError):
-                        starting = True
-                    if starting is False:
-                        return
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise NetworkManagerUnavailable(
-                        f"NetworkManager did not appear on the system bus within {timeout:g} s; "
-                        "is it running, and is DBUS_SYSTEM_BUS_ADDRESS right?"
-                    )
-                # Wake on a name change, or re-check Startup every so often.
-                await owner_changes.next(min(remaining, 0.2))
+            if not await owner_changes.wait_until(ready, timeout=timeout, recheck=_STARTUP_RECHECK):
+                raise NetworkManagerUnavailable(
+                    f"NetworkManager did not appear on the system bus within {timeout:g} s; "
+                    "is it running, and is DBUS_SYSTEM_BUS_ADDRESS right?"
+                )
 
     # -- manager -------------------------------------------------------------------------------
 
@@ -292,6 +287,13 @@ class NetworkManagerClient:
 
     async def deactivate(self, active_path: str, *, timeout: float = 10.0) -> None:
         """Deactivate an active connection and wait (bounded) until it is gone."""
+
+        async def gone(signal: Signal | None) -> bool:
+            if signal is not None:
+                return _as_int(signal.body[0], "State") >= ActiveConnectionState.DEACTIVATED
+            state = await _active_state(self._bus, active_path)
+            return state is None or state >= ActiveConnectionState.DEACTIVATED
+
         async with self._bus.subscribe(ACTIVE_IFACE, "StateChanged", active_path) as changes:
             try:
                 await self._bus.call(
@@ -301,28 +303,19 @@ class NetworkManagerClient:
                 # Already gone (it failed, or someone else took it down): nothing left to do.
                 _LOGGER.debug("Deactivate %s: %s", active_path, err)
                 return
-            deadline = time.monotonic() + timeout
-            while (remaining := deadline - time.monotonic()) > 0:
-                signal = await changes.next(min(remaining, _RECHECK_INTERVAL))
-                if signal is not None:
-                    if _as_int(signal.body[0], "State") >= ActiveConnectionState.DEACTIVATED:
-                        return
-                    continue
-                state = await self._active_state(active_path)
-                if state is None or state >= ActiveConnectionState.DEACTIVATED:
-                    return
-            _LOGGER.warning("%s still deactivating after %g s", active_path, timeout)
+            if not await changes.wait_until(gone, timeout=timeout):
+                _LOGGER.warning("%s still deactivating after %g s", active_path, timeout)
 
     async def wait_device_released(self, device: Device, *, timeout: float) -> None:
         """Wait (bounded) until nothing is active on a device any more."""
-        deadline = time.monotonic() + timeout
+
+        async def released(_signal: Signal | None) -> bool:
+            value = await self._bus.get_property(device.path, DEVICE_IFACE, "State")
+            return _as_int(value, "State") <= DeviceState.DISCONNECTED
+
         async with self._bus.subscribe(DEVICE_IFACE, "StateChanged", device.path) as changes:
-            while (remaining := deadline - time.monotonic()) > 0:
-                value = await self._bus.get_property(device.path, DEVICE_IFACE, "State")
-                if _as_int(value, "State") <= DeviceState.DISCONNECTED:
-                    return
-                await changes.next(min(remaining, _RECHECK_INTERVAL))
-        _LOGGER.warning("%s is still busy after %g s", device.interface, timeout)
+            if not await changes.wait_until(released, timeout=timeout):
+                _LOGGER.warning("%s is still busy after %g s", device.interface, timeout)
 
     async def active_connection_paths(self) -> list[str]:
         """Object paths of the connections active now."""
@@ -374,13 +367,14 @@ class NetworkManagerClient:
             resolvers=tuple(await self.nameservers(str(path))),
         )
 
-    async def _active_state(self, active_path: str) -> ActiveConnectionState | None:
-        """An active connection's state, or None once NM has dropped the object."""
-        try:
-            value = await self._bus.get_property(active_path, ACTIVE_IFACE, "State")
-        except NetworkManagerError:
-            return None
-        return ActiveConnectionState(_as_int(value, "State"))
+
+async def _active_state(bus: SystemBus, active_path: str) -> ActiveConnectionState | None:
+    """An active connection's state, or None once NM has dropped the object."""
+    try:
+        value = await bus.get_property(active_path, ACTIVE_IFACE, "State")
+    except NetworkManagerError:
+        return None
+    return ActiveConnectionState(_as_int(value, "State"))
 
 
 class _ActivationWatcher:
@@ -393,6 +387,7 @@ class _ActivationWatcher:
         self._active_path = active_path
         self._device = device
         self._device_changes = device_changes
+        self._state: ActiveConnectionState | None = ActiveConnectionState.UNKNOWN
         self._reason = DeviceStateReason.NONE
 
     def _note_device_signals(self) -> None:
@@ -409,33 +404,29 @@ class _ActivationWatcher:
 
     async def wait(self, active_changes: SignalSubscription, timeout: float) -> ActivationResult:
         """Wait until the active connection is ACTIVATED or gone, or the bound runs out."""
-        deadline = time.monotonic() + timeout
-        state = await self._read_state()
-        while True:
-            self._note_device_signals()
-            if state is ActiveConnectionState.ACTIVATED:
-                return ActivationResult(state, active_path=self._active_path)
-            if state is None or state >= ActiveConnectionState.DEACTIVATING:
-                return await self._failed()
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return ActivationResult(
-                    ActiveConnectionState.ACTIVATING,
-                    failure=FailureKind.TIMEOUT,
-                    active_path=self._active_path,
-                )
-            signal = await active_changes.next(min(remaining, _RECHECK_INTERVAL))
-            if signal is None:
-                state = await self._read_state()
-            elif signal.path == self._active_path:
-                state = ActiveConnectionState(_as_int(signal.body[0], "State"))
+        if not await active_changes.wait_until(self._settled, timeout=timeout):
+            return ActivationResult(
+                ActiveConnectionState.ACTIVATING,
+                failure=FailureKind.TIMEOUT,
+                active_path=self._active_path,
+            )
+        if self._state is ActiveConnectionState.ACTIVATED:
+            return ActivationResult(self._state, active_path=self._active_path)
+        return await self._failed()
 
-    async def _read_state(self) -> ActiveConnectionState | None:
-        try:
-            value = await self._bus.get_property(self._active_path, ACTIVE_IFACE, "State")
-        except NetworkManagerError:
-            return None
-        return ActiveConnectionState(_as_int(value, "State"))
+    async def _settled(self, signal: Signal | None) -> bool:
+        """Follow the state (from our StateChanged, else read): ACTIVATED, failing or gone."""
+        if signal is None:
+            self._state = await _active_state(self._bus, self._active_path)
+        elif signal.path == self._active_path:
+            self._state = ActiveConnectionState(_as_int(signal.body[0], "State"))
+        self._note_device_signals()
+        state = self._state
+        return (
+            state is None
+            or state is ActiveConnectionState.ACTIVATED
+            or state >= ActiveConnectionState.DEACTIVATING
+        )
 
     async def _failed(self) -> ActivationResult:
         """The failure, with the device's state reason; read it if no signal carried one."""
@@ -491,6 +482,12 @@ class WifiDevice:
     async def _scan(self, timeout: float) -> list[WifiNetwork]:
         path = self.device.path
         before = await self._last_scan()
+
+        async def scanned(signal: Signal | None) -> bool:
+            if signal is not None and not _touches_last_scan(signal):
+                return False
+            return await self._last_scan() != before
+
         async with self._bus.subscribe(PROPERTIES_IFACE, "PropertiesChanged", path) as changes:
             try:
                 await self._bus.call(path, WIRELESS_IFACE, "RequestScan", "a{sv}", [{}])
@@ -498,14 +495,8 @@ class WifiDevice:
                 # NM refuses while a scan runs, in AP mode, or right after another scan.
                 _LOGGER.info("Scan refused (%s); using the networks NM already knows", err.message)
                 return await self._networks()
-            deadline = time.monotonic() + timeout
-            while (remaining := deadline - time.monotonic()) > 0:
-                signal = await changes.next(min(remaining, _RECHECK_INTERVAL))
-                if signal is not None and not _touches_last_scan(signal):
-                    continue
-                if await self._last_scan() != before:
-                    return await self._networks()
-            _LOGGER.warning("Scan did not finish within %g s; using what NM knows", timeout)
+            if not await changes.wait_until(scanned, timeout=timeout):
+                _LOGGER.warning("Scan did not finish within %g s; using what NM knows", timeout)
             return await self._networks()
 
     async def _last_scan(self) -> int:
