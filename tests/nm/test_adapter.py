@@ -95,8 +95,9 @@ async def test_no_wifi_device_is_a_clear_error(nm: NetworkManagerClient) -> None
 
 
 async def test_scan_waits_for_last_scan_and_lists_one_entry_per_ssid(
-    nm: NetworkManagerClient,
+    nm: NetworkManagerClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("LC_ALL", "C")  # no locale fallbacks: a non-UTF-8 SSID reads as Latin-1
     wifi = await nm.wifi_device()
     started = time.monotonic()
     networks = await wifi.scan(timeout=5)
@@ -106,7 +107,7 @@ async def test_scan_waits_for_last_scan_and_lists_one_entry_per_ssid(
     assert by_ssid[b"Home"].strength == 80, "the strongest access point of an SSID wins"
     assert [n.strength for n in networks] == sorted((n.strength for n in networks), reverse=True)
     assert b"" not in by_ssid and b"Secret" not in by_ssid, "hidden networks are left out"
-    assert by_ssid[b"Caf\xe9"].display_ssid == "Caf\\xe9"
+    assert by_ssid[b"Caf\xe9"].display_ssid == "Café"
     assert by_ssid[b"Caf\xe9"].security is SecurityKind.WPA_PSK_SAE
     assert by_ssid[b"Office"].security is SecurityKind.SAE
     assert by_ssid[b"Corp"].security is SecurityKind.WPA_EAP
