@@ -123,11 +123,6 @@ class NetworkManagerClient:
             connectivity=Connectivity(_as_int(props.get("Connectivity"), "Connectivity")),
         )
 
-    async def check_connectivity(self) -> Connectivity:
-        """Ask NM to re-check connectivity now and return the answer."""
-        (value,) = await self._bus.call(MANAGER_PATH, MANAGER_IFACE, "CheckConnectivity")
-        return Connectivity(_as_int(value, "CheckConnectivity"))
-
     async def devices(self) -> list[Device]:
         """Every device NM knows, in NM's order."""
         return await self.survive_restart(self._devices)
@@ -152,13 +147,6 @@ class NetworkManagerClient:
             state=DeviceState(_as_int(props.get("State"), "State")),
             managed=bool(props.get("Managed", False)),
         )
-
-    async def device(self, interface: str) -> Device:
-        """The device with this interface name, of any type."""
-        for device in await self.devices():
-            if device.interface == interface:
-                return device
-        raise NoWifiDevice(f"NetworkManager has no device named '{interface}'")
 
     async def wifi_device(self, interface: str | None = None) -> WifiDevice:
         """The configured WiFi device, else the first managed one."""
@@ -207,7 +195,7 @@ class NetworkManagerClient:
         saved = []
         for path in paths:
             try:
-                settings = await self.connection_settings(path)
+                settings = await self._connection_settings(path)
                 filename = await self._bus.get_property(path, CONNECTION_IFACE, "Filename")
             except (NetworkManagerError, ValueError) as err:
                 _LOGGER.debug("Skipping connection %s: %s", path, err)
@@ -227,15 +215,10 @@ class NetworkManagerClient:
         """Hotspot profiles this app created, including stale ones from an earlier run."""
         return [c for c in await self.saved_connections() if c.id.startswith(HOTSPOT_ID_PREFIX)]
 
-    async def connection_settings(self, path: str) -> Settings:
+    async def _connection_settings(self, path: str) -> Settings:
         """A stored profile's settings, without secrets."""
         (settings,) = await self._bus.call(path, CONNECTION_IFACE, "GetSettings")
         return from_dbus(settings)
-
-    async def connection_secrets(self, path: str, setting: str) -> Settings:
-        """The secrets of one setting of a stored profile (e.g. 802-11-wireless-security)."""
-        (secrets,) = await self._bus.call(path, CONNECTION_IFACE, "GetSecrets", "s", [setting])
-        return from_dbus(secrets)
 
     async def update_connection(self, path: str, settings: Settings) -> None:
         """Replace a stored profile's settings, secrets included."""
@@ -316,11 +299,6 @@ class NetworkManagerClient:
         async with self._bus.subscribe(DEVICE_IFACE, "StateChanged", device.path) as changes:
             if not await changes.wait_until(released, timeout=timeout):
                 _LOGGER.warning("%s is still busy after %g s", device.interface, timeout)
-
-    async def active_connection_paths(self) -> list[str]:
-        """Object paths of the connections active now."""
-        paths = await self._bus.get_property(MANAGER_PATH, MANAGER_IFACE, "ActiveConnections")
-        return [str(path) for path in paths]
 
     async def nameservers(self, active_path: str) -> list[str]:
         """The IPv4 DNS servers an active connection got (from DHCP or its profile), once each."""
@@ -503,11 +481,8 @@ class WifiDevice:
         value = await self._bus.get_property(self.device.path, WIRELESS_IFACE, "LastScan")
         return _as_int(value, "LastScan")
 
-    async def networks(self) -> list[WifiNetwork]:
-        """The networks NM knows now: one per SSID, strongest first, hidden ones left out."""
-        return await self._survive_restart(self._networks)
-
     async def _networks(self) -> list[WifiNetwork]:
+        """The networks NM knows now: one per SSID, strongest first, hidden ones left out."""
         (paths,) = await self._bus.call(self.device.path, WIRELESS_IFACE, "GetAllAccessPoints")
         seen = []
         for path in paths:

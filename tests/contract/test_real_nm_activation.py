@@ -14,6 +14,7 @@ from dbus_next.aio import MessageBus
 from app.nm.client import NetworkManagerClient
 from app.nm.const import ACTIVE_IFACE, DEVICE_IFACE, ActiveConnectionState, DeviceState
 from tests.contract.realnm import NM_ADDRESS, RealNetworkManager
+from tests.nm.helpers import NMProbe
 
 pytestmark = pytest.mark.root
 
@@ -74,12 +75,12 @@ class StateChangedRecorder:
 
 
 async def test_ethernet_profile_activates_and_deactivates_with_state_signals(
-    client: NetworkManagerClient, raw_bus: MessageBus, real_nm: RealNetworkManager
+    client: NetworkManagerClient, probe: NMProbe, raw_bus: MessageBus, real_nm: RealNetworkManager
 ) -> None:
     recorder = StateChangedRecorder(raw_bus)
     await recorder.start()
     saved = await client.add_connection(real_nm.ethernet_profile())
-    device = await client.device(real_nm.interface)
+    device = await probe.device(real_nm.interface)
     assert device.managed
     assert device.state is DeviceState.DISCONNECTED
 
@@ -102,9 +103,9 @@ async def test_ethernet_profile_activates_and_deactivates_with_state_signals(
         assert old == new_before
     assert moves[0][1] == DeviceState.DISCONNECTED
     assert DeviceState.IP_CONFIG in [new for new, _ in moves]
-    assert (await client.device(real_nm.interface)).state is DeviceState.ACTIVATED
+    assert (await probe.device(real_nm.interface)).state is DeviceState.ACTIVATED
     # NetworkManager 1.42 also shows lo as active, so only our entry is checked.
-    assert active in await client.active_connection_paths()
+    assert active in await probe.active_connection_paths()
     # The kernel really has the address NetworkManager was told to configure.
     assert f"{NM_ADDRESS}/24" in real_nm.veth_addresses()
     print(f"\nactivation took {took * 1000:.0f} ms; device moves {moves}")
@@ -117,7 +118,7 @@ async def test_ethernet_profile_activates_and_deactivates_with_state_signals(
     await recorder.wait_for(
         lambda: recorder.device_states(device.path)[-1][0] == DeviceState.DISCONNECTED
     )
-    assert (await client.device(real_nm.interface)).state is DeviceState.DISCONNECTED
-    assert active not in await client.active_connection_paths()
+    assert (await probe.device(real_nm.interface)).state is DeviceState.DISCONNECTED
+    assert active not in await probe.active_connection_paths()
     assert real_nm.veth_addresses() == []
     await client.delete_connection(saved.path)

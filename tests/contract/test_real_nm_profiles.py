@@ -16,28 +16,11 @@ from app.nm.client import NetworkManagerClient
 from app.nm.profiles import Settings, client_profile, hotspot_profile
 from app.wifi import Credentials, SecurityKind
 from tests.contract.artifacts import ArtifactLog
+from tests.contract.readback import read_back
 from tests.contract.realnm import NM_VETH, RealNetworkManager
+from tests.nm.helpers import NMProbe
 
 pytestmark = pytest.mark.root
-
-# Keys NetworkManager never returns from GetSettings, only from GetSecrets.
-SECRET_KEYS = frozenset(
-    {
-        ("802-11-wireless-security", "psk"),
-        ("802-11-wireless-security", "wep-key0"),
-        ("802-11-wireless-security", "wep-key1"),
-        ("802-11-wireless-security", "wep-key2"),
-        ("802-11-wireless-security", "wep-key3"),
-        ("802-11-wireless-security", "leap-password"),
-        ("802-1x", "password"),
-    }
-)
-# GetSettings leaves out a key that holds NetworkManager's default; these are those defaults.
-NM_DEFAULTS: dict[tuple[str, str], Any] = {
-    ("connection", "autoconnect"): True,
-    ("802-11-wireless", "hidden"): False,
-}
-_ABSENT = object()
 
 PASSPHRASE = "correct horse; battery #1"
 HEX_PSK = "0123456789abcdef" * 4
@@ -216,27 +199,10 @@ KINDS = (
 )
 
 
-def differences(sent: Settings, settings: Settings, secrets: dict[str, Settings]) -> list[str]:
-    """Every key we sent whose read-back value differs; NM's own extra keys are not compared."""
-    found = []
-    for setting, values in sent.items():
-        for key, value in values.items():
-            stored = settings.get(setting, {})
-            if (setting, key) in SECRET_KEYS:
-                if key in stored:
-                    found.append(f"{setting}.{key}: a secret came back from GetSettings")
-                got = secrets[setting].get(setting, {}).get(key, _ABSENT)
-            else:
-                got = stored.get(key, NM_DEFAULTS.get((setting, key), _ABSENT))
-            if got != value:
-                shown = "nothing" if got is _ABSENT else repr(got)
-                found.append(f"{setting}.{key}: sent {value!r}, NetworkManager has {shown}")
-    return found
-
-
 @pytest.mark.parametrize("kind", KINDS, ids=lambda kind: kind.name)
 async def test_profile_is_accepted_written_read_back_and_deleted(
     client: NetworkManagerClient,
+    probe: NMProbe,
     real_nm: RealNetworkManager,
     keyfile_log: ArtifactLog,
     kind: Kind,
@@ -260,10 +226,7 @@ async def test_profile_is_accepted_written_read_back_and_deleted(
     if kind.no_section is not None:
         assert kind.no_section not in lines
 
-    settings = await client.connection_settings(saved.path)
-    secret_settings = {setting for setting, key in SECRET_KEYS if key in sent.get(setting, {})}
-    secrets = {s: await client.connection_secrets(saved.path, s) for s in secret_settings}
-    assert differences(sent, settings, secrets) == []
+    assert await read_back(probe, saved.path, sent) == []
     hotspots = [c.path for c in await client.hotspot_connections()]
     wifi = {c.path: c for c in await client.wifi_connections()}
     if kind.hotspot:
@@ -277,4 +240,4 @@ async def test_profile_is_accepted_written_read_back_and_deleted(
     assert not await asyncio.to_thread(keyfile.exists)
     assert saved.path not in [c.path for c in await client.saved_connections()]
     with pytest.raises(NetworkManagerError):
-        await client.connection_settings(saved.path)
+        await probe.connection_settings(saved.path)

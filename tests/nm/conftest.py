@@ -10,6 +10,7 @@ import pytest
 from app.nm.bus import SystemBus
 from app.nm.client import NetworkManagerClient
 from app.simulator import PrivateBus, SimulatedNetworkManager
+from tests.nm.helpers import NMProbe
 
 # Milliseconds: fast enough for the suite, slow enough that signals and reads interleave.
 FAST: dict[str, Any] = {"activation_delay_ms": 40, "deactivation_delay_ms": 5, "scan_delay_ms": 60}
@@ -54,3 +55,8 @@ async def system_bus(private_bus: PrivateBus) -> AsyncIterator[SystemBus]:
 @pytest.fixture
 async def nm(sim: SimulatedNetworkManager, system_bus: SystemBus) -> NetworkManagerClient:
     return await NetworkManagerClient.connect(system_bus, timeout=5)
+
+
+@pytest.fixture
+def probe(system_bus: SystemBus) -> NMProbe:
+    return NMProbe(system_bus)

@@ -19,6 +19,7 @@ from app.simulator import PrivateBus, SimulatedNetworkManager, parse_scenario
 from app.wifi import Credentials, SecurityKind
 from tests.contract.invalid_profiles import INVALID_CASES
 from tests.nm.conftest import scenario
+from tests.nm.helpers import NMProbe
 
 
 async def test_connect_fails_clearly_and_in_time_without_networkmanager(
@@ -118,24 +119,26 @@ async def test_scan_waits_for_last_scan_and_lists_one_entry_per_ssid(
     "scenario_data", [scenario(devices=[{"interface": "wlan0", "scan": "hang"}])], ids=["hang"]
 )
 async def test_scan_that_never_finishes_is_bounded_and_falls_back_to_the_cache(
-    nm: NetworkManagerClient,
+    nm: NetworkManagerClient, probe: NMProbe
 ) -> None:
     wifi = await nm.wifi_device()
     started = time.monotonic()
     networks = await wifi.scan(timeout=0.4)
     assert 0.4 <= time.monotonic() - started < 2.5
-    assert networks == await wifi.networks()
+    assert networks == await probe.networks(wifi.device)
 
 
 @pytest.mark.parametrize(
     "scenario_data", [scenario(devices=[{"interface": "wlan0", "scan": "refuse"}])], ids=["refuse"]
 )
-async def test_refused_scan_falls_back_to_the_cache_at_once(nm: NetworkManagerClient) -> None:
+async def test_refused_scan_falls_back_to_the_cache_at_once(
+    nm: NetworkManagerClient, probe: NMProbe
+) -> None:
     wifi = await nm.wifi_device()
     started = time.monotonic()
     networks = await wifi.scan(timeout=5)
     assert time.monotonic() - started < 1
-    assert networks == await wifi.networks()
+    assert networks == await probe.networks(wifi.device)
 
 
 def _psk(ssid: bytes, passphrase: str = "password1", **extra: Any) -> Credentials:
@@ -143,7 +146,7 @@ def _psk(ssid: bytes, passphrase: str = "password1", **extra: Any) -> Credential
 
 
 async def test_profile_is_added_listed_read_back_and_deleted(
-    nm: NetworkManagerClient, sim: SimulatedNetworkManager
+    nm: NetworkManagerClient, sim: SimulatedNetworkManager, probe: NMProbe
 ) -> None:
     settings = client_profile(_psk(b"Home"))
     saved = await nm.add_connection(settings)
@@ -152,9 +155,9 @@ async def test_profile_is_added_listed_read_back_and_deleted(
     assert received.settings["802-11-wireless-security"]["psk"] == "password1"
     assert [c.uuid for c in await nm.wifi_connections()] == [saved.uuid]
     assert await nm.hotspot_connections() == []
-    readback = await nm.connection_settings(saved.path)
+    readback = await probe.connection_settings(saved.path)
     assert "psk" not in readback["802-11-wireless-security"], "GetSettings hides secrets"
-    secrets = await nm.connection_secrets(saved.path, "802-11-wireless-security")
+    secrets = await probe.connection_secrets(saved.path, "802-11-wireless-security")
     assert secrets["802-11-wireless-security"]["psk"] == "password1"
     await nm.delete_connection(saved.path)
     assert await nm.wifi_connections() == []
@@ -187,16 +190,16 @@ async def test_the_simulator_refuses_what_real_networkmanager_refuses(
     )
 
 
-async def test_activation_succeeds(nm: NetworkManagerClient) -> None:
+async def test_activation_succeeds(nm: NetworkManagerClient, probe: NMProbe) -> None:
     wifi = await nm.wifi_device()
     saved = await nm.add_connection(client_profile(_psk(b"Home")))
     result = await nm.activate(saved, wifi.device, timeout=5)
     assert result.ok and result.state is ActiveConnectionState.ACTIVATED
-    assert result.active_path in await nm.active_connection_paths()
+    assert result.active_path in await probe.active_connection_paths()
     status = await nm.status()
     assert status.connectivity is Connectivity.FULL
     await nm.deactivate(result.active_path or "")
-    assert result.active_path not in await nm.active_connection_paths()
+    assert result.active_path not in await probe.active_connection_paths()
 
 
 @pytest.mark.parametrize(
@@ -236,7 +239,9 @@ async def test_activation_failure_reports_the_device_reason(
     assert result.reason in reasons
 
 
-async def test_activation_that_hangs_is_bounded_and_given_up(nm: NetworkManagerClient) -> None:
+async def test_activation_that_hangs_is_bounded_and_given_up(
+    nm: NetworkManagerClient, probe: NMProbe
+) -> None:
     wifi = await nm.wifi_device()
     saved = await nm.add_connection(client_profile(Credentials(b"Hangs", SecurityKind.OPEN)))
     started = time.monotonic()
@@ -244,7 +249,7 @@ async def test_activation_that_hangs_is_bounded_and_given_up(nm: NetworkManagerC
     assert 0.5 <= time.monotonic() - started < 3
     assert result.failure is FailureKind.TIMEOUT
     # Giving up means NM is no longer trying: nothing stays active.
-    assert result.active_path not in await nm.active_connection_paths()
+    assert result.active_path not in await probe.active_connection_paths()
 
 
 async def test_reads_survive_a_networkmanager_restart(
@@ -260,8 +265,8 @@ async def test_reads_survive_a_networkmanager_restart(
         await sim.resume()
 
     returning = asyncio.create_task(come_back())
-    # Both reads start while NM is gone and finish once it is back, on its new objects.
-    networks = await wifi.networks()
+    # The scan starts while NM is gone and finishes once it is back, on its new objects.
+    networks = await wifi.scan(timeout=5)
     await returning
     assert wifi.device.path != old_path
     assert [d.interface for d in await nm.devices()] == ["wlan0"]
