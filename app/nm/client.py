@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from ipaddress import IPv4Address
@@ -65,6 +66,9 @@ class NetworkManagerClient:
     def __init__(self, bus: SystemBus, *, restart_timeout: float = 30.0) -> None:
         self._bus = bus
         self._restart_timeout = restart_timeout
+        # The profile (uuid) of each connection we activated, by active path: a restarted NM
+        # gives the same activation a new path, found again through its profile.
+        self._activated: dict[str, str] = {}
 
     @classmethod
     async def connect(cls, bus: SystemBus, *, timeout: float = 30.0) -> NetworkManagerClient:
@@ -73,10 +77,14 @@ class NetworkManagerClient:
         await client.wait_ready(timeout=timeout)
         return client
 
-    async def survive_restart(self, operation: Callable[[], Awaitable[_T]]) -> _T:
-        """Run a read-only operation; if NM restarted under it, wait for NM and run it once more."""
+    async def _survive_restart(
+        self,
+        read: Callable[[], Awaitable[_T]],
+        find_again: Callable[[], Awaitable[None]] | None = None,
+    ) -> _T:
+        """Run a read; if NM restarted under it, wait for NM, find the paths again, run it again."""
         try:
-            return await operation()
+            return await read()
         except NetworkManagerUnavailable:
             _LOGGER.warning("NetworkManager went away; waiting for it to come back")
         except NetworkManagerError as err:
@@ -84,7 +92,9 @@ class NetworkManagerClient:
                 raise
             _LOGGER.info("NetworkManager restarted; reading its objects again")
         await self.wait_ready(timeout=self._restart_timeout)
-        return await operation()
+        if find_again is not None:
+            await find_again()
+        return await read()
 
     async def wait_ready(self, *, timeout: float) -> None:
         """Wait until NM is on the bus and its Startup property is false."""
@@ -114,7 +124,7 @@ class NetworkManagerClient:
 
     async def status(self) -> NetworkStatus:
         """NetworkManager's overall state and connectivity."""
-        return await self.survive_restart(self._status)
+        return await self._survive_restart(self._status)
 
     async def _status(self) -> NetworkStatus:
         props = await self._bus.get_properties(MANAGER_PATH, MANAGER_IFACE)
@@ -125,7 +135,7 @@ class NetworkManagerClient:
 
     async def devices(self) -> list[Device]:
         """Every device NM knows, in NM's order."""
-        return await self.survive_restart(self._devices)
+        return await self._survive_restart(self._devices)
 
     async def _devices(self) -> list[Device]:
         (paths,) = await self._bus.call(MANAGER_PATH, MANAGER_IFACE, "GetDevices")
@@ -188,7 +198,7 @@ class NetworkManagerClient:
 
     async def saved_connections(self) -> list[SavedConnection]:
         """Every stored connection profile."""
-        return await self.survive_restart(self._saved_connections)
+        return await self._survive_restart(self._saved_connections)
 
     async def _saved_connections(self) -> list[SavedConnection]:
         (paths,) = await self._bus.call(SETTINGS_PATH, SETTINGS_IFACE, "ListConnections")
@@ -259,6 +269,7 @@ class NetworkManagerClient:
             await self.deactivate(active_path)
         elif result.ok:
             _LOGGER.info("'%s' is active on %s", connection.id, device.interface)
+            self._activated[active_path] = connection.uuid
         else:
             _LOGGER.warning(
                 "'%s' failed to activate: %s (reason %d)",
@@ -270,6 +281,7 @@ class NetworkManagerClient:
 
     async def deactivate(self, active_path: str, *, timeout: float = 10.0) -> None:
         """Deactivate an active connection and wait (bounded) until it is gone."""
+        self._activated.pop(active_path, None)
 
         async def gone(signal: Signal | None) -> bool:
             if signal is not None:
@@ -300,16 +312,27 @@ class NetworkManagerClient:
             if not await changes.wait_until(released, timeout=timeout):
                 _LOGGER.warning("%s is still busy after %g s", device.interface, timeout)
 
+    # -- the uplink ----------------------------------------------------------------------------
+
     async def nameservers(self, active_path: str) -> list[str]:
         """The IPv4 DNS servers an active connection got (from DHCP or its profile), once each."""
+        path = active_path
+
+        async def find_again() -> None:
+            nonlocal path
+            path = await self._active_path_of(self._activated.get(active_path)) or path
+
         try:
-            config_path = await self._bus.get_property(active_path, ACTIVE_IFACE, "Ip4Config")
-            if not config_path or config_path == _ROOT_PATH:
-                return []
-            data = await self._bus.get_property(str(config_path), IP4CONFIG_IFACE, "NameserverData")
+            return await self._survive_restart(lambda: self._nameservers(path), find_again)
         except NetworkManagerError as err:
             _LOGGER.debug("No DNS servers for %s: %s", active_path, err)
             return []  # the connection went down between the reads
+
+    async def _nameservers(self, active_path: str) -> list[str]:
+        config_path = await self._bus.get_property(active_path, ACTIVE_IFACE, "Ip4Config")
+        if not config_path or config_path == _ROOT_PATH:
+            return []
+        data = await self._bus.get_property(str(config_path), IP4CONFIG_IFACE, "NameserverData")
         servers: list[str] = []
         for entry in data if isinstance(data, list) else []:
             address = entry.get("address") if isinstance(entry, dict) else None
@@ -322,15 +345,30 @@ class NetworkManagerClient:
                 servers.append(server)
         return servers
 
+    async def _active_path_of(self, uuid: str | None) -> str | None:
+        """The path of a profile's active connection now: a restarted NM gives it a new one."""
+        if uuid is None:
+            return None
+        paths = await self._bus.get_property(MANAGER_PATH, MANAGER_IFACE, "ActiveConnections")
+        for path in map(str, paths):
+            with contextlib.suppress(NetworkManagerError):
+                if await self._bus.get_property(path, ACTIVE_IFACE, "Uuid") == uuid:
+                    return path
+        return None
+
     async def primary_uplink(self) -> Uplink | None:
         """The connection NetworkManager routes through by default, or None when there is none."""
+        return await self._survive_restart(self._primary_uplink)
+
+    async def _primary_uplink(self) -> Uplink | None:
         path = await self._bus.get_property(MANAGER_PATH, MANAGER_IFACE, "PrimaryConnection")
         if not path or path == _ROOT_PATH:
             return None
         try:
             props = await self._bus.get_properties(str(path), ACTIVE_IFACE)
+            resolvers = await self._nameservers(str(path))
         except NetworkManagerError:
-            return None  # it went down between the two reads
+            return None  # it went down between the reads
         interfaces = []
         for device in props.get("Devices", []):
             try:
@@ -340,9 +378,7 @@ class NetworkManagerClient:
             except NetworkManagerError:
                 continue
         return Uplink(
-            name=str(props.get("Id", "")),
-            interfaces=tuple(interfaces),
-            resolvers=tuple(await self.nameservers(str(path))),
+            name=str(props.get("Id", "")), interfaces=tuple(interfaces), resolvers=tuple(resolvers)
         )
 
 
@@ -435,27 +471,13 @@ class WifiDevice:
         self._bus = bus
         self.device = device
 
-    async def _refresh(self) -> None:
+    async def _find_again(self) -> None:
         """Find our device again: after an NM restart its object path is new."""
         self.device = (await self._client.wifi_device(self.device.interface)).device
 
-    async def _survive_restart(self, operation: Callable[[], Awaitable[_T]]) -> _T:
-        async def refreshed() -> _T:
-            await self._refresh()
-            return await operation()
-
-        try:
-            return await operation()
-        except NetworkManagerUnavailable:
-            pass
-        except NetworkManagerError as err:
-            if err.name not in _STALE_PATH_ERRORS:
-                raise
-        return await self._client.survive_restart(refreshed)
-
     async def scan(self, *, timeout: float = 15.0) -> list[WifiNetwork]:
         """Request a scan and wait (bounded) for LastScan to change; NM's cache if refused."""
-        return await self._survive_restart(lambda: self._scan(timeout))
+        return await self._client._survive_restart(lambda: self._scan(timeout), self._find_again)
 
     async def _scan(self, timeout: float) -> list[WifiNetwork]:
         path = self.device.path

@@ -13,7 +13,7 @@ from app.errors import NetworkManagerError, NetworkManagerUnavailable, NoWifiDev
 from app.nm.bus import SystemBus
 from app.nm.client import NetworkManagerClient
 from app.nm.const import ActiveConnectionState, Connectivity, DeviceStateReason, DeviceType
-from app.nm.models import FailureKind
+from app.nm.models import FailureKind, Uplink
 from app.nm.profiles import client_profile, hotspot_profile
 from app.simulator import PrivateBus, SimulatedNetworkManager, parse_scenario
 from app.wifi import Credentials, SecurityKind
@@ -308,3 +308,31 @@ async def test_nameservers_of_the_active_connection(nm: NetworkManagerClient) ->
     result = await nm.activate(saved, wifi.device, timeout=5)
     assert result.ok
     assert await nm.nameservers(result.active_path or "") == ["10.9.0.53", "10.9.0.54"]
+
+
+WIRED_UPLINK = scenario(
+    devices=[{"interface": "eth0", "type": "ethernet", "connected": True}, {"interface": "wlan0"}]
+)
+
+
+@pytest.mark.parametrize("scenario_data", [WIRED_UPLINK], ids=["wired-uplink"])
+async def test_uplink_reads_survive_a_networkmanager_restart(
+    nm: NetworkManagerClient, sim: SimulatedNetworkManager, probe: NMProbe
+) -> None:
+    (wired,) = [c for c in await nm.saved_connections() if c.connection_type == "802-3-ethernet"]
+    result = await nm.activate(wired, await probe.device("eth0"), timeout=5)
+    assert result.ok and result.active_path is not None
+    uplink = Uplink(name=wired.id, interfaces=("eth0",), resolvers=("10.77.0.1",))
+    assert await nm.primary_uplink() == uplink
+    await sim.stop()
+
+    async def come_back() -> None:
+        await asyncio.sleep(0.2)
+        await sim.resume()
+
+    returning = asyncio.create_task(come_back())
+    # Both reads start while NM is gone; the restarted NM brings the uplink back under new paths.
+    again = await asyncio.gather(nm.primary_uplink(), nm.nameservers(result.active_path))
+    await returning
+    assert again == [uplink, ["10.77.0.1"]]
+    assert result.active_path not in await probe.active_connection_paths()
