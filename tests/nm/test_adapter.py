@@ -34,18 +34,20 @@ async def test_connect_fails_clearly_and_in_time_without_networkmanager(
 async def test_connect_waits_for_networkmanager_to_appear(
     private_bus: PrivateBus, system_bus: SystemBus
 ) -> None:
+    checked = asyncio.Event()
+
     async def start_later() -> None:
         await asyncio.sleep(0.3)
         async with SimulatedNetworkManager.start(private_bus.address, parse_scenario(scenario())):
-            await asyncio.sleep(2)
+            await checked.wait()
 
     late = asyncio.create_task(start_later())
     try:
         nm = await NetworkManagerClient.connect(system_bus, timeout=5)
         assert (await nm.wifi_device()).device.interface == "wlan0"
     finally:
-        late.cancel()
-        await asyncio.gather(late, return_exceptions=True)
+        checked.set()
+        await late
 
 
 @pytest.mark.parametrize("scenario_data", [scenario(startup_delay_ms=300)], ids=["startup-delay"])
