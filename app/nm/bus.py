@@ -8,7 +8,6 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 from dbus_next.aio.message_bus import MessageBus
@@ -123,12 +122,7 @@ class SystemBus:
             raise NetworkManagerUnavailable(f"cannot connect to {where}: {err}") from err
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *_exc_info: object) -> None:
         if self._bus is not None:
             self._bus.disconnect()  # type: ignore[no-untyped-call]
             with contextlib.suppress(Exception):
