@@ -65,6 +65,25 @@ def keyfile_ssid(ssid: bytes) -> str:
     return "".join(f"{byte};" for byte in ssid)
 
 
+def wep(name: str, key: str, key_type: int) -> Kind:
+    """A WEP profile; key-type 1 is a key (5/13 characters, 10/26 hex digits), 2 a passphrase."""
+    return Kind(
+        name,
+        client(f"ct {name}".encode(), SecurityKind.WEP, key),
+        ("key-mgmt=none", f"wep-key0={key}", f"wep-key-type={key_type}"),
+    )
+
+
+# What every hotspot keyfile, and every WPA-Enterprise one, holds.
+HOTSPOT_LINES = (
+    "ssid=ct portal",
+    "mode=ap",
+    "band=bg",
+    "autoconnect=false",
+    "address1=192.168.42.1/24",
+)
+EAP_LINES = ("key-mgmt=wpa-eap", f"password={PASSPHRASE}", "phase2-auth=mschapv2")
+
 KINDS = (
     Kind(
         "open",
@@ -86,31 +105,11 @@ KINDS = (
         ("ssid=ct owe-tm",),
         no_section="[wifi-security]",
     ),
-    Kind(
-        "wep-ascii-5",
-        client(b"ct wep5", SecurityKind.WEP, "abcde"),
-        ("key-mgmt=none", "wep-key0=abcde", "wep-key-type=1"),
-    ),
-    Kind(
-        "wep-ascii-13",
-        client(b"ct wep13", SecurityKind.WEP, "abcdefghijklm"),
-        ("key-mgmt=none", "wep-key0=abcdefghijklm", "wep-key-type=1"),
-    ),
-    Kind(
-        "wep-hex-10",
-        client(b"ct wep10", SecurityKind.WEP, "0123456789"),
-        ("key-mgmt=none", "wep-key0=0123456789", "wep-key-type=1"),
-    ),
-    Kind(
-        "wep-hex-26",
-        client(b"ct wep26", SecurityKind.WEP, WEP_HEX_26),
-        ("key-mgmt=none", f"wep-key0={WEP_HEX_26}", "wep-key-type=1"),
-    ),
-    Kind(
-        "wep-passphrase",
-        client(b"ct wep-pass", SecurityKind.WEP, "a passphrase"),
-        ("key-mgmt=none", "wep-key0=a passphrase", "wep-key-type=2"),
-    ),
+    wep("wep-ascii-5", "abcde", 1),
+    wep("wep-ascii-13", "abcdefghijklm", 1),
+    wep("wep-hex-10", "0123456789", 1),
+    wep("wep-hex-26", WEP_HEX_26, 1),
+    wep("wep-passphrase", "a passphrase", 2),
     Kind(
         "wpa-psk-ascii",
         client(b"ct wpa", SecurityKind.WPA_PSK, PASSPHRASE),
@@ -134,25 +133,12 @@ KINDS = (
     Kind(
         "wpa-eap-peap",
         client(b"ct peap", SecurityKind.WPA_EAP, PASSPHRASE, identity="alice@example.org"),
-        (
-            "key-mgmt=wpa-eap",
-            "[802-1x]",
-            "eap=peap;",
-            "identity=alice@example.org",
-            f"password={PASSPHRASE}",
-            "phase2-auth=mschapv2",
-        ),
+        (*EAP_LINES, "[802-1x]", "eap=peap;", "identity=alice@example.org"),
     ),
     Kind(
         "wpa-eap-ttls",
         client(b"ct ttls", SecurityKind.WPA_EAP, PASSPHRASE, identity="bob", eap_method="ttls"),
-        (
-            "key-mgmt=wpa-eap",
-            "eap=ttls;",
-            "identity=bob",
-            f"password={PASSPHRASE}",
-            "phase2-auth=mschapv2",
-        ),
+        (*EAP_LINES, "eap=ttls;", "identity=bob"),
     ),
     Kind(
         "hidden-wpa-psk",
@@ -168,32 +154,19 @@ KINDS = (
     Kind(
         "hotspot-open",
         hotspot(None),
-        (
-            "ssid=ct portal",
-            "mode=ap",
-            "band=bg",
-            "autoconnect=false",
-            f"interface-name={NM_VETH}",
-            "address1=192.168.42.1/24",
-            "method=manual",
-            "method=ignore",
-        ),
+        (*HOTSPOT_LINES, f"interface-name={NM_VETH}", "method=manual", "method=ignore"),
         no_section="[wifi-security]",
     ),
     Kind(
         "hotspot-wpa2",
         hotspot("portal-pass"),
         (
-            "ssid=ct portal",
-            "mode=ap",
-            "band=bg",
-            "autoconnect=false",
+            *HOTSPOT_LINES,
             "key-mgmt=wpa-psk",
             "psk=portal-pass",
             "proto=rsn;",
             "pairwise=ccmp;",
             "group=ccmp;",
-            "address1=192.168.42.1/24",
         ),
     ),
 )
