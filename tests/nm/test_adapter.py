@@ -109,7 +109,7 @@ async def test_scan_waits_for_last_scan_and_lists_one_entry_per_ssid(
     assert list(by_ssid) == [n.ssid for n in networks], "one entry per SSID"
     assert by_ssid[b"Home"].strength == 80, "the strongest access point of an SSID wins"
     assert [n.strength for n in networks] == sorted((n.strength for n in networks), reverse=True)
-    assert b"" not in by_ssid and b"Secret" not in by_ssid, "hidden networks are left out"
+    assert b"" not in by_ssid and b"Hidden" not in by_ssid, "hidden networks are left out"
     assert by_ssid[b"Caf\xe9"].display_ssid == "Café"
     assert by_ssid[b"Caf\xe9"].security is SecurityKind.WPA_PSK_SAE
     assert by_ssid[b"Office"].security is SecurityKind.SAE

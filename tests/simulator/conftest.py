@@ -17,6 +17,7 @@ from dbus_next.signature import Variant
 
 from app.nm.bus import unwrap
 from app.simulator import PrivateBus, SimulatedNetworkManager, parse_scenario
+from tests.simulator.world import CORP, FAILING, HIDDEN, HOME, OFFICE, scenario
 
 NM = "org.freedesktop.NetworkManager"
 MANAGER = "/org/freedesktop/NetworkManager"
@@ -27,37 +28,20 @@ ACTIVE = f"{NM}.Connection.Active"
 CONNECTION = f"{NM}.Settings.Connection"
 AP = f"{NM}.AccessPoint"
 
-# Milliseconds, so the whole suite stays fast.
-FAST = {"activation_delay_ms": 30, "deactivation_delay_ms": 5, "scan_delay_ms": 60}
-
 NETWORKS: list[dict[str, Any]] = [
-    {"ssid": "Home", "security": "wpa-psk", "passphrase": "password1", "strength": 80},
+    HOME,
     {"ssid": "Cafe", "security": "open", "strength": 60, "connectivity": "portal"},
-    {"ssid": "Office", "security": "sae", "passphrase": "sae-secret", "strength": 50},
-    {"ssid": "Corp", "security": "wpa-eap", "identity": "alice", "passphrase": "pw-alice"},
+    OFFICE,
+    CORP,
     {"ssid": "Legacy", "security": "wep", "passphrase": "abcde"},
-    {
-        "ssid": "Refuser",
-        "security": "wpa-psk",
-        "passphrase": "whatever1",
-        "failure": "wrong_password",
-    },
-    {"ssid": "NoDhcp", "security": "wpa-psk", "passphrase": "password1", "failure": "dhcp_fails"},
-    {"ssid": "Hangs", "security": "open", "failure": "hang"},
-    {"ssid": "Ghost", "security": "open", "failure": "not_found"},
-    {"ssid": "Hidden", "security": "wpa-psk", "passphrase": "password1", "hidden": True},
+    *FAILING,
+    HIDDEN,
 ]
 
 
 def scenario_dict(**changes: Any) -> dict[str, Any]:
     """The tests' usual scenario, with top-level keys replaced."""
-    data: dict[str, Any] = {
-        **FAST,
-        "devices": [{"interface": "wlan0"}],
-        "networks": NETWORKS,
-    }
-    data.update(changes)
-    return data
+    return scenario(NETWORKS, **changes)
 
 
 @dataclass(frozen=True)
