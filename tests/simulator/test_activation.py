@@ -19,13 +19,13 @@ from .conftest import (
     NM,
     WIRELESS,
     Client,
-    Seen,
     add,
     first_device,
     hotspot_settings,
     scenario_dict,
     wifi_settings,
 )
+from .rawclient import Seen
 
 
 def _corp(eap: str, identity: str) -> dict[str, dict[str, Variant]]:
