@@ -350,7 +350,7 @@ async def check(command: Check, config: Config, timings: Timings) -> int:
 
     async with SystemBus() as bus:
         nm = await _network_manager(bus, timings)
-        uplink = await nm.survive_restart(nm.primary_uplink)
+        uplink = await nm.primary_uplink()
     resolvers = list(uplink.resolvers) if uplink is not None else []
     source = "NetworkManager"
     if not resolvers:

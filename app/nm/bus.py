@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 from dbus_next.aio.message_bus import MessageBus
@@ -36,6 +36,8 @@ _GONE_ERRORS = frozenset(
 
 # Bound for a single method call: NM answers in milliseconds; a hung bus must not hang the app.
 CALL_TIMEOUT = 25.0
+# How often a wait re-reads a property in case a signal was lost (NM restarts, slow buses).
+RECHECK_INTERVAL = 1.0
 
 
 def unwrap(value: Any) -> Any:
@@ -82,6 +84,25 @@ class SignalSubscription:
         except TimeoutError:
             return None
 
+    async def wait_until(
+        self,
+        settled: Callable[[Signal | None], Awaitable[bool]],
+        *,
+        timeout: float,
+        recheck: float = RECHECK_INTERVAL,
+    ) -> bool:
+        """Whether `settled` holds within `timeout`; asked now, on every signal, and when quiet."""
+        # `settled` gets the signal, or None at the start and after `recheck` without one: then it
+        # reads the property itself, in case a signal was lost.
+        deadline = time.monotonic() + timeout
+        signal = None
+        while not await settled(signal):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            signal = await self.next(min(remaining, recheck))
+        return True
+
 
 class SystemBus:
     """Owns the connection to the system bus; DBUS_SYSTEM_BUS_ADDRESS is honoured by default."""
@@ -101,12 +122,7 @@ class SystemBus:
             raise NetworkManagerUnavailable(f"cannot connect to {where}: {err}") from err
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *_exc_info: object) -> None:
         if self._bus is not None:
             self._bus.disconnect()  # type: ignore[no-untyped-call]
             with contextlib.suppress(Exception):

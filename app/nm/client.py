@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from ipaddress import IPv4Address
 from typing import Any, TypeVar
@@ -56,8 +56,8 @@ _ROOT_PATH = "/"
 _STALE_PATH_ERRORS = frozenset(
     {"org.freedesktop.DBus.Error.UnknownObject", "org.freedesktop.DBus.Error.UnknownMethod"}
 )
-# How often a wait re-reads a property in case a signal was lost (NM restarts, slow buses).
-_RECHECK_INTERVAL = 1.0
+# NM's Startup turns false without a signal we subscribe to, so starting up is re-read often.
+_STARTUP_RECHECK = 0.2
 
 
 class NetworkManagerClient:
@@ -66,6 +66,9 @@ class NetworkManagerClient:
     def __init__(self, bus: SystemBus, *, restart_timeout: float = 30.0) -> None:
         self._bus = bus
         self._restart_timeout = restart_timeout
+        # The profile (uuid) of each connection we activated, by active path: a restarted NM
+        # gives the same activation a new path, found again through its profile.
+        self._activated: dict[str, str] = {}
 
     @classmethod
     async def connect(cls, bus: SystemBus, *, timeout: float = 30.0) -> NetworkManagerClient:
@@ -74,10 +77,14 @@ class NetworkManagerClient:
         await client.wait_ready(timeout=timeout)
         return client
 
-    async def survive_restart(self, operation: Callable[[], Awaitable[_T]]) -> _T:
-        """Run a read-only operation; if NM restarted under it, wait for NM and run it once more."""
+    async def _survive_restart(
+        self,
+        read: Callable[[], Awaitable[_T]],
+        find_again: Callable[[], Awaitable[None]] | None = None,
+    ) -> _T:
+        """Run a read; if NM restarted under it, wait for NM, find the paths again, run it again."""
         try:
-            return await operation()
+            return await read()
         except NetworkManagerUnavailable:
             _LOGGER.warning("NetworkManager went away; waiting for it to come back")
         except NetworkManagerError as err:
@@ -85,41 +92,39 @@ class NetworkManagerClient:
                 raise
             _LOGGER.info("NetworkManager restarted; reading its objects again")
         await self.wait_ready(timeout=self._restart_timeout)
-        return await operation()
+        if find_again is not None:
+            await find_again()
+        return await read()
 
     async def wait_ready(self, *, timeout: float) -> None:
         """Wait until NM is on the bus and its Startup property is false."""
-        deadline = time.monotonic() + timeout
+
+        async def ready(_owner_change: Signal | None) -> bool:
+            if await self._bus.name_owner(BUS_NAME) is None:
+                return False
+            try:
+                starting = await self._bus.get_property(MANAGER_PATH, MANAGER_IFACE, "Startup")
+            except (NetworkManagerUnavailable, NetworkManagerError):
+                return False
+            return starting is False
+
         async with self._bus.subscribe(
             "org.freedesktop.DBus",
             "NameOwnerChanged",
             sender="org.freedesktop.DBus",
             arg0=BUS_NAME,
         ) as owner_changes:
-            while True:
-                if await self._bus.name_owner(BUS_NAME) is not None:
-                    try:
-                        starting = await self._bus.get_property(
-                            MANAGER_PATH, MANAGER_IFACE, "Startup"
-                        )
-                    except (NetworkManagerUnavailable, NetworkManagerError):
-                        starting = True
-                    if starting is False:
-                        return
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise NetworkManagerUnavailable(
-                        f"NetworkManager did not appear on the system bus within {timeout:g} s; "
-                        "is it running, and is DBUS_SYSTEM_BUS_ADDRESS right?"
-                    )
-                # Wake on a name change, or re-check Startup every so often.
-                await owner_changes.next(min(remaining, 0.2))
+            if not await owner_changes.wait_until(ready, timeout=timeout, recheck=_STARTUP_RECHECK):
+                raise NetworkManagerUnavailable(
+                    f"NetworkManager did not appear on the system bus within {timeout:g} s; "
+                    "is it running, and is DBUS_SYSTEM_BUS_ADDRESS right?"
+                )
 
     # -- manager -------------------------------------------------------------------------------
 
     async def status(self) -> NetworkStatus:
         """NetworkManager's overall state and connectivity."""
-        return await self.survive_restart(self._status)
+        return await self._survive_restart(self._status)
 
     async def _status(self) -> NetworkStatus:
         props = await self._bus.get_properties(MANAGER_PATH, MANAGER_IFACE)
@@ -128,14 +133,9 @@ class NetworkManagerClient:
             connectivity=Connectivity(_as_int(props.get("Connectivity"), "Connectivity")),
         )
 
-    async def check_connectivity(self) -> Connectivity:
-        """Ask NM to re-check connectivity now and return the answer."""
-        (value,) = await self._bus.call(MANAGER_PATH, MANAGER_IFACE, "CheckConnectivity")
-        return Connectivity(_as_int(value, "CheckConnectivity"))
-
     async def devices(self) -> list[Device]:
         """Every device NM knows, in NM's order."""
-        return await self.survive_restart(self._devices)
+        return await self._survive_restart(self._devices)
 
     async def _devices(self) -> list[Device]:
         (paths,) = await self._bus.call(MANAGER_PATH, MANAGER_IFACE, "GetDevices")
@@ -157,13 +157,6 @@ class NetworkManagerClient:
             state=DeviceState(_as_int(props.get("State"), "State")),
             managed=bool(props.get("Managed", False)),
         )
-
-    async def device(self, interface: str) -> Device:
-        """The device with this interface name, of any type."""
-        for device in await self.devices():
-            if device.interface == interface:
-                return device
-        raise NoWifiDevice(f"NetworkManager has no device named '{interface}'")
 
     async def wifi_device(self, interface: str | None = None) -> WifiDevice:
         """The configured WiFi device, else the first managed one."""
@@ -205,14 +198,14 @@ class NetworkManagerClient:
 
     async def saved_connections(self) -> list[SavedConnection]:
         """Every stored connection profile."""
-        return await self.survive_restart(self._saved_connections)
+        return await self._survive_restart(self._saved_connections)
 
     async def _saved_connections(self) -> list[SavedConnection]:
         (paths,) = await self._bus.call(SETTINGS_PATH, SETTINGS_IFACE, "ListConnections")
         saved = []
         for path in paths:
             try:
-                settings = await self.connection_settings(path)
+                settings = await self._connection_settings(path)
                 filename = await self._bus.get_property(path, CONNECTION_IFACE, "Filename")
             except (NetworkManagerError, ValueError) as err:
                 _LOGGER.debug("Skipping connection %s: %s", path, err)
@@ -232,15 +225,10 @@ class NetworkManagerClient:
         """Hotspot profiles this app created, including stale ones from an earlier run."""
         return [c for c in await self.saved_connections() if c.id.startswith(HOTSPOT_ID_PREFIX)]
 
-    async def connection_settings(self, path: str) -> Settings:
+    async def _connection_settings(self, path: str) -> Settings:
         """A stored profile's settings, without secrets."""
         (settings,) = await self._bus.call(path, CONNECTION_IFACE, "GetSettings")
         return from_dbus(settings)
-
-    async def connection_secrets(self, path: str, setting: str) -> Settings:
-        """The secrets of one setting of a stored profile (e.g. 802-11-wireless-security)."""
-        (secrets,) = await self._bus.call(path, CONNECTION_IFACE, "GetSecrets", "s", [setting])
-        return from_dbus(secrets)
 
     async def update_connection(self, path: str, settings: Settings) -> None:
         """Replace a stored profile's settings, secrets included."""
@@ -281,6 +269,7 @@ class NetworkManagerClient:
             await self.deactivate(active_path)
         elif result.ok:
             _LOGGER.info("'%s' is active on %s", connection.id, device.interface)
+            self._activated[active_path] = connection.uuid
         else:
             _LOGGER.warning(
                 "'%s' failed to activate: %s (reason %d)",
@@ -292,6 +281,14 @@ class NetworkManagerClient:
 
     async def deactivate(self, active_path: str, *, timeout: float = 10.0) -> None:
         """Deactivate an active connection and wait (bounded) until it is gone."""
+        self._activated.pop(active_path, None)
+
+        async def gone(signal: Signal | None) -> bool:
+            if signal is not None:
+                return _as_int(signal.body[0], "State") >= ActiveConnectionState.DEACTIVATED
+            state = await _active_state(self._bus, active_path)
+            return state is None or state >= ActiveConnectionState.DEACTIVATED
+
         async with self._bus.subscribe(ACTIVE_IFACE, "StateChanged", active_path) as changes:
             try:
                 await self._bus.call(
@@ -301,44 +298,41 @@ class NetworkManagerClient:
                 # Already gone (it failed, or someone else took it down): nothing left to do.
                 _LOGGER.debug("Deactivate %s: %s", active_path, err)
                 return
-            deadline = time.monotonic() + timeout
-            while (remaining := deadline - time.monotonic()) > 0:
-                signal = await changes.next(min(remaining, _RECHECK_INTERVAL))
-                if signal is not None:
-                    if _as_int(signal.body[0], "State") >= ActiveConnectionState.DEACTIVATED:
-                        return
-                    continue
-                state = await self._active_state(active_path)
-                if state is None or state >= ActiveConnectionState.DEACTIVATED:
-                    return
-            _LOGGER.warning("%s still deactivating after %g s", active_path, timeout)
+            if not await changes.wait_until(gone, timeout=timeout):
+                _LOGGER.warning("%s still deactivating after %g s", active_path, timeout)
 
     async def wait_device_released(self, device: Device, *, timeout: float) -> None:
         """Wait (bounded) until nothing is active on a device any more."""
-        deadline = time.monotonic() + timeout
-        async with self._bus.subscribe(DEVICE_IFACE, "StateChanged", device.path) as changes:
-            while (remaining := deadline - time.monotonic()) > 0:
-                value = await self._bus.get_property(device.path, DEVICE_IFACE, "State")
-                if _as_int(value, "State") <= DeviceState.DISCONNECTED:
-                    return
-                await changes.next(min(remaining, _RECHECK_INTERVAL))
-        _LOGGER.warning("%s is still busy after %g s", device.interface, timeout)
 
-    async def active_connection_paths(self) -> list[str]:
-        """Object paths of the connections active now."""
-        paths = await self._bus.get_property(MANAGER_PATH, MANAGER_IFACE, "ActiveConnections")
-        return [str(path) for path in paths]
+        async def released(_signal: Signal | None) -> bool:
+            value = await self._bus.get_property(device.path, DEVICE_IFACE, "State")
+            return _as_int(value, "State") <= DeviceState.DISCONNECTED
+
+        async with self._bus.subscribe(DEVICE_IFACE, "StateChanged", device.path) as changes:
+            if not await changes.wait_until(released, timeout=timeout):
+                _LOGGER.warning("%s is still busy after %g s", device.interface, timeout)
+
+    # -- the uplink ----------------------------------------------------------------------------
 
     async def nameservers(self, active_path: str) -> list[str]:
         """The IPv4 DNS servers an active connection got (from DHCP or its profile), once each."""
+        path = active_path
+
+        async def find_again() -> None:
+            nonlocal path
+            path = await self._active_path_of(self._activated.get(active_path)) or path
+
         try:
-            config_path = await self._bus.get_property(active_path, ACTIVE_IFACE, "Ip4Config")
-            if not config_path or config_path == _ROOT_PATH:
-                return []
-            data = await self._bus.get_property(str(config_path), IP4CONFIG_IFACE, "NameserverData")
+            return await self._survive_restart(lambda: self._nameservers(path), find_again)
         except NetworkManagerError as err:
             _LOGGER.debug("No DNS servers for %s: %s", active_path, err)
             return []  # the connection went down between the reads
+
+    async def _nameservers(self, active_path: str) -> list[str]:
+        config_path = await self._bus.get_property(active_path, ACTIVE_IFACE, "Ip4Config")
+        if not config_path or config_path == _ROOT_PATH:
+            return []
+        data = await self._bus.get_property(str(config_path), IP4CONFIG_IFACE, "NameserverData")
         servers: list[str] = []
         for entry in data if isinstance(data, list) else []:
             address = entry.get("address") if isinstance(entry, dict) else None
@@ -351,15 +345,30 @@ class NetworkManagerClient:
                 servers.append(server)
         return servers
 
+    async def _active_path_of(self, uuid: str | None) -> str | None:
+        """The path of a profile's active connection now: a restarted NM gives it a new one."""
+        if uuid is None:
+            return None
+        paths = await self._bus.get_property(MANAGER_PATH, MANAGER_IFACE, "ActiveConnections")
+        for path in map(str, paths):
+            with contextlib.suppress(NetworkManagerError):
+                if await self._bus.get_property(path, ACTIVE_IFACE, "Uuid") == uuid:
+                    return path
+        return None
+
     async def primary_uplink(self) -> Uplink | None:
         """The connection NetworkManager routes through by default, or None when there is none."""
+        return await self._survive_restart(self._primary_uplink)
+
+    async def _primary_uplink(self) -> Uplink | None:
         path = await self._bus.get_property(MANAGER_PATH, MANAGER_IFACE, "PrimaryConnection")
         if not path or path == _ROOT_PATH:
             return None
         try:
             props = await self._bus.get_properties(str(path), ACTIVE_IFACE)
+            resolvers = await self._nameservers(str(path))
         except NetworkManagerError:
-            return None  # it went down between the two reads
+            return None  # it went down between the reads
         interfaces = []
         for device in props.get("Devices", []):
             try:
@@ -369,18 +378,17 @@ class NetworkManagerClient:
             except NetworkManagerError:
                 continue
         return Uplink(
-            name=str(props.get("Id", "")),
-            interfaces=tuple(interfaces),
-            resolvers=tuple(await self.nameservers(str(path))),
+            name=str(props.get("Id", "")), interfaces=tuple(interfaces), resolvers=tuple(resolvers)
         )
 
-    async def _active_state(self, active_path: str) -> ActiveConnectionState | None:
-        """An active connection's state, or None once NM has dropped the object."""
-        try:
-            value = await self._bus.get_property(active_path, ACTIVE_IFACE, "State")
-        except NetworkManagerError:
-            return None
-        return ActiveConnectionState(_as_int(value, "State"))
+
+async def _active_state(bus: SystemBus, active_path: str) -> ActiveConnectionState | None:
+    """An active connection's state, or None once NM has dropped the object."""
+    try:
+        value = await bus.get_property(active_path, ACTIVE_IFACE, "State")
+    except NetworkManagerError:
+        return None
+    return ActiveConnectionState(_as_int(value, "State"))
 
 
 class _ActivationWatcher:
@@ -393,6 +401,7 @@ class _ActivationWatcher:
         self._active_path = active_path
         self._device = device
         self._device_changes = device_changes
+        self._state: ActiveConnectionState | None = ActiveConnectionState.UNKNOWN
         self._reason = DeviceStateReason.NONE
 
     def _note_device_signals(self) -> None:
@@ -409,33 +418,29 @@ class _ActivationWatcher:
 
     async def wait(self, active_changes: SignalSubscription, timeout: float) -> ActivationResult:
         """Wait until the active connection is ACTIVATED or gone, or the bound runs out."""
-        deadline = time.monotonic() + timeout
-        state = await self._read_state()
-        while True:
-            self._note_device_signals()
-            if state is ActiveConnectionState.ACTIVATED:
-                return ActivationResult(state, active_path=self._active_path)
-            if state is None or state >= ActiveConnectionState.DEACTIVATING:
-                return await self._failed()
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return ActivationResult(
-                    ActiveConnectionState.ACTIVATING,
-                    failure=FailureKind.TIMEOUT,
-                    active_path=self._active_path,
-                )
-            signal = await active_changes.next(min(remaining, _RECHECK_INTERVAL))
-            if signal is None:
-                state = await self._read_state()
-            elif signal.path == self._active_path:
-                state = ActiveConnectionState(_as_int(signal.body[0], "State"))
+        if not await active_changes.wait_until(self._settled, timeout=timeout):
+            return ActivationResult(
+                ActiveConnectionState.ACTIVATING,
+                failure=FailureKind.TIMEOUT,
+                active_path=self._active_path,
+            )
+        if self._state is ActiveConnectionState.ACTIVATED:
+            return ActivationResult(self._state, active_path=self._active_path)
+        return await self._failed()
 
-    async def _read_state(self) -> ActiveConnectionState | None:
-        try:
-            value = await self._bus.get_property(self._active_path, ACTIVE_IFACE, "State")
-        except NetworkManagerError:
-            return None
-        return ActiveConnectionState(_as_int(value, "State"))
+    async def _settled(self, signal: Signal | None) -> bool:
+        """Follow the state (from our StateChanged, else read): ACTIVATED, failing or gone."""
+        if signal is None:
+            self._state = await _active_state(self._bus, self._active_path)
+        elif signal.path == self._active_path:
+            self._state = ActiveConnectionState(_as_int(signal.body[0], "State"))
+        self._note_device_signals()
+        state = self._state
+        return (
+            state is None
+            or state is ActiveConnectionState.ACTIVATED
+            or state >= ActiveConnectionState.DEACTIVATING
+        )
 
     async def _failed(self) -> ActivationResult:
         """The failure, with the device's state reason; read it if no signal carried one."""
@@ -466,31 +471,23 @@ class WifiDevice:
         self._bus = bus
         self.device = device
 
-    async def _refresh(self) -> None:
+    async def _find_again(self) -> None:
         """Find our device again: after an NM restart its object path is new."""
         self.device = (await self._client.wifi_device(self.device.interface)).device
 
-    async def _survive_restart(self, operation: Callable[[], Awaitable[_T]]) -> _T:
-        async def refreshed() -> _T:
-            await self._refresh()
-            return await operation()
-
-        try:
-            return await operation()
-        except NetworkManagerUnavailable:
-            pass
-        except NetworkManagerError as err:
-            if err.name not in _STALE_PATH_ERRORS:
-                raise
-        return await self._client.survive_restart(refreshed)
-
     async def scan(self, *, timeout: float = 15.0) -> list[WifiNetwork]:
         """Request a scan and wait (bounded) for LastScan to change; NM's cache if refused."""
-        return await self._survive_restart(lambda: self._scan(timeout))
+        return await self._client._survive_restart(lambda: self._scan(timeout), self._find_again)
 
     async def _scan(self, timeout: float) -> list[WifiNetwork]:
         path = self.device.path
         before = await self._last_scan()
+
+        async def scanned(signal: Signal | None) -> bool:
+            if signal is not None and not _touches_last_scan(signal):
+                return False
+            return await self._last_scan() != before
+
         async with self._bus.subscribe(PROPERTIES_IFACE, "PropertiesChanged", path) as changes:
             try:
                 await self._bus.call(path, WIRELESS_IFACE, "RequestScan", "a{sv}", [{}])
@@ -498,25 +495,16 @@ class WifiDevice:
                 # NM refuses while a scan runs, in AP mode, or right after another scan.
                 _LOGGER.info("Scan refused (%s); using the networks NM already knows", err.message)
                 return await self._networks()
-            deadline = time.monotonic() + timeout
-            while (remaining := deadline - time.monotonic()) > 0:
-                signal = await changes.next(min(remaining, _RECHECK_INTERVAL))
-                if signal is not None and not _touches_last_scan(signal):
-                    continue
-                if await self._last_scan() != before:
-                    return await self._networks()
-            _LOGGER.warning("Scan did not finish within %g s; using what NM knows", timeout)
+            if not await changes.wait_until(scanned, timeout=timeout):
+                _LOGGER.warning("Scan did not finish within %g s; using what NM knows", timeout)
             return await self._networks()
 
     async def _last_scan(self) -> int:
         value = await self._bus.get_property(self.device.path, WIRELESS_IFACE, "LastScan")
         return _as_int(value, "LastScan")
 
-    async def networks(self) -> list[WifiNetwork]:
-        """The networks NM knows now: one per SSID, strongest first, hidden ones left out."""
-        return await self._survive_restart(self._networks)
-
     async def _networks(self) -> list[WifiNetwork]:
+        """The networks NM knows now: one per SSID, strongest first, hidden ones left out."""
         (paths,) = await self._bus.call(self.device.path, WIRELESS_IFACE, "GetAllAccessPoints")
         seen = []
         for path in paths:

@@ -565,15 +565,22 @@ def _wireless(section: _Section | None) -> tuple[dict[str, Any], bytes]:
     result: dict[str, Any] = {"ssid": ssid, "mode": "infrastructure"}
     if _optional(section.get("hidden"), _boolean, default=False):
         result["hidden"] = True
+    result.update(_mac_keys(section))
+    # seen-bssids is NetworkManager's own record, and `security` the obsolete pointer to
+    # [wifi-security]: both are read over and dropped.
+    return result, ssid
+
+
+def _mac_keys(section: _Section) -> dict[str, Any]:
+    """The hardware-address keys [wifi] and [ethernet] share, where set and not empty."""
+    result: dict[str, Any] = {}
     mac = section.get("mac-address")
     if mac is not None and not _empty(mac):
         result["mac-address"] = _mac_address(mac)
     blacklist = section.get("mac-address-blacklist")
     if blacklist is not None and not _empty(blacklist):
         result["mac-address-blacklist"] = _mac_list(blacklist)
-    # seen-bssids is NetworkManager's own record, and `security` the obsolete pointer to
-    # [wifi-security]: both are read over and dropped.
-    return result, ssid
+    return result
 
 
 def _ssid(value: _Value) -> bytes:
@@ -761,12 +768,7 @@ def _ethernet(section: _Section | None) -> dict[str, Any]:
         return {}
     _check_keys(section, _ETHERNET_KEYS)
     result: dict[str, Any] = {}
-    mac = section.get("mac-address")
-    if mac is not None and not _empty(mac):
-        result["mac-address"] = _mac_address(mac)
-    blacklist = section.get("mac-address-blacklist")
-    if blacklist is not None and not _empty(blacklist):
-        result["mac-address-blacklist"] = _mac_list(blacklist)
+    result.update(_mac_keys(section))
     mtu = section.get("mtu")
     if mtu is not None:
         result["mtu"] = _integer(mtu, 0, _UINT32_MAX)

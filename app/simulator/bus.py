@@ -8,7 +8,6 @@ import logging
 import shutil
 import tempfile
 from pathlib import Path
-from types import TracebackType
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -76,12 +75,7 @@ class PrivateBus:
             raise
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *_exc_info: object) -> None:
         await self.close()
 
     async def _start(self) -> None:

@@ -37,8 +37,6 @@ MODE_AP = 3
 # NM_WIFI_DEVICE_CAP_*: WEP40|WEP104|TKIP|CCMP|WPA|RSN|AP|ADHOC|FREQ_VALID|FREQ_2GHZ|FREQ_5GHZ
 WIFI_CAPS_WITH_AP = 0x7FF
 WIFI_CAP_AP = 0x40
-ACTIVATION_FLAG_LAYER2_READY = 0x4
-ACTIVATION_FLAG_IP4_READY = 0x8
 
 
 def _u32(address: IPv4Address) -> int:
@@ -471,7 +469,23 @@ class AccessPointInterface(ServiceInterface):
         return self.last_seen
 
 
-class ActiveInterface(ServiceInterface):
+class _Ip4Only:
+    """Config paths an activation and a device share: "/", as the simulator runs no DHCP or IPv6."""
+
+    @dbus_property("o")
+    def Dhcp4Config(self) -> str:
+        return ROOT
+
+    @dbus_property("o")
+    def Ip6Config(self) -> str:
+        return ROOT
+
+    @dbus_property("o")
+    def Dhcp6Config(self) -> str:
+        return ROOT
+
+
+class ActiveInterface(_Ip4Only, ServiceInterface):
     """org.freedesktop.NetworkManager.Connection.Active: one activation of a profile."""
 
     def __init__(self, path: str, connection: ConnectionInterface, device: DeviceInterface) -> None:
@@ -533,21 +547,9 @@ class ActiveInterface(ServiceInterface):
     def Ip4Config(self) -> str:
         return self.ip4_config
 
-    @dbus_property("o")
-    def Dhcp4Config(self) -> str:
-        return ROOT
-
     @dbus_property("b")
     def Default6(self) -> bool:
         return False
-
-    @dbus_property("o")
-    def Ip6Config(self) -> str:
-        return ROOT
-
-    @dbus_property("o")
-    def Dhcp6Config(self) -> str:
-        return ROOT
 
     @dbus_property("b")
     def Vpn(self) -> bool:
@@ -566,7 +568,7 @@ class ActiveInterface(ServiceInterface):
         return [state, reason]
 
 
-class DeviceInterface(ServiceInterface):
+class DeviceInterface(_Ip4Only, ServiceInterface):
     """org.freedesktop.NetworkManager.Device, shared by every kind of device."""
 
     def __init__(
@@ -636,18 +638,6 @@ class DeviceInterface(ServiceInterface):
     def Ip4Config(self) -> str:
         return self.ip4.path
 
-    @dbus_property("o")
-    def Dhcp4Config(self) -> str:
-        return ROOT
-
-    @dbus_property("o")
-    def Ip6Config(self) -> str:
-        return ROOT
-
-    @dbus_property("o")
-    def Dhcp6Config(self) -> str:
-        return ROOT
-
     @dbus_property("b")
     def Managed(self) -> bool:
         return self.spec.managed
@@ -693,13 +683,28 @@ class DeviceInterface(ServiceInterface):
         return [new_state, old_state, reason]
 
 
-class WirelessInterface(ServiceInterface):
+class _DeviceKindInterface(ServiceInterface):
+    """The interface of a device's kind (Wireless, Wired), beside Device on the same path."""
+
+    def __init__(self, name: str, device: DeviceInterface) -> None:
+        super().__init__(name)
+        self.device = device
+
+    @dbus_property("s")
+    def HwAddress(self) -> str:
+        return self.device.spec.hw_address
+
+    @dbus_property("s")
+    def PermHwAddress(self) -> str:
+        return self.device.spec.hw_address
+
+
+class WirelessInterface(_DeviceKindInterface):
     """org.freedesktop.NetworkManager.Device.Wireless on a WiFi device's path."""
 
     def __init__(self, sim: SimulatedNetworkManager, device: DeviceInterface) -> None:
-        super().__init__("org.freedesktop.NetworkManager.Device.Wireless")
+        super().__init__("org.freedesktop.NetworkManager.Device.Wireless", device)
         self._sim = sim
-        self.device = device
         self.mode = MODE_INFRA
         self.access_points: dict[str, AccessPointInterface] = {}
         self.active_ap: AccessPointInterface | None = None
@@ -718,14 +723,6 @@ class WirelessInterface(ServiceInterface):
     @dbus_method("a{sv}")
     def RequestScan(self, options: dict[str, Variant]) -> None:
         self._sim.request_scan(self, options)
-
-    @dbus_property("s")
-    def HwAddress(self) -> str:
-        return self.device.spec.hw_address
-
-    @dbus_property("s")
-    def PermHwAddress(self) -> str:
-        return self.device.spec.hw_address
 
     @dbus_property("u")
     def Mode(self) -> int:
@@ -761,21 +758,12 @@ class WirelessInterface(ServiceInterface):
         return access_point
 
 
-class WiredInterface(ServiceInterface):
+class WiredInterface(_DeviceKindInterface):
     """org.freedesktop.NetworkManager.Device.Wired on an ethernet device's path."""
 
     def __init__(self, device: DeviceInterface, *, carrier: bool) -> None:
-        super().__init__("org.freedesktop.NetworkManager.Device.Wired")
-        self.device = device
+        super().__init__("org.freedesktop.NetworkManager.Device.Wired", device)
         self.carrier = carrier
-
-    @dbus_property("s")
-    def HwAddress(self) -> str:
-        return self.device.spec.hw_address
-
-    @dbus_property("s")
-    def PermHwAddress(self) -> str:
-        return self.device.spec.hw_address
 
     @dbus_property("u")
     def Speed(self) -> int:

@@ -74,12 +74,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import IntFlag, StrEnum
+from enum import StrEnum
 from importlib import resources
 from ipaddress import IPv4Address, IPv4Interface
 from pathlib import Path
 from typing import Any, TypeVar
 
+from app.nm.const import ApFlags, ApSecurityFlags
 from app.wifi import SecurityKind
 
 _E = TypeVar("_E", bound=StrEnum)
@@ -121,40 +122,33 @@ class ScanBehaviour(StrEnum):
     HANG = "hang"
 
 
-class ApFlag(IntFlag):
-    """NM_802_11_AP_FLAGS and NM_802_11_AP_SEC values an access point reports."""
-
-    PRIVACY = 0x1
-    PAIR_CCMP = 0x8
-    GROUP_CCMP = 0x80
-    KEY_MGMT_PSK = 0x100
-    KEY_MGMT_802_1X = 0x200
-    KEY_MGMT_SAE = 0x400
-    KEY_MGMT_OWE = 0x800
-    KEY_MGMT_OWE_TM = 0x1000
-
-
 CONNECTIVITY = {"none": 1, "portal": 2, "limited": 3, "full": 4}
 
-_CCMP = ApFlag.PAIR_CCMP | ApFlag.GROUP_CCMP
+# The flag values are NetworkManager's (app.nm.const); what they mean is decided here, apart
+# from app.nm.security, so that the simulator stays an independent check of the app.
+_CCMP = ApSecurityFlags.PAIR_CCMP | ApSecurityFlags.GROUP_CCMP
 # (Flags, WpaFlags, RsnFlags) of a WPA2/WPA3-era access point of each kind.
 _FLAGS: dict[Security, tuple[int, int, int]] = {
     Security.OPEN: (0, 0, 0),
-    Security.OWE: (ApFlag.PRIVACY, 0, ApFlag.KEY_MGMT_OWE | _CCMP),
-    Security.OWE_TRANSITION: (0, 0, ApFlag.KEY_MGMT_OWE_TM),
-    Security.WEP: (ApFlag.PRIVACY, 0, 0),
-    Security.WPA_PSK: (ApFlag.PRIVACY, 0, ApFlag.KEY_MGMT_PSK | _CCMP),
-    Security.SAE: (ApFlag.PRIVACY, 0, ApFlag.KEY_MGMT_SAE | _CCMP),
-    Security.WPA_PSK_SAE: (ApFlag.PRIVACY, 0, ApFlag.KEY_MGMT_PSK | ApFlag.KEY_MGMT_SAE | _CCMP),
-    Security.WPA_EAP: (ApFlag.PRIVACY, 0, ApFlag.KEY_MGMT_802_1X | _CCMP),
+    Security.OWE: (ApFlags.PRIVACY, 0, ApSecurityFlags.KEY_MGMT_OWE | _CCMP),
+    Security.OWE_TRANSITION: (0, 0, ApSecurityFlags.KEY_MGMT_OWE_TM),
+    Security.WEP: (ApFlags.PRIVACY, 0, 0),
+    Security.WPA_PSK: (ApFlags.PRIVACY, 0, ApSecurityFlags.KEY_MGMT_PSK | _CCMP),
+    Security.SAE: (ApFlags.PRIVACY, 0, ApSecurityFlags.KEY_MGMT_SAE | _CCMP),
+    Security.WPA_PSK_SAE: (
+        ApFlags.PRIVACY,
+        0,
+        ApSecurityFlags.KEY_MGMT_PSK | ApSecurityFlags.KEY_MGMT_SAE | _CCMP,
+    ),
+    Security.WPA_EAP: (ApFlags.PRIVACY, 0, ApSecurityFlags.KEY_MGMT_802_1X | _CCMP),
 }
 
 
 def security_from_flags(flags: int, wpa_flags: int, rsn_flags: int) -> Security:
     """The kind of network raw AP flags describe, as a client's supplicant would see it."""
     sec = wpa_flags | rsn_flags
-    psk, sae = bool(sec & ApFlag.KEY_MGMT_PSK), bool(sec & ApFlag.KEY_MGMT_SAE)
-    if sec & ApFlag.KEY_MGMT_802_1X:
+    psk, sae = bool(sec & ApSecurityFlags.KEY_MGMT_PSK), bool(sec & ApSecurityFlags.KEY_MGMT_SAE)
+    if sec & ApSecurityFlags.KEY_MGMT_802_1X:
         return Security.WPA_EAP
     if psk and sae:
         return Security.WPA_PSK_SAE
@@ -162,11 +156,11 @@ def security_from_flags(flags: int, wpa_flags: int, rsn_flags: int) -> Security:
         return Security.SAE
     if psk:
         return Security.WPA_PSK
-    if sec & ApFlag.KEY_MGMT_OWE:
+    if sec & ApSecurityFlags.KEY_MGMT_OWE:
         return Security.OWE
-    if sec & ApFlag.KEY_MGMT_OWE_TM:
+    if sec & ApSecurityFlags.KEY_MGMT_OWE_TM:
         return Security.OWE_TRANSITION
-    if flags & ApFlag.PRIVACY:
+    if flags & ApFlags.PRIVACY:
         return Security.WEP
     return Security.OPEN
 

@@ -17,6 +17,7 @@ from app.nm.client import NetworkManagerClient
 from app.nm.models import ActivationResult
 from tests.contract.artifacts import ArtifactLog
 from tests.contract.realnm import RealNetworkManager
+from tests.nm.helpers import NMProbe
 
 
 @pytest.fixture(scope="session")
@@ -51,19 +52,33 @@ async def raw_bus(real_nm: RealNetworkManager) -> AsyncIterator[MessageBus]:
 
 
 @pytest.fixture
-async def client(real_nm: RealNetworkManager) -> AsyncIterator[NetworkManagerClient]:
-    """The app's adapter on its own bus connection; the profiles a test leaves behind go."""
+async def system_bus(real_nm: RealNetworkManager) -> AsyncIterator[SystemBus]:
+    """The app's own bus connection to the private bus."""
     async with SystemBus(real_nm.bus_address) as bus:
-        nm_client = await NetworkManagerClient.connect(bus, timeout=10.0)
-        try:
-            yield nm_client
-        finally:
-            # One test's leftovers (after a failed assertion) must not change the next test;
-            # NetworkManager's own in-memory profiles (lo's) live elsewhere and stay.
-            for saved in await nm_client.saved_connections():
-                if saved.filename and Path(saved.filename).parent == real_nm.keyfile_dir:
-                    with contextlib.suppress(NetworkManagerError):
-                        await nm_client.delete_connection(saved.path)
+        yield bus
+
+
+@pytest.fixture
+async def client(
+    real_nm: RealNetworkManager, system_bus: SystemBus
+) -> AsyncIterator[NetworkManagerClient]:
+    """The app's adapter; the profiles a test leaves behind go."""
+    nm_client = await NetworkManagerClient.connect(system_bus, timeout=10.0)
+    try:
+        yield nm_client
+    finally:
+        # One test's leftovers (after a failed assertion) must not change the next test;
+        # NetworkManager's own in-memory profiles (lo's) live elsewhere and stay.
+        for saved in await nm_client.saved_connections():
+            if saved.filename and Path(saved.filename).parent == real_nm.keyfile_dir:
+                with contextlib.suppress(NetworkManagerError):
+                    await nm_client.delete_connection(saved.path)
+
+
+@pytest.fixture
+def probe(system_bus: SystemBus) -> NMProbe:
+    """What the tests read besides what the adapter reads."""
+    return NMProbe(system_bus)
 
 
 @contextlib.contextmanager
@@ -90,11 +105,11 @@ def refusal_log(pytestconfig: pytest.Config) -> Iterator[ArtifactLog]:
 
 @pytest.fixture
 async def ethernet_up(
-    client: NetworkManagerClient, real_nm: RealNetworkManager
+    client: NetworkManagerClient, real_nm: RealNetworkManager, probe: NMProbe
 ) -> AsyncIterator[ActivationResult]:
     """The veth activated with a static profile and a default route via the check server."""
     saved = await client.add_connection(real_nm.ethernet_profile())
-    device = await client.device(real_nm.interface)
+    device = await probe.device(real_nm.interface)
     result = await client.activate(saved, device, timeout=10.0)
     assert result.ok, f"{result}\n{real_nm.log_tail()}"
     try:

@@ -96,124 +96,65 @@ class InvalidCase:
         return settings
 
 
+def bad(
+    case_id: str, base: Callable[[], Settings], setting: str, key: str, value: Any
+) -> InvalidCase:
+    """One key set to a value NetworkManager refuses as an invalid property, naming that key."""
+    breaks = setting_to(setting, key, value)
+    return InvalidCase(case_id, base, breaks, INVALID_PROPERTY, f"{setting}.{key}")
+
+
+def missing(
+    case_id: str, base: Callable[[], Settings], setting: str, key: str | None = None
+) -> InvalidCase:
+    """A key (or, without one, a whole setting) NetworkManager needs, left out."""
+    if key is None:
+        return InvalidCase(case_id, base, without(setting), MISSING_SETTING, setting)
+    return InvalidCase(case_id, base, without(setting, key), MISSING_PROPERTY, f"{setting}.{key}")
+
+
 INVALID_CASES: tuple[InvalidCase, ...] = (
+    bad("psk-too-short", wpa_psk, SECURITY, "psk", "7 chars"),
+    bad("psk-too-long", wpa_psk, SECURITY, "psk", "x" * 65),
+    bad("psk-64-chars-not-hex", wpa_psk, SECURITY, "psk", "g" * 64),
+    bad("hotspot-psk-too-short", hotspot, SECURITY, "psk", "short"),
+    bad("wep-key-wrong-length", wep, SECURITY, "wep-key0", "abcdefg"),
+    bad("wep-hex-key-not-hex", wep, SECURITY, "wep-key0", "0123456789abcdef012345678g"),
+    bad("wep-key-type-out-of-range", wep, SECURITY, "wep-key-type", 9),
+    bad("ssid-too-long", wpa_psk, WIRELESS, "ssid", b"x" * 33),
+    bad("ssid-empty", wpa_psk, WIRELESS, "ssid", b""),
+    # The SSID must go over D-Bus as bytes (ay); a string (s) is refused.
+    bad("ssid-sent-as-text", wpa_psk, WIRELESS, "ssid", "ct-invalid"),
+    bad("wifi-mode-unknown", wpa_psk, WIRELESS, "mode", "bogus"),
+    bad("hotspot-band-unknown", hotspot, WIRELESS, "band", "zz"),
+    bad("key-mgmt-unknown", wpa_psk, SECURITY, "key-mgmt", "bogus"),
+    missing("key-mgmt-missing", wpa_psk, SECURITY, "key-mgmt"),
+    bad("hotspot-pairwise-unknown", hotspot, SECURITY, "pairwise", ["bogus"]),
+    bad("hotspot-proto-unknown", hotspot, SECURITY, "proto", ["bogus"]),
+    missing("wpa-eap-without-802-1x", eap, "802-1x"),
+    missing("eap-without-identity", eap, "802-1x", "identity"),
+    bad("eap-method-unknown", eap, "802-1x", "eap", ["bogus"]),
+    bad("eap-phase2-unknown", eap, "802-1x", "phase2-auth", "bogus"),
+    missing("ttls-without-phase2", lambda: eap("ttls"), "802-1x", "phase2-auth"),
+    # Without address-data NetworkManager names ipv4.addresses, the property it derives it from.
     InvalidCase(
-        "psk-too-short", wpa_psk, setting_to(SECURITY, "psk", "7 chars"),
-        INVALID_PROPERTY, f"{SECURITY}.psk",
+        "hotspot-manual-without-address",
+        hotspot,
+        without("ipv4", "address-data"),
+        MISSING_PROPERTY,
+        "ipv4.addresses",
     ),
+    bad("ipv4-method-unknown", wpa_psk, "ipv4", "method", "bogus"),
+    bad("uuid-malformed", wpa_psk, "connection", "uuid", "not-a-uuid"),
+    bad("id-empty", wpa_psk, "connection", "id", ""),
+    bad("hotspot-interface-name-invalid", hotspot, "connection", "interface-name", "ct/0"),
+    missing("wireless-setting-missing", wpa_psk, WIRELESS),
     InvalidCase(
-        "psk-too-long", wpa_psk, setting_to(SECURITY, "psk", "x" * 65),
-        INVALID_PROPERTY, f"{SECURITY}.psk",
+        "unknown-setting",
+        wpa_psk,
+        setting_to("ct-bogus", "key", "value"),
+        INVALID_SETTING,
+        "ct-bogus",
     ),
-    InvalidCase(
-        "psk-64-chars-not-hex", wpa_psk, setting_to(SECURITY, "psk", "g" * 64),
-        INVALID_PROPERTY, f"{SECURITY}.psk",
-    ),
-    InvalidCase(
-        "hotspot-psk-too-short", hotspot, setting_to(SECURITY, "psk", "short"),
-        INVALID_PROPERTY, f"{SECURITY}.psk",
-    ),
-    InvalidCase(
-        "wep-key-wrong-length", wep, setting_to(SECURITY, "wep-key0", "abcdefg"),
-        INVALID_PROPERTY, f"{SECURITY}.wep-key0",
-    ),
-    InvalidCase(
-        "wep-hex-key-not-hex", wep,
-        setting_to(SECURITY, "wep-key0", "0123456789abcdef012345678g"),
-        INVALID_PROPERTY, f"{SECURITY}.wep-key0",
-    ),
-    InvalidCase(
-        "wep-key-type-out-of-range", wep, setting_to(SECURITY, "wep-key-type", 9),
-        INVALID_PROPERTY, f"{SECURITY}.wep-key-type",
-    ),
-    InvalidCase(
-        "ssid-too-long", wpa_psk, setting_to(WIRELESS, "ssid", b"x" * 33),
-        INVALID_PROPERTY, f"{WIRELESS}.ssid",
-    ),
-    InvalidCase(
-        "ssid-empty", wpa_psk, setting_to(WIRELESS, "ssid", b""),
-        INVALID_PROPERTY, f"{WIRELESS}.ssid",
-    ),
-    InvalidCase(
-        # The SSID must go over D-Bus as bytes (ay); a string (s) is refused.
-        "ssid-sent-as-text", wpa_psk, setting_to(WIRELESS, "ssid", "ct-invalid"),
-        INVALID_PROPERTY, f"{WIRELESS}.ssid",
-    ),
-    InvalidCase(
-        "wifi-mode-unknown", wpa_psk, setting_to(WIRELESS, "mode", "bogus"),
-        INVALID_PROPERTY, f"{WIRELESS}.mode",
-    ),
-    InvalidCase(
-        "hotspot-band-unknown", hotspot, setting_to(WIRELESS, "band", "zz"),
-        INVALID_PROPERTY, f"{WIRELESS}.band",
-    ),
-    InvalidCase(
-        "key-mgmt-unknown", wpa_psk, setting_to(SECURITY, "key-mgmt", "bogus"),
-        INVALID_PROPERTY, f"{SECURITY}.key-mgmt",
-    ),
-    InvalidCase(
-        "key-mgmt-missing", wpa_psk, without(SECURITY, "key-mgmt"),
-        MISSING_PROPERTY, f"{SECURITY}.key-mgmt",
-    ),
-    InvalidCase(
-        "hotspot-pairwise-unknown", hotspot, setting_to(SECURITY, "pairwise", ["bogus"]),
-        INVALID_PROPERTY, f"{SECURITY}.pairwise",
-    ),
-    InvalidCase(
-        "hotspot-proto-unknown", hotspot, setting_to(SECURITY, "proto", ["bogus"]),
-        INVALID_PROPERTY, f"{SECURITY}.proto",
-    ),
-    InvalidCase(
-        "wpa-eap-without-802-1x", eap, without("802-1x"),
-        MISSING_SETTING, "802-1x",
-    ),
-    InvalidCase(
-        "eap-without-identity", eap, without("802-1x", "identity"),
-        MISSING_PROPERTY, "802-1x.identity",
-    ),
-    InvalidCase(
-        "eap-method-unknown", eap, setting_to("802-1x", "eap", ["bogus"]),
-        INVALID_PROPERTY, "802-1x.eap",
-    ),
-    InvalidCase(
-        "eap-phase2-unknown", eap, setting_to("802-1x", "phase2-auth", "bogus"),
-        INVALID_PROPERTY, "802-1x.phase2-auth",
-    ),
-    InvalidCase(
-        "ttls-without-phase2", lambda: eap("ttls"), without("802-1x", "phase2-auth"),
-        MISSING_PROPERTY, "802-1x.phase2-auth",
-    ),
-    InvalidCase(
-        "hotspot-manual-without-address", hotspot, without("ipv4", "address-data"),
-        MISSING_PROPERTY, "ipv4.addresses",
-    ),
-    InvalidCase(
-        "ipv4-method-unknown", wpa_psk, setting_to("ipv4", "method", "bogus"),
-        INVALID_PROPERTY, "ipv4.method",
-    ),
-    InvalidCase(
-        "uuid-malformed", wpa_psk, setting_to("connection", "uuid", "not-a-uuid"),
-        INVALID_PROPERTY, "connection.uuid",
-    ),
-    InvalidCase(
-        "id-empty", wpa_psk, setting_to("connection", "id", ""),
-        INVALID_PROPERTY, "connection.id",
-    ),
-    InvalidCase(
-        "hotspot-interface-name-invalid", hotspot,
-        setting_to("connection", "interface-name", "ct/0"),
-        INVALID_PROPERTY, "connection.interface-name",
-    ),
-    InvalidCase(
-        "wireless-setting-missing", wpa_psk, without(WIRELESS),
-        MISSING_SETTING, WIRELESS,
-    ),
-    InvalidCase(
-        "unknown-setting", wpa_psk, setting_to("ct-bogus", "key", "value"),
-        INVALID_SETTING, "ct-bogus",
-    ),
-    InvalidCase(
-        "unknown-property", wpa_psk, setting_to(WIRELESS, "ct-bogus", "value"),
-        INVALID_PROPERTY, f"{WIRELESS}.ct-bogus",
-    ),
-)  # fmt: skip
+    bad("unknown-property", wpa_psk, WIRELESS, "ct-bogus", "value"),
+)

@@ -11,6 +11,7 @@ from app.nm.client import NetworkManagerClient
 from app.nm.const import Connectivity, NMState
 from app.nm.models import ActivationResult
 from tests.contract.realnm import CheckMode, RealNetworkManager
+from tests.nm.helpers import NMProbe
 
 pytestmark = pytest.mark.root
 
@@ -18,12 +19,10 @@ pytestmark = pytest.mark.root
 POLL_TIMEOUT = 10.0
 
 
-async def connectivity_becomes(
-    client: NetworkManagerClient, expected: Connectivity
-) -> Connectivity:
+async def connectivity_becomes(probe: NMProbe, expected: Connectivity) -> Connectivity:
     """Ask NetworkManager to check until it answers `expected` or the bound runs out."""
     deadline = time.monotonic() + POLL_TIMEOUT
-    while (seen := await client.check_connectivity()) != expected:
+    while (seen := await probe.check_connectivity()) != expected:
         if time.monotonic() > deadline:
             break
         await asyncio.sleep(0.1)
@@ -41,6 +40,7 @@ async def connectivity_becomes(
 )
 async def test_connectivity_follows_the_check_server(
     client: NetworkManagerClient,
+    probe: NMProbe,
     real_nm: RealNetworkManager,
     ethernet_up: ActivationResult,
     mode: CheckMode,
@@ -49,7 +49,7 @@ async def test_connectivity_follows_the_check_server(
 ) -> None:
     real_nm.set_check_mode(mode)
     try:
-        seen = await connectivity_becomes(client, connectivity)
+        seen = await connectivity_becomes(probe, connectivity)
 
         assert seen is connectivity, real_nm.log_tail()
         status = await client.status()
@@ -60,12 +60,12 @@ async def test_connectivity_follows_the_check_server(
 
 
 async def test_connectivity_moves_from_full_to_portal_and_back(
-    client: NetworkManagerClient, real_nm: RealNetworkManager, ethernet_up: ActivationResult
+    probe: NMProbe, real_nm: RealNetworkManager, ethernet_up: ActivationResult
 ) -> None:
-    assert await connectivity_becomes(client, Connectivity.FULL) is Connectivity.FULL
+    assert await connectivity_becomes(probe, Connectivity.FULL) is Connectivity.FULL
     real_nm.set_check_mode(CheckMode.PORTAL)
     try:
-        assert await connectivity_becomes(client, Connectivity.PORTAL) is Connectivity.PORTAL
+        assert await connectivity_becomes(probe, Connectivity.PORTAL) is Connectivity.PORTAL
     finally:
         real_nm.set_check_mode(CheckMode.FULL)
-    assert await connectivity_becomes(client, Connectivity.FULL) is Connectivity.FULL
+    assert await connectivity_becomes(probe, Connectivity.FULL) is Connectivity.FULL

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -14,71 +13,32 @@ from app.config import ENV_SETTINGS, FLAG_SETTINGS
 from app.exitcodes import ExitStatus
 from app.nm.client import NetworkManagerClient
 from app.nm.keyfile import import_directory, parse_keyfile
-from app.nm.profiles import Settings
+from tests.contract.readback import read_back
 from tests.contract.realnm import RealNetworkManager
+from tests.nm.helpers import NMProbe
 
 pytestmark = pytest.mark.root
 
 KEYFILES = Path(__file__).resolve().parents[1] / "data" / "keyfiles"
 GOOD = sorted(result.filename for result in import_directory(KEYFILES) if result.ok)
 
-# What NetworkManager returns only from GetSecrets, per setting.
-SECRETS = {
-    "802-11-wireless-security": frozenset({"psk", "wep-key0", "wep-key1", "wep-key2", "wep-key3"}),
-    "802-1x": frozenset({"password"}),
-}
-# GetSettings leaves out a key that holds NetworkManager's default; these are those defaults.
-NM_DEFAULTS: dict[tuple[str, str], Any] = {
-    ("connection", "autoconnect"): True,
-}
-_ABSENT = object()
-
-
-def differences(sent: Settings, settings: Settings, secrets: dict[str, Settings]) -> list[str]:
-    """Every key we sent whose read-back value differs; NM's own extra keys are not compared."""
-    found = []
-    for setting, values in sent.items():
-        stored = settings.get(setting, {})
-        for key, value in values.items():
-            if key in SECRETS.get(setting, ()):
-                if key in stored:
-                    found.append(f"{setting}.{key}: a secret came back from GetSettings")
-                got = secrets[setting].get(setting, {}).get(key, _ABSENT)
-            else:
-                got = stored.get(key, NM_DEFAULTS.get((setting, key), _ABSENT))
-            if got != value:
-                shown = "nothing" if got is _ABSENT else repr(got)
-                found.append(f"{setting}.{key}: sent {value!r}, NetworkManager has {shown}")
-    return found
-
-
-async def _read_back(client: NetworkManagerClient, path: str, sent: Settings) -> list[str]:
-    """differences() between what was sent and what NetworkManager holds at `path`."""
-    settings = await client.connection_settings(path)
-    # Asking for a setting that holds no secret is refused (NoSecrets): ask only where we sent one.
-    secrets = {
-        setting: await client.connection_secrets(path, setting)
-        for setting, keys in SECRETS.items()
-        if keys & sent.get(setting, {}).keys()
-    }
-    return differences(sent, settings, secrets)
-
 
 @pytest.mark.parametrize("name", GOOD)
 async def test_keyfile_is_accepted_and_reads_back_key_by_key(
-    client: NetworkManagerClient, real_nm: RealNetworkManager, name: str
+    client: NetworkManagerClient, probe: NMProbe, name: str
 ) -> None:
     sent = parse_keyfile((KEYFILES / name).read_text(), filename=name)
 
     saved = await client.add_connection(sent)
 
     assert saved.uuid == sent["connection"]["uuid"]
-    assert await _read_back(client, saved.path, sent) == []
+    assert await read_back(probe, saved.path, sent) == []
     await client.delete_connection(saved.path)
 
 
 async def test_import_command_adds_then_updates_in_place(
     client: NetworkManagerClient,
+    probe: NMProbe,
     real_nm: RealNetworkManager,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -111,4 +71,4 @@ async def test_import_command_adds_then_updates_in_place(
     for name in GOOD:
         sent = parse_keyfile((directory / name).read_text(), filename=name)
         path = before[str(sent["connection"]["uuid"])]
-        assert await _read_back(client, path, sent) == [], name
+        assert await read_back(probe, path, sent) == [], name

@@ -10,33 +10,25 @@ import pytest
 from app.nm.bus import SystemBus
 from app.nm.client import NetworkManagerClient
 from app.simulator import PrivateBus, SimulatedNetworkManager
-
-# Milliseconds: fast enough for the suite, slow enough that signals and reads interleave.
-FAST: dict[str, Any] = {"activation_delay_ms": 40, "deactivation_delay_ms": 5, "scan_delay_ms": 60}
+from tests.nm.helpers import NMProbe
+from tests.simulator import world
+from tests.simulator.world import CORP, FAILING, HIDDEN, HOME, OFFICE
 
 NETWORKS: list[dict[str, Any]] = [
-    {"ssid": "Home", "security": "wpa-psk", "passphrase": "password1", "strength": 80},
-    {"ssid": "Home", "security": "wpa-psk", "passphrase": "password1", "strength": 35},
+    HOME,
+    {**HOME, "strength": 35},
     {"ssid": "Cafe", "security": "open", "strength": 60},
-    {"ssid": "Office", "security": "sae", "passphrase": "sae-secret", "strength": 50},
-    {"ssid": "Corp", "security": "wpa-eap", "identity": "alice", "passphrase": "pw-alice"},
+    OFFICE,
+    CORP,
     {"ssid_hex": "436166e9", "security": "wpa-psk+sae", "passphrase": "password1", "strength": 20},
-    {
-        "ssid": "Refuser",
-        "security": "wpa-psk",
-        "passphrase": "whatever1",
-        "failure": "wrong_password",
-    },
-    {"ssid": "NoDhcp", "security": "wpa-psk", "passphrase": "password1", "failure": "dhcp_fails"},
-    {"ssid": "Hangs", "security": "open", "failure": "hang"},
-    {"ssid": "Ghost", "security": "open", "failure": "not_found"},
-    {"ssid": "Secret", "security": "wpa-psk", "passphrase": "password1", "hidden": True},
+    *FAILING,
+    HIDDEN,
 ]
 
 
 def scenario(**changes: Any) -> dict[str, Any]:
     """The tier's usual scenario with top-level keys replaced."""
-    return {**FAST, "devices": [{"interface": "wlan0"}], "networks": NETWORKS, **changes}
+    return world.scenario(NETWORKS, **changes)
 
 
 @pytest.fixture
@@ -54,3 +46,8 @@ async def system_bus(private_bus: PrivateBus) -> AsyncIterator[SystemBus]:
 @pytest.fixture
 async def nm(sim: SimulatedNetworkManager, system_bus: SystemBus) -> NetworkManagerClient:
     return await NetworkManagerClient.connect(system_bus, timeout=5)
+
+
+@pytest.fixture
+def probe(system_bus: SystemBus) -> NMProbe:
+    return NMProbe(system_bus)

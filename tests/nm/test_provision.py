@@ -22,6 +22,7 @@ from app.nm.profiles import client_profile, hotspot_profile
 from app.simulator import SimulatedNetworkManager
 from app.wifi import Credentials, SecurityKind
 from tests.nm.conftest import scenario
+from tests.nm.helpers import NMProbe
 from tests.support import ManualClock, eventually
 
 CONFIG = Config(ssid="Test Portal")
@@ -53,15 +54,13 @@ async def test_prepare_scans_and_removes_stale_hotspots(
 
 
 async def test_portal_services_run_only_while_the_hotspot_is_up(
-    nm: NetworkManagerClient, sim: SimulatedNetworkManager
+    nm: NetworkManagerClient, sim: SimulatedNetworkManager, probe: NMProbe
 ) -> None:
     events: list[str] = []
 
     @asynccontextmanager
     async def services(interface: str) -> AsyncIterator[None]:
-        events.append(
-            f"start {interface} hotspot={bool(nm and await nm.active_connection_paths())}"
-        )
+        events.append(f"start {interface} hotspot={bool(await probe.active_connection_paths())}")
         yield
         events.append("stop")
 
@@ -101,9 +100,11 @@ async def test_wrong_password_keeps_the_saved_profile_and_reopens_the_portal(
     await flow.cleanup()
 
 
-async def test_blocked_service_removes_the_new_profile(nm: NetworkManagerClient) -> None:
+async def test_blocked_service_removes_the_new_profile(
+    nm: NetworkManagerClient, probe: NMProbe
+) -> None:
     async def ntp_blocked(active_path: str) -> tuple[CheckResult, ...]:
-        assert active_path in await nm.active_connection_paths()
+        assert active_path in await probe.active_connection_paths()
         return (
             CheckResult(Service.HTTPS, "https://api.example", True, 12.0),
             CheckResult(Service.NTP, "pool.ntp.org", False, None, "no answer"),

@@ -13,6 +13,7 @@ from app.nm.client import NetworkManagerClient
 from app.nm.profiles import client_profile
 from app.simulator import SimulatedNetworkManager, parse_scenario
 from app.wifi import Credentials, SecurityKind
+from tests.nm.helpers import NMProbe
 from tests.support import ManualClock
 
 CONFIG = Config(ssid="Test Portal", watch=True)
@@ -20,7 +21,7 @@ HOME = Credentials(b"Home", SecurityKind.WPA_PSK, passphrase="password1")
 
 
 async def test_the_portal_returns_only_after_the_uplink_has_been_gone_for_the_grace(
-    nm: NetworkManagerClient,
+    nm: NetworkManagerClient, probe: NMProbe
 ) -> None:
     timings = Timings(answer_grace=0.0)
     flow = Provisioner(CONFIG, nm, timings=timings)
@@ -34,7 +35,7 @@ async def test_the_portal_returns_only_after_the_uplink_has_been_gone_for_the_gr
         await clock.tick(timings.watch_poll)
     await clock.until_sleeping()
     assert not watching.done(), "the uplink is still there"
-    (active,) = await nm.active_connection_paths()
+    (active,) = await probe.active_connection_paths()
     await nm.deactivate(active)
     polls = 0
     while await clock.tick(timings.watch_poll, watching):
@@ -44,7 +45,10 @@ async def test_the_portal_returns_only_after_the_uplink_has_been_gone_for_the_gr
 
 
 async def test_a_saved_network_in_range_again_closes_the_portal(
-    nm: NetworkManagerClient, sim: SimulatedNetworkManager, scenario_data: dict[str, object]
+    nm: NetworkManagerClient,
+    sim: SimulatedNetworkManager,
+    probe: NMProbe,
+    scenario_data: dict[str, object],
 ) -> None:
     everything = parse_scenario(scenario_data).networks
     await nm.add_connection(client_profile(HOME))
@@ -59,5 +63,5 @@ async def test_a_saved_network_in_range_again_closes_the_portal(
     assert await flow.try_saved_networks()
     assert flow.status().state is FlowState.CONNECTED
     assert await Uplink(nm, timings=Timings(), clock=ManualClock()).works()
-    assert len(await nm.active_connection_paths()) == 1, "the hotspot is down"
+    assert len(await probe.active_connection_paths()) == 1, "the hotspot is down"
     await flow.cleanup()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -18,13 +19,29 @@ from .conftest import (
     NM,
     WIRELESS,
     Client,
-    Seen,
     add,
     first_device,
     hotspot_settings,
     scenario_dict,
     wifi_settings,
 )
+from .rawclient import Seen
+
+
+def _corp(eap: str, identity: str) -> dict[str, dict[str, Variant]]:
+    """A WPA-Enterprise profile for the scenario's Corp network (its password is pw-alice)."""
+    return wifi_settings(
+        b"Corp",
+        key_mgmt="wpa-eap",
+        extra={
+            "802-1x": {
+                "eap": Variant("as", [eap]),
+                "identity": Variant("s", identity),
+                "password": Variant("s", "pw-alice"),
+                "phase2-auth": Variant("s", "mschapv2"),
+            }
+        },
+    )
 
 
 def _device_changes(client: Client, device: str) -> list[tuple[int, int, int]]:
@@ -42,6 +59,12 @@ async def _activate(client: Client, settings: dict[str, dict[str, Variant]]) -> 
         MANAGER, NM, "ActivateConnection", "ooo", [connection, device, "/"]
     )
     return device, str(active)
+
+
+async def _until_activated(client: Client, active: str) -> Seen:
+    return await client.wait_for(
+        lambda s: s.path == active and s.member == "StateChanged" and s.body[0] == 2
+    )
 
 
 async def _until_disconnected(client: Client, device: str) -> Seen:
@@ -63,9 +86,7 @@ async def test_success_goes_through_nm_states_in_order(
     )
     assert active.startswith("/org/freedesktop/NetworkManager/ActiveConnection/")
     assert await client.get(MANAGER, NM, "ActiveConnections") == [active]
-    done = await client.wait_for(
-        lambda s: s.path == active and s.member == "StateChanged" and s.body[0] == 2
-    )
+    done = await _until_activated(client, active)
     assert _active_changes(client, active) == [(1, 0), (2, 0)]
     assert _device_changes(client, device) == [
         (40, 30, 0),
@@ -113,9 +134,7 @@ def _properties_changes(client: Client, path: str, name: str) -> list[Any]:
 
 async def test_property_changes_are_signalled(sim: SimulatedNetworkManager, client: Client) -> None:
     device, active = await _activate(client, wifi_settings(b"Cafe"))
-    await client.wait_for(
-        lambda s: s.path == active and s.member == "StateChanged" and s.body[0] == 2
-    )
+    await _until_activated(client, active)
     assert _properties_changes(client, device, "State") == [40, 50, 70, 80, 90, 100]
     assert _properties_changes(client, device, "StateReason")[-1] == [100, 0]
     assert _properties_changes(client, device, "ActiveConnection") == [active]
@@ -125,77 +144,59 @@ async def test_property_changes_are_signalled(sim: SimulatedNetworkManager, clie
     assert _properties_changes(client, MANAGER, "ActiveConnections") == [[active]]
 
 
+# Device (new, old, reason) moves of each way to fail: need-auth with supplicant-disconnect
+# (8) then no-secrets (7); need-auth then no-secrets; DHCP gets nothing, ip-config-unavailable
+# (5); ssid-not-found (53).
+_REFUSED_AT_AUTH = [(40, 30, 0), (50, 40, 0), (60, 50, 8), (120, 60, 7), (30, 120, 0)]
+_NO_SECRETS = [(40, 30, 0), (50, 40, 0), (60, 50, 0), (120, 60, 7), (30, 120, 0)]
+_NO_ADDRESS = [(40, 30, 0), (50, 40, 0), (70, 50, 0), (120, 70, 5), (30, 120, 0)]
+_NOT_FOUND = [(40, 30, 0), (50, 40, 0), (120, 50, 53), (30, 120, 0)]
+
+
 @pytest.mark.parametrize(
     ("settings", "steps"),
     [
         pytest.param(
             wifi_settings(b"Home", key_mgmt="wpa-psk", psk="wrong-password"),
-            [(40, 30, 0), (50, 40, 0), (60, 50, 8), (120, 60, 7), (30, 120, 0)],
+            _REFUSED_AT_AUTH,
             id="wrong wpa-psk: need-auth (supplicant-disconnect), then no-secrets",
         ),
         pytest.param(
             wifi_settings(b"Refuser", key_mgmt="wpa-psk", psk="whatever1"),
-            [(40, 30, 0), (50, 40, 0), (60, 50, 8), (120, 60, 7), (30, 120, 0)],
+            _REFUSED_AT_AUTH,
             id="a network that refuses every password",
         ),
         pytest.param(
             wifi_settings(b"Office", key_mgmt="sae", psk="not-it"),
-            [(40, 30, 0), (50, 40, 0), (60, 50, 0), (120, 60, 7), (30, 120, 0)],
+            _NO_SECRETS,
             id="wrong sae: association times out, no-secrets",
         ),
         pytest.param(
             wifi_settings(b"Home", key_mgmt="wpa-psk"),
-            [(40, 30, 0), (50, 40, 0), (60, 50, 0), (120, 60, 7), (30, 120, 0)],
+            _NO_SECRETS,
             id="no psk in the profile and no agent",
         ),
-        pytest.param(
-            wifi_settings(
-                b"Corp",
-                key_mgmt="wpa-eap",
-                extra={
-                    "802-1x": {
-                        "eap": Variant("as", ["peap"]),
-                        "identity": Variant("s", "mallory"),
-                        "password": Variant("s", "pw-alice"),
-                        "phase2-auth": Variant("s", "mschapv2"),
-                    }
-                },
-            ),
-            [(40, 30, 0), (50, 40, 0), (60, 50, 0), (120, 60, 7), (30, 120, 0)],
-            id="wrong 802.1x identity",
-        ),
+        pytest.param(_corp("peap", "mallory"), _NO_SECRETS, id="wrong 802.1x identity"),
         pytest.param(
             wifi_settings(
                 b"Legacy",
                 key_mgmt="none",
                 extra={"802-11-wireless-security": {"wep-key0": Variant("s", "zzzzz")}},
             ),
-            [(40, 30, 0), (50, 40, 0), (70, 50, 0), (120, 70, 5), (30, 120, 0)],
+            _NO_ADDRESS,
             id="wrong wep key: associates, then DHCP gets nothing",
         ),
-        pytest.param(
-            wifi_settings(b"Nowhere"),
-            [(40, 30, 0), (50, 40, 0), (120, 50, 53), (30, 120, 0)],
-            id="ssid not in range",
-        ),
-        pytest.param(
-            wifi_settings(b"Home"),
-            [(40, 30, 0), (50, 40, 0), (120, 50, 53), (30, 120, 0)],
-            id="an open profile finds no open Home",
-        ),
+        pytest.param(wifi_settings(b"Nowhere"), _NOT_FOUND, id="ssid not in range"),
+        pytest.param(wifi_settings(b"Home"), _NOT_FOUND, id="an open profile finds no open Home"),
         pytest.param(
             wifi_settings(b"Hidden", key_mgmt="wpa-psk", psk="password1"),
-            [(40, 30, 0), (50, 40, 0), (120, 50, 53), (30, 120, 0)],
+            _NOT_FOUND,
             id="hidden network, profile not marked hidden",
         ),
-        pytest.param(
-            wifi_settings(b"Ghost"),
-            [(40, 30, 0), (50, 40, 0), (120, 50, 53), (30, 120, 0)],
-            id="scenario not_found",
-        ),
+        pytest.param(wifi_settings(b"Ghost"), _NOT_FOUND, id="scenario not_found"),
         pytest.param(
             wifi_settings(b"NoDhcp", key_mgmt="wpa-psk", psk="password1"),
-            [(40, 30, 0), (50, 40, 0), (70, 50, 0), (120, 70, 5), (30, 120, 0)],
+            _NO_ADDRESS,
             id="dhcp fails: ip-config-unavailable",
         ),
     ],
@@ -236,18 +237,7 @@ async def test_failures_end_with_nm_reasons(
             id="hidden, marked hidden",
         ),
         pytest.param(
-            wifi_settings(
-                b"Corp",
-                key_mgmt="wpa-eap",
-                extra={
-                    "802-1x": {
-                        "eap": Variant("as", ["ttls"]),
-                        "identity": Variant("s", "alice"),
-                        "password": Variant("s", "pw-alice"),
-                        "phase2-auth": Variant("s", "mschapv2"),
-                    }
-                },
-            ),
+            _corp("ttls", "alice"),
             id="802.1x",
         ),
         pytest.param(
@@ -264,9 +254,7 @@ async def test_right_credentials_connect(
     sim: SimulatedNetworkManager, client: Client, settings: dict[str, dict[str, Variant]]
 ) -> None:
     _, active = await _activate(client, settings)
-    await client.wait_for(
-        lambda s: s.path == active and s.member == "StateChanged" and s.body[0] == 2
-    )
+    await _until_activated(client, active)
     assert sim.device_state("wlan0") == (100, 0)
 
 
@@ -289,9 +277,7 @@ async def test_user_deactivation_of_a_working_connection(
     sim: SimulatedNetworkManager, client: Client
 ) -> None:
     device, active = await _activate(client, wifi_settings(b"Cafe"))
-    await client.wait_for(
-        lambda s: s.path == active and s.member == "StateChanged" and s.body[0] == 2
-    )
+    await _until_activated(client, active)
     await client.call(MANAGER, NM, "DeactivateConnection", "o", [active])
     # Signals and the reply arrive in the order sent: DEACTIVATING came before the reply.
     assert _device_changes(client, device)[-1] == (110, 100, 39)
@@ -307,36 +293,40 @@ async def test_user_deactivation_of_a_working_connection(
     )
 
 
-async def test_device_disconnect(sim: SimulatedNetworkManager, client: Client) -> None:
-    device, active = await _activate(client, wifi_settings(b"Cafe"))
-    await client.wait_for(
-        lambda s: s.path == active and s.member == "StateChanged" and s.body[0] == 2
-    )
+async def _disconnect_device(client: Client, device: str, _active: str) -> None:
     await client.call(device, DEVICE, "Disconnect")
-    await _until_disconnected(client, device)
-    assert _device_changes(client, device)[-1] == (30, 110, 39)
 
 
-async def test_deleting_an_active_profile_takes_it_down(
-    sim: SimulatedNetworkManager, client: Client
-) -> None:
-    device, active = await _activate(client, wifi_settings(b"Cafe"))
-    await client.wait_for(
-        lambda s: s.path == active and s.member == "StateChanged" and s.body[0] == 2
-    )
+async def _delete_profile(client: Client, _device: str, active: str) -> None:
     connection = await client.get(active, ACTIVE, "Connection")
     await client.call(connection, f"{NM}.Settings.Connection", "Delete")
+
+
+@pytest.mark.parametrize(
+    ("take_down", "reason"),
+    [
+        pytest.param(_disconnect_device, 39, id="device disconnected: user-requested"),
+        pytest.param(_delete_profile, 38, id="profile deleted: connection-removed"),
+    ],
+)
+async def test_a_working_connection_taken_down_says_why(
+    sim: SimulatedNetworkManager,
+    client: Client,
+    take_down: Callable[[Client, str, str], Awaitable[None]],
+    reason: int,
+) -> None:
+    device, active = await _activate(client, wifi_settings(b"Cafe"))
+    await _until_activated(client, active)
+    await take_down(client, device, active)
     await _until_disconnected(client, device)
-    assert _device_changes(client, device)[-1] == (30, 110, 38)
+    assert _device_changes(client, device)[-1] == (30, 110, reason)
 
 
 async def test_a_new_activation_replaces_the_old_one(
     sim: SimulatedNetworkManager, client: Client
 ) -> None:
     device, first = await _activate(client, wifi_settings(b"Cafe"))
-    await client.wait_for(
-        lambda s: s.path == first and s.member == "StateChanged" and s.body[0] == 2
-    )
+    await _until_activated(client, first)
     _, second = await _activate(
         client,
         wifi_settings(
@@ -346,9 +336,7 @@ async def test_a_new_activation_replaces_the_old_one(
             uuid="0b0f9c0e-1a2b-4c3d-8e9f-000000000002",
         ),
     )
-    await client.wait_for(
-        lambda s: s.path == second and s.member == "StateChanged" and s.body[0] == 2
-    )
+    await _until_activated(client, second)
     assert _active_changes(client, first) == [(1, 0), (2, 0), (3, 0), (4, 3)]
     changes = _device_changes(client, device)
     assert (110, 100, 60) in changes and (30, 110, 60) in changes
@@ -358,9 +346,7 @@ async def test_a_new_activation_replaces_the_old_one(
 
 async def test_hotspot_activation(sim: SimulatedNetworkManager, client: Client) -> None:
     device, active = await _activate(client, hotspot_settings(passphrase="portal-pass"))
-    await client.wait_for(
-        lambda s: s.path == active and s.member == "StateChanged" and s.body[0] == 2
-    )
+    await _until_activated(client, active)
     assert await client.get(device, DEVICE, "State") == 100
     assert await client.get(device, WIRELESS, "Mode") == 3
     assert _properties_changes(client, device, "Mode") == [3]
@@ -431,9 +417,7 @@ async def test_connectivity_reads_limited_until_the_check_answers(
     device, active = await _activate(
         client, wifi_settings(b"Home", key_mgmt="wpa-psk", psk="password1")
     )
-    await client.wait_for(
-        lambda s: s.path == active and s.member == "StateChanged" and s.body[0] == 2
-    )
+    await _until_activated(client, active)
     assert await client.get(MANAGER, NM, "Connectivity") == 3
     assert await client.get(MANAGER, NM, "State") == 60
     settled = await client.wait_for(
@@ -449,9 +433,7 @@ async def test_check_connectivity_answers_at_once(
     sim: SimulatedNetworkManager, client: Client
 ) -> None:
     _, active = await _activate(client, wifi_settings(b"Cafe"))
-    await client.wait_for(
-        lambda s: s.path == active and s.member == "StateChanged" and s.body[0] == 2
-    )
+    await _until_activated(client, active)
     assert await client.get(MANAGER, NM, "Connectivity") == 3
     assert await client.call(MANAGER, NM, "CheckConnectivity") == [2]
     assert await client.get(MANAGER, NM, "Connectivity") == 2

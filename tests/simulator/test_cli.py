@@ -14,7 +14,8 @@ import pytest
 from dbus_next.aio.message_bus import MessageBus
 from dbus_next.message import Message
 
-from .conftest import FAST, MANAGER, NM
+from .conftest import MANAGER, NM
+from .world import FAST
 
 pytestmark = pytest.mark.skipif(shutil.which("dbus-daemon") is None, reason="needs dbus-daemon")
 ROOT = Path(__file__).resolve().parents[2]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from dbus_next.signature import Variant
 
 from app.nm.bus import unwrap
@@ -19,42 +20,60 @@ from .conftest import (
     wifi_settings,
 )
 
+Wire = dict[str, dict[str, Variant]]
 SETTINGS_IFACE = f"{NM}.Settings"
 INVALID = f"{NM}.Settings.Connection.InvalidProperty"
 MISSING = f"{NM}.Settings.Connection.MissingProperty"
 
 
-async def test_add_connection_rejects_like_nm(sim: SimulatedNetworkManager, client: Client) -> None:
-    bad_psk = wifi_settings(b"Home", key_mgmt="wpa-psk", psk="short")
-    assert await client.error(
-        SETTINGS, SETTINGS_IFACE, "AddConnection", "a{sa{sv}}", [bad_psk]
-    ) == (
-        INVALID,
-        "802-11-wireless-security.psk: property is invalid",
-    )
-    no_ssid = wifi_settings(b"Home")
-    del no_ssid["802-11-wireless"]["ssid"]
-    assert await client.error(
-        SETTINGS, SETTINGS_IFACE, "AddConnectionUnsaved", "a{sa{sv}}", [no_ssid]
-    ) == (
-        MISSING,
-        "802-11-wireless.ssid: property is missing",
-    )
-    long_ssid = wifi_settings(b"x" * 33)
-    assert await client.error(
-        SETTINGS, SETTINGS_IFACE, "AddConnection", "a{sa{sv}}", [long_ssid]
-    ) == (
-        INVALID,
-        "802-11-wireless.ssid: SSID length is out of range <1-32> bytes",
-    )
-    hotspot = hotspot_settings()
-    del hotspot["ipv4"]["address-data"]
-    assert await client.error(
-        SETTINGS, SETTINGS_IFACE, "AddConnection", "a{sa{sv}}", [hotspot]
-    ) == (
-        MISSING,
-        "ipv4.addresses: this property cannot be empty for 'method=manual'",
-    )
+def _without(settings: Wire, setting: str, key: str) -> Wire:
+    del settings[setting][key]
+    return settings
+
+
+@pytest.mark.parametrize(
+    ("method", "settings", "error", "message"),
+    [
+        pytest.param(
+            "AddConnection",
+            wifi_settings(b"Home", key_mgmt="wpa-psk", psk="short"),
+            INVALID,
+            "802-11-wireless-security.psk: property is invalid",
+            id="psk too short",
+        ),
+        pytest.param(
+            "AddConnectionUnsaved",
+            _without(wifi_settings(b"Home"), "802-11-wireless", "ssid"),
+            MISSING,
+            "802-11-wireless.ssid: property is missing",
+            id="no ssid, unsaved",
+        ),
+        pytest.param(
+            "AddConnection",
+            wifi_settings(b"x" * 33),
+            INVALID,
+            "802-11-wireless.ssid: SSID length is out of range <1-32> bytes",
+            id="ssid too long",
+        ),
+        pytest.param(
+            "AddConnection",
+            _without(hotspot_settings(), "ipv4", "address-data"),
+            MISSING,
+            "ipv4.addresses: this property cannot be empty for 'method=manual'",
+            id="hotspot without an address",
+        ),
+    ],
+)
+async def test_add_connection_rejects_like_nm(
+    sim: SimulatedNetworkManager,
+    client: Client,
+    method: str,
+    settings: Wire,
+    error: str,
+    message: str,
+) -> None:
+    refused = await client.error(SETTINGS, SETTINGS_IFACE, method, "a{sa{sv}}", [settings])
+    assert refused == (error, message)
     assert sim.connections == (), "nothing refused is stored"
     assert await client.call(SETTINGS, SETTINGS_IFACE, "ListConnections") == [[]]
 

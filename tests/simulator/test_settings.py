@@ -51,10 +51,13 @@ def security(**values: Variant) -> dict[str, Variant]:
     return {key.replace("_", "-"): value for key, value in values.items()}
 
 
-def psk(key: str, key_mgmt: str = "wpa-psk") -> Wire:
-    return wifi(
-        **{"802-11-wireless-security": security(key_mgmt=V("s", key_mgmt), psk=V("s", key))}
-    )
+def secured(**values: Variant) -> Wire:
+    """A client profile with these 802-11-wireless-security keys."""
+    return wifi(**{"802-11-wireless-security": security(**values)})
+
+
+def psk(key: str, key_mgmt: str = "wpa-psk", **more: Variant) -> Wire:
+    return secured(key_mgmt=V("s", key_mgmt), psk=V("s", key), **more)
 
 
 def wep(key: str, key_type: int | None) -> Wire:
@@ -81,6 +84,10 @@ def edit(settings: Wire, setting: str, key: str, new: Variant | None) -> Wire:
     return settings
 
 
+def without(settings: Wire, setting: str) -> Wire:
+    return {name: values for name, values in settings.items() if name != setting}
+
+
 def ap(**ipv4: Variant) -> Wire:
     settings = wifi()
     settings["802-11-wireless"]["mode"] = V("s", "ap")
@@ -100,12 +107,10 @@ ACCEPTED: dict[str, Wire] = {
     "psk 64 hex digits": psk("a" * 63 + "b"),
     "psk counted in bytes": psk("ääää"),
     "psk with a tab": psk("pass\tword1"),
-    "psk absent (asked for later)": wifi(
-        **{"802-11-wireless-security": security(key_mgmt=V("s", "wpa-psk"))}
-    ),
+    "psk absent (asked for later)": secured(key_mgmt=V("s", "wpa-psk")),
     "sae takes any length": psk("a", key_mgmt="sae"),
     "sae empty": psk("", key_mgmt="sae"),
-    "owe": wifi(**{"802-11-wireless-security": security(key_mgmt=V("s", "owe"))}),
+    "owe": secured(key_mgmt=V("s", "owe")),
     "wep ascii 5": wep("abcde", 1),
     "wep hex 26": wep("0123456789abcdef0123456789", 1),
     "wep passphrase": wep("anything goes", 2),
@@ -124,105 +129,76 @@ ACCEPTED: dict[str, Wire] = {
     "ap with ipv4 auto": edit(ap(), "ipv4", "method", V("s", "auto")),
 }
 
+
+def invalid(key: str, what: str = "property is invalid") -> tuple[str, str]:
+    """NetworkManager's answer to a property it cannot take: the error name and message."""
+    return INVALID_PROPERTY, f"{key}: {what}"
+
+
+def missing(key: str, what: str = "property is missing") -> tuple[str, str]:
+    """NetworkManager's answer to a property it needs and did not get."""
+    return MISSING_PROPERTY, f"{key}: {what}"
+
+
+def cannot_set(expected: str, sent: str) -> str:
+    return f"can't set property of type '{expected}' from value of type '{sent}'"
+
+
+def wrong_type(key: str, expected: str, sent: str) -> tuple[str, str]:
+    """The answer to a property sent with another D-Bus type."""
+    return invalid(key, f"failed to set property: {key}: {cannot_set(expected, sent)}")
+
+
+# The answers several rows share.
+SSID_LENGTH = invalid("802-11-wireless.ssid", "SSID length is out of range <1-32> bytes")
+NO_WIRELESS = (
+    MISSING_SETTING,
+    "802-11-wireless: setting required for connection of type '802-11-wireless'",
+)
+PSK_INVALID = invalid("802-11-wireless-security.psk")
+WEP_KEY_INVALID = invalid("802-11-wireless-security.wep-key0")
+KEY_MGMT_MISSING = missing("802-11-wireless-security.key-mgmt")
+EAP_MISSING = missing("802-1x.eap")
+IDENTITY_MISSING = missing("802-1x.identity")
+PHASE2_MISSING = missing(
+    "802-1x.phase2-auth, 802-1x.phase2-autheap", "exactly one property must be set"
+)
+NO_ADDRESS = missing("ipv4.addresses", "this property cannot be empty for 'method=manual'")
+IPV4_METHOD_INVALID = invalid("ipv4.method")
+
+
+def key_mgmt_invalid(value: str) -> tuple[str, str]:
+    return invalid(
+        "802-11-wireless-security.key-mgmt", f"'{value}' is not a valid value for the property"
+    )
+
+
 REJECTED: dict[str, tuple[Wire, str, str]] = {
     "no ssid": (
         edit(wifi(), "802-11-wireless", "ssid", None),
-        MISSING_PROPERTY,
-        "802-11-wireless.ssid: property is missing",
+        *missing("802-11-wireless.ssid"),
     ),
-    "no wireless setting": (
-        {k: v for k, v in wifi().items() if k != "802-11-wireless"},
-        MISSING_SETTING,
-        "802-11-wireless: setting required for connection of type '802-11-wireless'",
-    ),
-    "empty ssid": (
-        wifi(b""),
-        INVALID_PROPERTY,
-        "802-11-wireless.ssid: SSID length is out of range <1-32> bytes",
-    ),
-    "ssid of 33 bytes": (
-        wifi(b"x" * 33),
-        INVALID_PROPERTY,
-        "802-11-wireless.ssid: SSID length is out of range <1-32> bytes",
-    ),
+    "no wireless setting": (without(wifi(), "802-11-wireless"), *NO_WIRELESS),
+    "empty ssid": (wifi(b""), *SSID_LENGTH),
+    "ssid of 33 bytes": (wifi(b"x" * 33), *SSID_LENGTH),
     "ssid sent as a string": (
         edit(wifi(), "802-11-wireless", "ssid", V("s", "Home")),
-        INVALID_PROPERTY,
-        "802-11-wireless.ssid: failed to set property: 802-11-wireless.ssid: "
-        "can't set property of type 'ay' from value of type 's'",
+        *wrong_type("802-11-wireless.ssid", "ay", "s"),
     ),
-    "psk too short": (
-        psk("short"),
-        INVALID_PROPERTY,
-        "802-11-wireless-security.psk: property is invalid",
-    ),
-    "psk of 7": (
-        psk("1234567"),
-        INVALID_PROPERTY,
-        "802-11-wireless-security.psk: property is invalid",
-    ),
-    "psk empty": (psk(""), INVALID_PROPERTY, "802-11-wireless-security.psk: property is invalid"),
-    "psk of 65": (
-        psk("a" * 65),
-        INVALID_PROPERTY,
-        "802-11-wireless-security.psk: property is invalid",
-    ),
-    "psk of 64 non-hex": (
-        psk("g" * 64),
-        INVALID_PROPERTY,
-        "802-11-wireless-security.psk: property is invalid",
-    ),
-    "psk of 64 bytes non-hex": (
-        psk("ä" * 32),
-        INVALID_PROPERTY,
-        "802-11-wireless-security.psk: property is invalid",
-    ),
-    "key-mgmt unknown": (
-        wifi(
-            **{
-                "802-11-wireless-security": security(
-                    key_mgmt=V("s", "wpa2"), psk=V("s", "password1")
-                )
-            }
-        ),
-        INVALID_PROPERTY,
-        "802-11-wireless-security.key-mgmt: 'wpa2' is not a valid value for the property",
-    ),
-    "key-mgmt missing": (
-        wifi(**{"802-11-wireless-security": security(psk=V("s", "password1"))}),
-        MISSING_PROPERTY,
-        "802-11-wireless-security.key-mgmt: property is missing",
-    ),
-    "security setting empty": (
-        wifi(**{"802-11-wireless-security": {}}),
-        MISSING_PROPERTY,
-        "802-11-wireless-security.key-mgmt: property is missing",
-    ),
-    "key-mgmt checked before psk": (
-        wifi(**{"802-11-wireless-security": security(key_mgmt=V("s", "zz"), psk=V("s", "x"))}),
-        INVALID_PROPERTY,
-        "802-11-wireless-security.key-mgmt: 'zz' is not a valid value for the property",
-    ),
-    "wep key of 6": (
-        wep("abcdef", 1),
-        INVALID_PROPERTY,
-        "802-11-wireless-security.wep-key0: property is invalid",
-    ),
-    "wep hex with a z": (
-        wep("012345678z", 1),
-        INVALID_PROPERTY,
-        "802-11-wireless-security.wep-key0: property is invalid",
-    ),
-    "wep passphrase of 65": (
-        wep("a" * 65, 2),
-        INVALID_PROPERTY,
-        "802-11-wireless-security.wep-key0: property is invalid",
-    ),
-    "wep passphrase empty": (
-        wep("", 2),
-        INVALID_PROPERTY,
-        "802-11-wireless-security.wep-key0: property is invalid",
-    ),
+    "psk too short": (psk("short"), *PSK_INVALID),
+    "psk of 7": (psk("1234567"), *PSK_INVALID),
+    "psk empty": (psk(""), *PSK_INVALID),
+    "psk of 65": (psk("a" * 65), *PSK_INVALID),
+    "psk of 64 non-hex": (psk("g" * 64), *PSK_INVALID),
+    "psk of 64 bytes non-hex": (psk("ä" * 32), *PSK_INVALID),
+    "key-mgmt unknown": (psk("password1", key_mgmt="wpa2"), *key_mgmt_invalid("wpa2")),
+    "key-mgmt missing": (secured(psk=V("s", "password1")), *KEY_MGMT_MISSING),
+    "security setting empty": (secured(), *KEY_MGMT_MISSING),
+    "key-mgmt checked before psk": (psk("x", key_mgmt="zz"), *key_mgmt_invalid("zz")),
+    "wep key of 6": (wep("abcdef", 1), *WEP_KEY_INVALID),
+    "wep hex with a z": (wep("012345678z", 1), *WEP_KEY_INVALID),
+    "wep passphrase of 65": (wep("a" * 65, 2), *WEP_KEY_INVALID),
+    "wep passphrase empty": (wep("", 2), *WEP_KEY_INVALID),
     "wep key type 3": (
         wep("abcde", 3),
         INVALID_PROPERTY,
@@ -233,78 +209,47 @@ REJECTED: dict[str, tuple[Wire, str, str]] = {
     ),
     "wep key type as a string": (
         edit(wep("abcde", 1), "802-11-wireless-security", "wep-key-type", V("s", "1")),
-        INVALID_PROPERTY,
-        "802-11-wireless-security.wep-key-type: failed to set property: "
-        "802-11-wireless-security.wep-key-type: "
-        "can't set property of type 'u' from value of type 's'",
+        *wrong_type("802-11-wireless-security.wep-key-type", "u", "s"),
     ),
     "wpa-eap without 802-1x": (
-        wifi(**{"802-11-wireless-security": security(key_mgmt=V("s", "wpa-eap"))}),
+        secured(key_mgmt=V("s", "wpa-eap")),
         MISSING_SETTING,
         "802-1x: 'wpa-eap' security requires '802-1x' setting presence",
     ),
-    "802-1x without eap": (
-        eap(identity=V("s", "bob"), password=V("s", "pw")),
-        MISSING_PROPERTY,
-        "802-1x.eap: property is missing",
-    ),
-    "802-1x with an empty eap list": (
-        eap(eap=V("as", []), identity=V("s", "bob")),
-        MISSING_PROPERTY,
-        "802-1x.eap: property is missing",
-    ),
+    "802-1x without eap": (eap(identity=V("s", "bob"), password=V("s", "pw")), *EAP_MISSING),
+    "802-1x with an empty eap list": (eap(eap=V("as", []), identity=V("s", "bob")), *EAP_MISSING),
     "unknown eap method": (
         eap(**{**PEAP, "eap": V("as", ["peap", "bogus"])}, **MSCHAPV2),
-        INVALID_PROPERTY,
-        "802-1x.eap: property is invalid",
+        *invalid("802-1x.eap"),
     ),
     "eap sent as a string": (
         eap(**{**PEAP, "eap": V("s", "peap")}, **MSCHAPV2),
-        INVALID_PROPERTY,
-        "802-1x.eap: failed to set property: 802-1x.eap: "
-        "can't set property of type 'as' from value of type 's'",
+        *wrong_type("802-1x.eap", "as", "s"),
     ),
     "peap without identity": (
         eap(eap=V("as", ["peap"]), password=V("s", "pw"), **MSCHAPV2),
-        MISSING_PROPERTY,
-        "802-1x.identity: property is missing",
+        *IDENTITY_MISSING,
     ),
     "peap with an empty identity": (
         eap(**{**PEAP, "identity": V("s", "")}, **MSCHAPV2),
-        INVALID_PROPERTY,
-        "802-1x.identity: property is empty",
+        *invalid("802-1x.identity", "property is empty"),
     ),
     "identity checked before phase2": (
         eap(eap=V("as", ["peap"]), password=V("s", "pw"), phase2_auth=V("s", "bogus")),
-        MISSING_PROPERTY,
-        "802-1x.identity: property is missing",
+        *IDENTITY_MISSING,
     ),
-    "peap without phase2": (
-        eap(**PEAP),
-        MISSING_PROPERTY,
-        "802-1x.phase2-auth, 802-1x.phase2-autheap: exactly one property must be set",
-    ),
+    "peap without phase2": (eap(**PEAP), *PHASE2_MISSING),
     "unknown phase2": (
         eap(**PEAP, phase2_auth=V("s", "bogus")),
-        INVALID_PROPERTY,
-        "802-1x.phase2-auth: 'bogus' is not a valid value for the property",
+        *invalid("802-1x.phase2-auth", "'bogus' is not a valid value for the property"),
     ),
     "tls without a certificate": (
         eap(eap=V("as", ["tls"]), identity=V("s", "bob")),
-        MISSING_PROPERTY,
-        "802-1x.client-cert: property is missing",
+        *missing("802-1x.client-cert"),
     ),
     "802-1x checked even with wpa-psk": (
-        wifi(
-            **{
-                "802-11-wireless-security": security(
-                    key_mgmt=V("s", "wpa-psk"), psk=V("s", "password1")
-                ),
-                "802-1x": security(eap=V("as", ["peap"]), identity=V("s", "bob")),
-            }
-        ),
-        MISSING_PROPERTY,
-        "802-1x.phase2-auth, 802-1x.phase2-autheap: exactly one property must be set",
+        {**psk("password1"), "802-1x": security(eap=V("as", ["peap"]), identity=V("s", "bob"))},
+        *PHASE2_MISSING,
     ),
     "unknown setting": (
         wifi(**{"bogus-setting": {"a": V("s", "b")}}),
@@ -317,159 +262,99 @@ REJECTED: dict[str, tuple[Wire, str, str]] = {
         "bogus: unknown setting name",
     ),
     "unknown property": (
-        wifi(
-            **{
-                "802-11-wireless-security": security(
-                    key_mgmt=V("s", "wpa-psk"), psk=V("s", "password1"), bogus=V("s", "x")
-                )
-            }
-        ),
-        INVALID_PROPERTY,
-        "802-11-wireless-security.bogus: unknown property",
+        psk("password1", bogus=V("s", "x")),
+        *invalid("802-11-wireless-security.bogus", "unknown property"),
     ),
     "bad proto": (
-        wifi(
-            **{
-                "802-11-wireless-security": security(
-                    key_mgmt=V("s", "wpa-psk"), psk=V("s", "password1"), proto=V("as", ["bogus"])
-                )
-            }
-        ),
-        INVALID_PROPERTY,
-        "802-11-wireless-security.proto: property is invalid",
+        psk("password1", proto=V("as", ["bogus"])),
+        *invalid("802-11-wireless-security.proto"),
     ),
     "bad pairwise": (
-        wifi(
-            **{
-                "802-11-wireless-security": security(
-                    key_mgmt=V("s", "wpa-psk"), psk=V("s", "password1"), pairwise=V("as", ["bogus"])
-                )
-            }
-        ),
-        INVALID_PROPERTY,
-        "802-11-wireless-security.pairwise: property is invalid",
+        psk("password1", pairwise=V("as", ["bogus"])),
+        *invalid("802-11-wireless-security.pairwise"),
     ),
     "bad mode": (
         edit(wifi(), "802-11-wireless", "mode", V("s", "bogus")),
-        INVALID_PROPERTY,
-        "802-11-wireless.mode: 'bogus' is not a valid Wi-Fi mode",
+        *invalid("802-11-wireless.mode", "'bogus' is not a valid Wi-Fi mode"),
     ),
     "bad band": (
         edit(wifi(), "802-11-wireless", "band", V("s", "zz")),
-        INVALID_PROPERTY,
-        "802-11-wireless.band: 'zz' is not a valid band",
+        *invalid("802-11-wireless.band", "'zz' is not a valid band"),
     ),
     "hidden as a string": (
         edit(wifi(), "802-11-wireless", "hidden", V("s", "yes")),
-        INVALID_PROPERTY,
-        "802-11-wireless.hidden: failed to set property: 802-11-wireless.hidden: "
-        "can't set property of type 'b' from value of type 's'",
+        *wrong_type("802-11-wireless.hidden", "b", "s"),
     ),
-    "ap, manual, no address": (
-        ap(),
-        MISSING_PROPERTY,
-        "ipv4.addresses: this property cannot be empty for 'method=manual'",
-    ),
+    "ap, manual, no address": (ap(), *NO_ADDRESS),
     "ap, manual, invalid address": (
         ap(**{"address-data": address("192.168.42.999", 24)}),
-        MISSING_PROPERTY,
-        "ipv4.addresses: this property cannot be empty for 'method=manual'",
+        *NO_ADDRESS,
     ),
-    "ap, manual, prefix 33": (
-        ap(**{"address-data": address("192.168.42.1", 33)}),
-        MISSING_PROPERTY,
-        "ipv4.addresses: this property cannot be empty for 'method=manual'",
-    ),
+    "ap, manual, prefix 33": (ap(**{"address-data": address("192.168.42.1", 33)}), *NO_ADDRESS),
     "address-data of the wrong type": (
         ap(**{"address-data": V("as", ["192.168.1.1/24"])}),
-        INVALID_PROPERTY,
-        "ipv4.address-data: can't set property of type 'aa{sv}' from value of type 'as'",
+        *invalid("ipv4.address-data", cannot_set("aa{sv}", "as")),
     ),
     "bad gateway": (
         ap(**{"address-data": address("192.168.42.1", 24), "gateway": V("s", "bogus")}),
-        INVALID_PROPERTY,
-        "ipv4.gateway: gateway is invalid",
+        *invalid("ipv4.gateway", "gateway is invalid"),
     ),
-    "bad ipv4 method": (
-        edit(wifi(), "ipv4", "method", V("s", "bogus")),
-        INVALID_PROPERTY,
-        "ipv4.method: property is invalid",
-    ),
-    "bad ipv6 method": (
-        edit(wifi(), "ipv6", "method", V("s", "bogus")),
-        INVALID_PROPERTY,
-        "ipv6.method: property is invalid",
-    ),
+    "bad ipv4 method": (edit(wifi(), "ipv4", "method", V("s", "bogus")), *IPV4_METHOD_INVALID),
+    "bad ipv6 method": (edit(wifi(), "ipv6", "method", V("s", "bogus")), *invalid("ipv6.method")),
     "ipv4 checked before the psk": (
         edit(psk("x"), "ipv4", "method", V("s", "bogus")),
-        INVALID_PROPERTY,
-        "ipv4.method: property is invalid",
+        *IPV4_METHOD_INVALID,
     ),
-    "ssid checked before ipv4": (
-        edit(wifi(b""), "ipv4", "method", V("s", "bogus")),
-        INVALID_PROPERTY,
-        "802-11-wireless.ssid: SSID length is out of range <1-32> bytes",
-    ),
+    "ssid checked before ipv4": (edit(wifi(b""), "ipv4", "method", V("s", "bogus")), *SSID_LENGTH),
     "uuid checked first": (
         edit(psk("x"), "connection", "uuid", V("s", "bad")),
-        INVALID_PROPERTY,
-        "connection.uuid: 'bad' is not a valid UUID",
+        *invalid("connection.uuid", "'bad' is not a valid UUID"),
     ),
     "no id": (
         edit(wifi(), "connection", "id", None),
-        MISSING_PROPERTY,
-        "connection.id: property is missing",
+        *missing("connection.id"),
     ),
     "empty id": (
         edit(wifi(), "connection", "id", V("s", "")),
-        INVALID_PROPERTY,
-        "connection.id: property is empty",
+        *invalid("connection.id", "property is empty"),
     ),
     "bad uuid": (
         edit(wifi(), "connection", "uuid", V("s", "not-a-uuid")),
-        INVALID_PROPERTY,
-        "connection.uuid: 'not-a-uuid' is not a valid UUID",
+        *invalid("connection.uuid", "'not-a-uuid' is not a valid UUID"),
     ),
     "no connection setting": (
-        {k: v for k, v in wifi().items() if k != "connection"},
+        without(wifi(), "connection"),
         MISSING_SETTING,
         "connection: setting not found",
     ),
     "unknown type": (
         edit(wifi(), "connection", "type", V("s", "bogus")),
-        INVALID_PROPERTY,
-        "connection.type: connection type 'bogus' is not valid",
+        *invalid("connection.type", "connection type 'bogus' is not valid"),
     ),
     "interface name with a slash": (
         edit(wifi(), "connection", "interface-name", V("s", "ct/0")),
-        INVALID_PROPERTY,
-        "connection.interface-name: 'ct/0': interface name contains an invalid character",
+        *invalid(
+            "connection.interface-name", "'ct/0': interface name contains an invalid character"
+        ),
     ),
     "interface name empty": (
         edit(wifi(), "connection", "interface-name", V("s", "")),
-        INVALID_PROPERTY,
-        "connection.interface-name: '': interface name must not be empty",
+        *invalid("connection.interface-name", "'': interface name must not be empty"),
     ),
     "interface name reserved": (
         edit(wifi(), "connection", "interface-name", V("s", "..")),
-        INVALID_PROPERTY,
-        "connection.interface-name: '..': interface name is reserved",
+        *invalid("connection.interface-name", "'..': interface name is reserved"),
     ),
     "missing base setting before a bad interface name": (
-        edit(
-            {k: v for k, v in wifi().items() if k != "802-11-wireless"},
-            "connection",
-            "interface-name",
-            V("s", "a b"),
-        ),
-        MISSING_SETTING,
-        "802-11-wireless: setting required for connection of type '802-11-wireless'",
+        edit(without(wifi(), "802-11-wireless"), "connection", "interface-name", V("s", "a b")),
+        *NO_WIRELESS,
     ),
     "interface name too long": (
         edit(wifi(), "connection", "interface-name", V("s", "x" * 20)),
-        INVALID_PROPERTY,
-        "connection.interface-name: 'xxxxxxxxxxxxxxxxxxxx': "
-        "interface name is longer than 15 characters",
+        *invalid(
+            "connection.interface-name",
+            "'xxxxxxxxxxxxxxxxxxxx': interface name is longer than 15 characters",
+        ),
     ),
 }
 

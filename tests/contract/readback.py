@@ -1,0 +1,52 @@
+"""What real NetworkManager holds of a profile we sent, compared with what we sent, key by key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.nm.profiles import Settings
+from tests.nm.helpers import NMProbe
+
+# Keys NetworkManager returns only from GetSecrets, never from GetSettings, per setting.
+SECRETS = {
+    "802-11-wireless-security": frozenset(
+        {"psk", "wep-key0", "wep-key1", "wep-key2", "wep-key3", "leap-password"}
+    ),
+    "802-1x": frozenset({"password"}),
+}
+# GetSettings leaves out a key that holds NetworkManager's default; these are those defaults.
+NM_DEFAULTS: dict[tuple[str, str], Any] = {
+    ("connection", "autoconnect"): True,
+    ("802-11-wireless", "hidden"): False,
+}
+_ABSENT = object()
+
+
+def differences(sent: Settings, settings: Settings, secrets: dict[str, Settings]) -> list[str]:
+    """Every key we sent whose read-back value differs; NM's own extra keys are not compared."""
+    found = []
+    for setting, values in sent.items():
+        stored = settings.get(setting, {})
+        for key, value in values.items():
+            if key in SECRETS.get(setting, ()):
+                if key in stored:
+                    found.append(f"{setting}.{key}: a secret came back from GetSettings")
+                got = secrets[setting].get(setting, {}).get(key, _ABSENT)
+            else:
+                got = stored.get(key, NM_DEFAULTS.get((setting, key), _ABSENT))
+            if got != value:
+                shown = "nothing" if got is _ABSENT else repr(got)
+                found.append(f"{setting}.{key}: sent {value!r}, NetworkManager has {shown}")
+    return found
+
+
+async def read_back(probe: NMProbe, path: str, sent: Settings) -> list[str]:
+    """differences() between what was sent and what NetworkManager holds at `path`."""
+    settings = await probe.connection_settings(path)
+    # Asking for a setting that holds no secret is refused (NoSecrets): ask only where we sent one.
+    secrets = {
+        setting: await probe.connection_secrets(path, setting)
+        for setting, keys in SECRETS.items()
+        if keys & sent.get(setting, {}).keys()
+    }
+    return differences(sent, settings, secrets)
