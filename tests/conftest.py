@@ -9,7 +9,10 @@ from typing import Any
 
 import pytest
 
+from app.nm.bus import SystemBus
+from app.nm.client import NetworkManagerClient
 from app.simulator import PrivateBus, SimulatedNetworkManager, parse_scenario
+from tests.nm.helpers import NMProbe
 
 
 def _ci() -> bool:
@@ -45,3 +48,22 @@ async def sim(
         private_bus.address, parse_scenario(scenario_data)
     ) as simulated:
         yield simulated
+
+
+@pytest.fixture
+async def system_bus(private_bus: PrivateBus) -> AsyncIterator[SystemBus]:
+    """The app's own connection to the test's bus (the contract tier has its own)."""
+    async with SystemBus(private_bus.address) as bus:
+        yield bus
+
+
+@pytest.fixture
+async def nm(sim: SimulatedNetworkManager, system_bus: SystemBus) -> NetworkManagerClient:
+    """The adapter, connected to the simulated NetworkManager."""
+    return await NetworkManagerClient.connect(system_bus, timeout=5)
+
+
+@pytest.fixture
+def probe(system_bus: SystemBus) -> NMProbe:
+    """What the tests read besides what the adapter reads."""
+    return NMProbe(system_bus)

@@ -17,9 +17,7 @@ from typing import Any
 import pytest
 
 from app.config import ENV_SETTINGS, FLAG_SETTINGS
-from app.nm.bus import SystemBus
-from app.nm.client import NetworkManagerClient
-from app.simulator import PrivateBus, SimulatedNetworkManager
+from app.simulator import PrivateBus
 from tests.cli.helpers import NTP_HOST, RESOLVER, Cli, DnsResponder, Internet, scenario
 from tests.net.servers import SntpBehaviour, SntpResponder, issue_cert, make_ca
 
@@ -28,15 +26,6 @@ from tests.net.servers import SntpBehaviour, SntpResponder, issue_cert, make_ca
 def scenario_data() -> dict[str, Any]:
     """Override in a test module (or parametrize) to change the simulated world."""
     return scenario()
-
-
-@pytest.fixture
-async def nm(
-    sim: SimulatedNetworkManager, private_bus: PrivateBus
-) -> AsyncIterator[NetworkManagerClient]:
-    """The adapter on the test's own bus connection, to set the scene and to look afterwards."""
-    async with SystemBus(private_bus.address) as bus:
-        yield await NetworkManagerClient.connect(bus, timeout=5)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from app.nm.profiles import client_profile
 from app.simulator import ReceivedConnection, SimulatedNetworkManager
 from app.wifi import Credentials, SecurityKind
 from tests.cli.helpers import Cli, Internet, scenario
+from tests.nm.helpers import NMProbe
 
 OLD_ID = "old profile"
 DISCONNECTED, ACTIVATED = 30, 100
@@ -83,7 +84,11 @@ async def test_wrong_password_deletes_only_the_new_profile(
 
 
 async def test_blocked_network_is_reported_and_rolled_back(
-    cli: Cli, sim: SimulatedNetworkManager, nm: NetworkManagerClient, internet: Internet
+    cli: Cli,
+    sim: SimulatedNetworkManager,
+    nm: NetworkManagerClient,
+    probe: NMProbe,
+    internet: Internet,
 ) -> None:
     old_uuid = await _save_old(nm, b"Filtered", SecurityKind.WPA_PSK, "password1")
 
@@ -101,11 +106,11 @@ async def test_blocked_network_is_reported_and_rolled_back(
     assert "refused" in lines[3]
     assert lines[-1] == "Blocked on this network: DNS"
     assert [c.uuid for c in _of(sim, b"Filtered")] == [old_uuid]
-    assert await nm.active_connection_paths() == []
+    assert await probe.active_connection_paths() == []
 
 
 async def test_no_activate_only_saves_and_keeps_older_profiles(
-    cli: Cli, sim: SimulatedNetworkManager, nm: NetworkManagerClient
+    cli: Cli, sim: SimulatedNetworkManager, nm: NetworkManagerClient, probe: NMProbe
 ) -> None:
     old_uuid = await _save_old(nm, b"Office", SecurityKind.SAE, "old-secret")
 
@@ -118,7 +123,7 @@ async def test_no_activate_only_saves_and_keeps_older_profiles(
         Credentials(b"Office", SecurityKind.SAE, "sae-secret"), uuid=new.uuid
     )
     assert old_uuid in {c.uuid for c in _of(sim, b"Office")}
-    assert await nm.active_connection_paths() == []
+    assert await probe.active_connection_paths() == []
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,9 @@ import pytest
 from app.exitcodes import ExitStatus
 from app.flow.report import networks_json
 from app.flow.timing import Timings
-from app.nm.client import NetworkManagerClient
 from app.simulator import SimulatedNetworkManager
 from tests.cli.helpers import Cli, scenario
+from tests.nm.helpers import NMProbe
 
 
 async def test_scan_prints_a_table_strongest_first_one_row_per_ssid(
@@ -34,7 +34,7 @@ async def test_scan_prints_a_table_strongest_first_one_row_per_ssid(
 
 
 async def test_scan_json_is_the_body_of_get_networks(
-    cli: Cli, sim: SimulatedNetworkManager, nm: NetworkManagerClient
+    cli: Cli, sim: SimulatedNetworkManager, probe: NMProbe
 ) -> None:
     result = await cli("scan", "--json")
 
@@ -67,8 +67,7 @@ async def test_scan_json_is_the_body_of_get_networks(
         },
     ]
     # The portal's own serialisation of the same access points gives the same body.
-    wifi = await nm.wifi_device()
-    assert body == networks_json(await wifi.networks())
+    assert body == networks_json(await probe.networks(await probe.device("wlan0")))
 
 
 @pytest.mark.parametrize("scenario_data", [scenario(networks=[])])

@@ -75,12 +75,6 @@ async def client(
                     await nm_client.delete_connection(saved.path)
 
 
-@pytest.fixture
-def probe(system_bus: SystemBus) -> NMProbe:
-    """What the tests read besides what the adapter reads."""
-    return NMProbe(system_bus)
-
-
 @contextlib.contextmanager
 def _artifact(pytestconfig: pytest.Config, name: str, what: str) -> Iterator[ArtifactLog]:
     log = ArtifactLog(what)

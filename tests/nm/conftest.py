@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from app.nm.bus import SystemBus
-from app.nm.client import NetworkManagerClient
-from app.simulator import PrivateBus, SimulatedNetworkManager
-from tests.nm.helpers import NMProbe
 from tests.simulator import world
 from tests.simulator.world import CORP, FAILING, HIDDEN, HOME, OFFICE
 
@@ -35,19 +30,3 @@ def scenario(**changes: Any) -> dict[str, Any]:
 def scenario_data() -> dict[str, Any]:
     """Override in a test module (or parametrize) to change the simulated world."""
     return scenario()
-
-
-@pytest.fixture
-async def system_bus(private_bus: PrivateBus) -> AsyncIterator[SystemBus]:
-    async with SystemBus(private_bus.address) as bus:
-        yield bus
-
-
-@pytest.fixture
-async def nm(sim: SimulatedNetworkManager, system_bus: SystemBus) -> NetworkManagerClient:
-    return await NetworkManagerClient.connect(system_bus, timeout=5)
-
-
-@pytest.fixture
-def probe(system_bus: SystemBus) -> NMProbe:
-    return NMProbe(system_bus)
