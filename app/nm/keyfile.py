@@ -694,7 +694,7 @@ def _security(
     if passphrase and secret_key is not None:
         result[secret_key] = passphrase
     if kind is SecurityKind.WEP:
-        result.update(_wep_key_type(security, passphrase or ""))
+        result.update(_stated_wep_key_type(security, passphrase or ""))
     return {WIRELESS_SECURITY: result, **eap_settings}
 
 
@@ -706,7 +706,7 @@ def _word_list(value: _Value, choices: Collection[str]) -> list[str]:
     return items
 
 
-def _wep_key_type(security: _Section, key: str) -> dict[str, Any]:
+def _stated_wep_key_type(security: _Section, key: str) -> dict[str, Any]:
     """wep-key-type when the file sets it, checked against the key's form."""
     value = security.get("wep-key-type")
     if value is None:
