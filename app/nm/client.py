@@ -135,18 +135,8 @@ class NetworkManagerClient:
 
     async def devices(self) -> list[Device]:
         """Every device NM knows, in NM's order."""
-        return await self._survive_restart(self._devices)
-
-    async def _devices(self) -> list[Device]:
-        (paths,) = await self._bus.call(MANAGER_PATH, MANAGER_IFACE, "GetDevices")
-        devices = []
-        for path in paths:
-            try:
-                devices.append(await self._device(path))
-            except NetworkManagerError as err:
-                # A device can vanish between GetDevices and reading it (a USB dongle pulled).
-                _LOGGER.debug("Skipping device %s: %s", path, err)
-        return devices
+        listing = (MANAGER_PATH, MANAGER_IFACE, "GetDevices")
+        return await self._survive_restart(lambda: _listed(self._bus, listing, self._device))
 
     async def _device(self, path: str) -> Device:
         props = await self._bus.get_properties(path, DEVICE_IFACE)
@@ -198,20 +188,15 @@ class NetworkManagerClient:
 
     async def saved_connections(self) -> list[SavedConnection]:
         """Every stored connection profile."""
-        return await self._survive_restart(self._saved_connections)
+        listing = (SETTINGS_PATH, SETTINGS_IFACE, "ListConnections")
+        return await self._survive_restart(
+            lambda: _listed(self._bus, listing, self._saved_connection)
+        )
 
-    async def _saved_connections(self) -> list[SavedConnection]:
-        (paths,) = await self._bus.call(SETTINGS_PATH, SETTINGS_IFACE, "ListConnections")
-        saved = []
-        for path in paths:
-            try:
-                settings = await self._connection_settings(path)
-                filename = await self._bus.get_property(path, CONNECTION_IFACE, "Filename")
-            except (NetworkManagerError, ValueError) as err:
-                _LOGGER.debug("Skipping connection %s: %s", path, err)
-                continue
-            saved.append(_saved_connection(path, settings, filename=str(filename) or None))
-        return saved
+    async def _saved_connection(self, path: str) -> SavedConnection:
+        settings = await self._connection_settings(path)
+        filename = await self._bus.get_property(path, CONNECTION_IFACE, "Filename")
+        return _saved_connection(path, settings, filename=str(filename) or None)
 
     async def wifi_connections(self) -> list[SavedConnection]:
         """Stored WiFi client profiles (hotspots left out)."""
@@ -505,20 +490,38 @@ class WifiDevice:
 
     async def _networks(self) -> list[WifiNetwork]:
         """The networks NM knows now: one per SSID, strongest first, hidden ones left out."""
-        (paths,) = await self._bus.call(self.device.path, WIRELESS_IFACE, "GetAllAccessPoints")
-        seen = []
-        for path in paths:
-            try:
-                props = await self._bus.get_properties(path, ACCESS_POINT_IFACE)
-                if props.get("Mode") == WifiMode.AP:
-                    continue  # our own hotspot, listed while the radio is an access point
-                seen.append(access_point_network(props))
-            except NetworkManagerError as err:
-                # Access points come and go while we read them.
-                _LOGGER.debug("Skipping access point %s: %s", path, err)
-            except ValueError as err:
-                _LOGGER.warning("Ignoring access point %s with a bad reply: %s", path, err)
-        return strongest_per_ssid(seen)
+        listing = (self.device.path, WIRELESS_IFACE, "GetAllAccessPoints")
+        return strongest_per_ssid(await _listed(self._bus, listing, self._access_point))
+
+    async def _access_point(self, path: str) -> WifiNetwork | None:
+        props = await self._bus.get_properties(path, ACCESS_POINT_IFACE)
+        if props.get("Mode") == WifiMode.AP:
+            return None  # our own hotspot, listed while the radio is an access point
+        return access_point_network(props)
+
+
+async def _listed(
+    bus: SystemBus,
+    listing: tuple[str, str, str],
+    read: Callable[[str], Awaitable[_T | None]],
+) -> list[_T]:
+    """`read` of each object a method lists, in order, leaving out what vanished or is malformed."""
+    (paths,) = await bus.call(*listing)
+    what = listing[2]
+    found: list[_T] = []
+    for path in paths:
+        try:
+            item = await read(str(path))
+        except NetworkManagerError as err:
+            # Objects come and go while we read them: a USB dongle pulled, an access point gone.
+            _LOGGER.debug("Skipping %s from %s: %s", path, what, err)
+            continue
+        except ValueError as err:
+            _LOGGER.warning("Ignoring %s from %s, a bad reply: %s", path, what, err)
+            continue
+        if item is not None:
+            found.append(item)
+    return found
 
 
 def _touches_last_scan(signal: Signal) -> bool:

@@ -84,6 +84,7 @@ from app.nm.const import ApFlags, ApSecurityFlags
 from app.wifi import SecurityKind
 
 _E = TypeVar("_E", bound=StrEnum)
+_V = TypeVar("_V")
 
 
 class ScenarioError(ValueError):
@@ -261,13 +262,18 @@ class _Object:
         self._read.add(key)
         return self._data.get(key)
 
-    def text(self, key: str, default: str | None = None) -> str | None:
+    def _typed(self, key: str, kind: type[_V], what: str) -> _V | None:
+        """The value of `key` if it is of `kind` (bool is not an int here), None when unset."""
         value = self._get(key)
         if value is None:
-            return default
-        if not isinstance(value, str):
-            raise self.error(key, f"must be a string, not {json.dumps(value)}")
+            return None
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise self.error(key, f"must be {what}, not {json.dumps(value)}")
         return value
+
+    def text(self, key: str, default: str | None = None) -> str | None:
+        value = self._typed(key, str, "a string")
+        return default if value is None else value
 
     def required_text(self, key: str) -> str:
         value = self.text(key)
@@ -276,22 +282,16 @@ class _Object:
         return value
 
     def integer(self, key: str, default: int, low: int = 0, high: int = 2**31 - 1) -> int:
-        value = self._get(key)
+        value = self._typed(key, int, "an integer")
         if value is None:
             return default
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.error(key, f"must be an integer, not {json.dumps(value)}")
         if not low <= value <= high:
             raise self.error(key, f"must be between {low} and {high}, not {value}")
         return value
 
     def boolean(self, key: str, default: bool) -> bool:
-        value = self._get(key)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            raise self.error(key, f"must be true or false, not {json.dumps(value)}")
-        return value
+        value = self._typed(key, bool, "true or false")
+        return default if value is None else value
 
     def choice(self, key: str, enum: type[_E], default: _E | None) -> _E | None:
         value = self.text(key)
