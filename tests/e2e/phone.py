@@ -1,6 +1,7 @@
 """The phone: headless Chromium in the e2e-phone namespace, driven one JSON command per line.
 
-Run as `ip netns exec e2e-phone .venv/bin/python tests/e2e/phone.py SCREENSHOT_DIR`; it resolves
+Run as `ip netns exec e2e-phone .venv/bin/python -m tests.e2e.phone SCREENSHOT_DIR` from the
+checkout; it resolves
 names through /etc/resolv.conf (ip netns exec mounts /etc/netns/e2e-phone/resolv.conf there),
 so every name goes to the hotspot's dnsmasq, as on a real phone. It prints {"ready": true},
 then answers each command on stdin with one JSON line on stdout:
@@ -28,19 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Page, async_playwright
+from tests.browser import Page, Phone, chromium, open_phone
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 NAVIGATION_TIMEOUT_MS = 15_000
 
 
@@ -59,10 +49,9 @@ async def _open(page: Page, command: dict[str, Any]) -> dict[str, Any]:
     return {"url": page.url, "heading": await _heading(page)}
 
 
-async def _submit(page: Page, command: dict[str, Any]) -> dict[str, Any]:
-    ssid = command["ssid"]
-    name = page.locator(".ssid").filter(has_text=re.compile(f"^{re.escape(ssid)}$"))
-    row = page.locator("details").filter(has=name)
+async def _submit(phone: Phone, command: dict[str, Any]) -> dict[str, Any]:
+    page = phone.page
+    row = phone.row(command["ssid"])
     await row.locator("summary").click()
     await row.get_by_label("Password", exact=True).fill(command["password"])
     clicked_at = time.monotonic()
@@ -80,25 +69,10 @@ async def _wait_alert(page: Page, command: dict[str, Any]) -> dict[str, Any]:
 
 async def main(shots: Path) -> None:
     """Serve commands until "quit" or the end of stdin."""
-    errors: list[str] = []
     loop = asyncio.get_running_loop()
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = await browser.new_context(
-            viewport={"width": 360, "height": 740},
-            device_scale_factor=2,
-            is_mobile=True,
-            has_touch=True,
-            locale="en-US",
-        )
-        page = await context.new_page()
-        page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
-        page.on(
-            "console",
-            lambda message: (
-                errors.append(f"console: {message.text}") if message.type == "error" else None
-            ),
-        )
+    async with chromium() as browser:
+        phone = await open_phone(browser)
+        page = phone.page
         _reply({"ready": True})
         while line := await loop.run_in_executor(None, sys.stdin.readline):
             command = json.loads(line)
@@ -107,7 +81,7 @@ async def main(shots: Path) -> None:
                 if name == "open":
                     _reply(await _open(page, command))
                 elif name == "submit":
-                    _reply(await _submit(page, command))
+                    _reply(await _submit(phone, command))
                 elif name == "wait_alert":
                     _reply(await _wait_alert(page, command))
                 elif name == "shot":
@@ -122,8 +96,7 @@ async def main(shots: Path) -> None:
             except Exception as err:
                 # Any failure is the test's to judge: it reads the reason and fails there.
                 _reply({"error": f"{type(err).__name__}: {err}", "url": page.url})
-        await browser.close()
-    _reply({"errors": errors})
+    _reply({"errors": phone.errors + [f"dialog: {text}" for text in phone.dialogs]})
 
 
 if __name__ == "__main__":

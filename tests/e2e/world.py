@@ -338,7 +338,7 @@ def app_children(app: Process) -> list[int]:
 
 
 class Phone:
-    """Chromium in e2e-phone (tests/e2e/phone.py), one JSON command and answer per line."""
+    """Chromium in e2e-phone (tests.e2e.phone), one JSON command and answer per line."""
 
     def __init__(self, process: Process, tmp: Path) -> None:
         self.process = process
@@ -353,9 +353,10 @@ class Phone:
         process = await Process.start(
             "phone",
             topology.PHONE,
-            [PYTHON, str(Path(__file__).with_name("phone.py")), str(SCREENSHOTS)],
+            [PYTHON, "-m", "tests.e2e.phone", str(SCREENSHOTS)],
             workdir / "phone.log",
-            env={"TMPDIR": str(tmp), "PYTHONUNBUFFERED": "1"},
+            # The checkout on the path: the phone drives Chromium as the portal tier's tests do.
+            env={"TMPDIR": str(tmp), "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(REPO)},
             stdin=True,
         )
         phone = cls(process, tmp)
