@@ -291,29 +291,31 @@ async def test_connect_body_that_is_not_a_json_object_is_400(
     assert controller.submitted == []
 
 
-async def test_connect_text_plain_is_refused(
-    portal: Client, controller: RecordingController
+@pytest.mark.parametrize(
+    ("request_body", "status", "taken"),
+    [
+        # text/plain is what a cross-site page can post without a preflight: JSON in it is
+        # refused.
+        (
+            {"data": json.dumps({"ssid": "Library"}), "headers": {"Content-Type": "text/plain"}},
+            415,
+            0,
+        ),
+        # A JSON body needs no CSRF token: no other site can send one without a preflight.
+        ({"json": {"ssid": "Library"}, "headers": {"Origin": "http://192.168.42.1"}}, 200, 1),
+    ],
+    ids=["text-plain-refused", "json-needs-no-token"],
+)
+async def test_connect_takes_json_and_refuses_what_another_site_could_post(
+    portal: Client,
+    controller: RecordingController,
+    request_body: dict[str, Any],
+    status: int,
+    taken: int,
 ) -> None:
-    # text/plain is what a cross-site page can post without a preflight: JSON in it is refused.
-    response = await portal.post(
-        "/connect",
-        data=json.dumps({"ssid": "Library"}),
-        headers={"Content-Type": "text/plain"},
-    )
-    assert response.status == 415
-    assert controller.submitted == []
-
-
-async def test_connect_json_needs_no_csrf_token(
-    portal: Client, controller: RecordingController
-) -> None:
-    response = await portal.post(
-        "/connect",
-        json={"ssid": "Library"},
-        headers={"Origin": "http://192.168.42.1"},
-    )
-    assert response.status == 200
-    assert len(controller.submitted) == 1
+    response = await portal.post("/connect", **request_body)
+    assert response.status == status
+    assert len(controller.submitted) == taken
 
 
 async def test_status_without_an_attempt(portal: Client) -> None:
