@@ -16,7 +16,6 @@ from collections import Counter
 from collections.abc import Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias, assert_never
 
@@ -158,8 +157,7 @@ async def run(config: Config, timings: Timings) -> ExitStatus:
             )
 
         surroundings = provision.Surroundings(
-            # Loopback too, so the device itself (a shell, a health check) can read /status.
-            portal=_portal_server(config, (config.gateway, _loopback())),
+            portal=_portal_server(config),
             services=dnsmasq,
             checks=check_link,
             timings=timings,
@@ -170,12 +168,12 @@ async def run(config: Config, timings: Timings) -> ExitStatus:
 async def simulate(command: Simulate, config: Config, timings: Timings) -> ExitStatus:
     """The same flow as `run`, on the simulated NetworkManager, its portal on 127.0.0.1."""
     from app.flow import provision
+    from app.portal.server import LOOPBACK
     from app.simulator import PrivateBus, SimulatedNetworkManager, default_scenario
 
-    loopback = _loopback()
-    # The phone of the demo is this machine's browser: captive redirects must point at loopback.
+    # The phone of the demo is this machine's browser: the portal's gateway is loopback.
     config = dataclasses.replace(
-        config, gateway=loopback, listening_port=command.port or DEMO_PORT, interface=None
+        config, gateway=LOOPBACK, listening_port=command.port or DEMO_PORT, interface=None
     )
 
     def announce() -> None:
@@ -189,7 +187,7 @@ async def simulate(command: Simulate, config: Config, timings: Timings) -> ExitS
     ):
         nm = await NetworkManagerClient.connect(bus, timeout=timings.command_nm_wait)
         surroundings = provision.Surroundings(
-            portal=_portal_server(config, (loopback,)),
+            portal=_portal_server(config),
             timings=timings,
             reopen_after_success=DEMO_PAUSE,
             on_serving=announce,
@@ -197,23 +195,15 @@ async def simulate(command: Simulate, config: Config, timings: Timings) -> ExitS
         return await provision.provision(config, nm, surroundings)
 
 
-def _portal_server(
-    config: Config, addresses: tuple[IPv4Address, ...]
-) -> Callable[[Provisioner], AbstractAsyncContextManager[object]]:
-    """The portal's web server for a flow, on these addresses and the configured port."""
+def _portal_server(config: Config) -> Callable[[Provisioner], AbstractAsyncContextManager[object]]:
+    """The portal's web server for a flow, on the configured gateway and port."""
     from app.portal.app import create_app
     from app.portal.server import serve_portal
 
     def serve(flow: Provisioner) -> AbstractAsyncContextManager[None]:
-        return serve_portal(create_app(config, flow), addresses, config.listening_port)
+        return serve_portal(create_app(config, flow), config.gateway, config.listening_port)
 
     return serve
-
-
-def _loopback() -> IPv4Address:
-    from app.portal.server import LOOPBACK
-
-    return LOOPBACK
 
 
 # --- the installer's commands -------------------------------------------------------------------

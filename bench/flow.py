@@ -61,7 +61,7 @@ async def _round(bus_address: str, port: int, figures: dict[str, list[float]]) -
         nm = await NetworkManagerClient.connect(bus, timeout=5)
         flow = Provisioner(Config(), nm, timings=Timings(answer_grace=0.0))
         config = Config(listening_port=port)
-        async with serve_portal(create_app(config, flow), (LOOPBACK,), port):
+        async with serve_portal(create_app(config, flow), LOOPBACK, port):
             await flow.prepare()
             await flow.open_portal()
             figures["start -> serving"].append((time.perf_counter() - started) * 1000)

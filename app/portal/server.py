@@ -6,7 +6,7 @@ import contextlib
 import errno
 import logging
 import socket
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from ipaddress import IPv4Address
 
 from aiohttp import web
@@ -22,15 +22,19 @@ _IP_FREEBIND = 15
 
 @contextlib.asynccontextmanager
 async def serve_portal(
-    app: web.Application, addresses: Sequence[IPv4Address], port: int
+    app: web.Application, gateway: IPv4Address, port: int
 ) -> AsyncIterator[None]:
-    """Serve `app` on these addresses while the block runs; the runner is always cleaned up."""
+    """Serve `app` on the gateway and on loopback while the block runs, and only there.
+
+    Loopback lets the device itself (an installer's shell, a health check) read /status; the
+    device's other networks never see the portal. The runner is always cleaned up.
+    """
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
-        for address in addresses:
+        for address in dict.fromkeys((gateway, LOOPBACK)):
             await web.SockSite(runner, _listening_socket(address, port)).start()
-        _LOGGER.debug("Portal listening on %s, port %d", ", ".join(map(str, addresses)), port)
+        _LOGGER.debug("Portal listening on %s and %s, port %d", gateway, LOOPBACK, port)
         yield
     finally:
         await runner.cleanup()

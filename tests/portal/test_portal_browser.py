@@ -38,7 +38,7 @@ async def served(controller: RecordingController) -> AsyncIterator[Served]:
     """The portal on 127.0.0.1:PORT, its gateway being 127.0.0.1 so redirects come back here."""
     port = free_port()
     config = make_config(gateway=IPv4Address("127.0.0.1"), listening_port=port)
-    async with serve_portal(create_app(config, controller), (LOOPBACK,), port):
+    async with serve_portal(create_app(config, controller), LOOPBACK, port):
         yield Served(f"http://127.0.0.1:{port}/", port, controller)
 
 

@@ -162,7 +162,7 @@ async def simulated() -> AsyncIterator[SimPortal]:
 
     def portal(flow: Provisioner) -> AbstractAsyncContextManager[None]:
         flows.append(flow)
-        return serve_portal(create_app(config, flow), (LOOPBACK,), port)
+        return serve_portal(create_app(config, flow), LOOPBACK, port)
 
     surroundings = Surroundings(
         portal=portal,
