@@ -305,3 +305,19 @@ def test_python_dash_m_app_version() -> None:
     """The module entry point prints the version as the console script would."""
     result = _run_module(["--version"], {})
     assert (result.returncode, result.stdout) == (0, f"wifi-connect {__version__}\n")
+
+
+def test_an_empty_ui_directory_stops_simulate_before_anything_starts(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    executed: list[tuple[commands.Command, Config]],
+) -> None:
+    """`UI_DIRECTORY=/empty/dir wifi-connect simulate`: exit 2, and no simulator was started."""
+    monkeypatch.setenv("UI_DIRECTORY", str(tmp_path))
+    assert main(["simulate"]) == ExitStatus.BAD_CONFIG
+    assert _stderr_line(capsys) == (
+        f"wifi-connect: error: --ui-directory / UI_DIRECTORY: '{tmp_path}' holds neither a "
+        "templates/ directory nor an index.html"
+    )
+    assert executed == []
