@@ -13,7 +13,6 @@ import tempfile
 import time
 from ipaddress import IPv4Address
 from pathlib import Path
-from types import TracebackType
 
 from app.errors import WifiConnectError
 from app.flow.reachability import answer_addresses, dns_query
@@ -231,12 +230,7 @@ class Dnsmasq:
         self._supervisor = asyncio.create_task(self._supervise())
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *_exc_info: object) -> None:
         # The cleanup is bounded, so it finishes even when our task is cancelled meanwhile;
         # the cancellation is passed on once dnsmasq is gone.
         cleanup = asyncio.create_task(self._shutdown())

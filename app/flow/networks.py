@@ -26,7 +26,8 @@ def find_network(networks: Sequence[WifiNetwork], name: str) -> WifiNetwork | No
     network listed under it, even when two SSIDs show alike (the strongest is the one listed).
     """
     shown = [network for network in networks if network.display_ssid == name]
-    spelled = [network for network in networks if network.ssid == _spelled(name)]
+    raw = _spelled(name)
+    spelled = [network for network in networks if network.ssid == raw]
     return max(shown or spelled, key=lambda network: network.strength, default=None)
 
 

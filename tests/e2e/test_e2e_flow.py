@@ -43,6 +43,7 @@ from tests.e2e.world import (
 )
 from tests.net import helpers
 from tests.net.servers import Internet
+from tests.support import eventually
 
 PORTAL = f"http://{topology.GATEWAY}/"
 HOTSPOT_ADDRESS = f"{topology.GATEWAY}/24"
@@ -263,7 +264,7 @@ async def _kill_service(run: Process) -> None:
 
 async def _until_gone(pids: list[int], timeout: float = 5.0) -> None:
     # Polled: a killed process that is not our child cannot be waited for.
-    await helpers.eventually(lambda: not any(helpers.alive(pid) for pid in pids), timeout)
+    await eventually(lambda: not any(helpers.alive(pid) for pid in pids), timeout)
 
 
 async def _listed_ssids() -> list[str]:

@@ -25,6 +25,7 @@ from app.wifi import Credentials, SecurityKind
 from tests.e2e import topology
 from tests.e2e.world import GOOD_PASSWORD, GOOD_SSID, DeviceStack, addresses, default_route
 from tests.net import helpers
+from tests.support import eventually
 
 HOTSPOT = f"{topology.GATEWAY}/24"
 
@@ -86,7 +87,7 @@ async def test_client_gets_the_networks_address_route_and_dns(
     assert answer_addresses(answer) == (topology.INET_ADDRESS,)
     # Deleting an active profile deactivates it: address and route go.
     await nm.delete_connection(saved.path)
-    await helpers.eventually(lambda: addresses(topology.DEV, topology.UPLINK_IFACE) == [])
+    await eventually(lambda: addresses(topology.DEV, topology.UPLINK_IFACE) == [], 5.0)
     assert default_route(topology.DEV) is None
 
 

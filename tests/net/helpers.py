@@ -180,15 +180,6 @@ def netns_socket(name: str, family: int, kind: int, proto: int = 0) -> socket.so
     return sock
 
 
-async def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Poll until the condition holds; fail the test after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout} s")
-        await asyncio.sleep(0.02)
-
-
 async def udp_ask(
     netns: str, server: str, port: int, payload: bytes, timeout: float = 2.0
 ) -> bytes:

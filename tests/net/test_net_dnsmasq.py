@@ -24,6 +24,7 @@ from tests.net.conftest import (
     PHONE_IFACE,
     Network,
 )
+from tests.support import eventually
 
 pytestmark = [pytest.mark.root, pytest.mark.usefixtures("dnsmasq_installed")]
 
@@ -88,7 +89,7 @@ async def test_killed_dnsmasq_is_restarted(dnsmasq: Dnsmasq, phone: str) -> None
     assert first is not None and dnsmasq.serving
     killed = time.monotonic()
     os.kill(first, signal.SIGKILL)
-    await helpers.eventually(lambda: dnsmasq.serving and dnsmasq.pid != first)
+    await eventually(lambda: dnsmasq.serving and dnsmasq.pid != first, 5.0)
     _LOGGER.info("dnsmasq serving again %.0f ms after SIGKILL", (time.monotonic() - killed) * 1000)
     assert dnsmasq.restarts == 1
     assert helpers.netns_pids(DEV) == [dnsmasq.pid]
@@ -103,7 +104,7 @@ async def test_restart_budget_ends_in_a_failure_report(network: Network) -> None
             first = owner.pid
             assert first is not None
             os.kill(first, signal.SIGKILL)
-            await helpers.eventually(lambda: owner.serving and owner.pid != first)
+            await eventually(lambda: owner.serving and owner.pid != first, 5.0)
             second = owner.pid
             assert second is not None
             os.kill(second, signal.SIGKILL)
