@@ -8,12 +8,18 @@ from pathlib import Path
 class ArtifactLog:
     """Texts gathered during the session under a title each, written to one artifact file."""
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, entries: dict[str, str] | None = None, prefix: str = "") -> None:
         self.what = what
-        self.entries: dict[str, str] = {}
+        self.entries: dict[str, str] = {} if entries is None else entries
+        self.prefix = prefix
+
+    def prefixed(self, prefix: str) -> ArtifactLog:
+        """The same log, every title recorded through it starting with `prefix`."""
+        return ArtifactLog(self.what, self.entries, prefix)
 
     def record(self, title: str, text: str) -> None:
         """Keep one text and show it (visible with `pytest -s`)."""
+        title = self.prefix + title
         self.entries[title] = text
         print(f"\n--- {self.what}: {title} ---\n{text}")
 

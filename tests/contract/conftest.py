@@ -16,23 +16,36 @@ from app.nm.bus import SystemBus
 from app.nm.client import NetworkManagerClient
 from app.nm.models import ActivationResult
 from tests.contract.artifacts import ArtifactLog
+from tests.contract.nmroots import RELEASES, Release, is_complete
 from tests.contract.realnm import RealNetworkManager
 from tests.nm.helpers import NMProbe
 
 
-@pytest.fixture(scope="session")
+# Session-scoped and parametrised: pytest runs every contract test against one release, stops
+# that NetworkManager, then starts the next, so only one runs at a time (they share ct-nm).
+@pytest.fixture(scope="session", params=RELEASES, ids=lambda release: release.id)
 def real_nm(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RealNetworkManager]:
-    """NetworkManager in netns ct-nm on a private system bus, managing veth ctv0."""
+    """NetworkManager of one Debian release in netns ct-nm on a private bus, managing veth ctv0."""
+    release: Release = request.param
     if os.geteuid() != 0:
         pytest.skip("the contract tier needs root: it runs NetworkManager in a network namespace")
-    for tool in ("NetworkManager", "dbus-daemon", "ip"):
+    for tool in ("dbus-daemon", "ip") if release.root else ("NetworkManager", "dbus-daemon", "ip"):
         if shutil.which(tool) is None:
             pytest.skip(f"the contract tier needs {tool}, which is not installed")
-    workdir = tmp_path_factory.mktemp("ct-nm")
-    nm = RealNetworkManager.start(workdir)
+    if release.root is not None and not is_complete(release.root):
+        # A skip outside CI; under CI=true the suite's conftest turns it into a failure.
+        pytest.skip(
+            f"no {release.suite} root at {release.root} for NetworkManager {release.id}: "
+            "scripts/test builds it as root (python -m tests.contract.nmroots)"
+        )
+    workdir = tmp_path_factory.mktemp(f"ct-{release.id}")
+    nm = RealNetworkManager.start(workdir, release)
     try:
+        # The host could be a release whose NetworkManager is not the one this id names.
+        wanted = "{}.{}.".format(*release.nm_version)
+        assert nm.version.startswith(wanted), f"{release.id} runs NetworkManager {nm.version}"
         yield nm
     finally:
         nm.stop()
@@ -84,17 +97,32 @@ def _artifact(pytestconfig: pytest.Config, name: str, what: str) -> Iterator[Art
 
 
 @pytest.fixture(scope="session")
-def keyfile_log(pytestconfig: pytest.Config) -> Iterator[ArtifactLog]:
-    """The keyfile NetworkManager wrote per profile kind: test-artifacts/contract-keyfiles.txt."""
+def _keyfiles(pytestconfig: pytest.Config) -> Iterator[ArtifactLog]:
     with _artifact(pytestconfig, "contract-keyfiles.txt", "keyfile NetworkManager wrote") as log:
         yield log
 
 
 @pytest.fixture(scope="session")
-def refusal_log(pytestconfig: pytest.Config) -> Iterator[ArtifactLog]:
-    """NetworkManager's answer to each invalid profile: test-artifacts/contract-refusals.txt."""
+def _refusals(pytestconfig: pytest.Config) -> Iterator[ArtifactLog]:
     with _artifact(pytestconfig, "contract-refusals.txt", "NetworkManager refused") as log:
         yield log
+
+
+def _per_version(log: ArtifactLog, nm: RealNetworkManager) -> ArtifactLog:
+    """Entries of every version in one file, each titled with the NetworkManager it came from."""
+    return log.prefixed(f"NetworkManager {nm.version} ({nm.release.suite}): ")
+
+
+@pytest.fixture
+def keyfile_log(_keyfiles: ArtifactLog, real_nm: RealNetworkManager) -> ArtifactLog:
+    """The keyfile NetworkManager wrote per profile kind: test-artifacts/contract-keyfiles.txt."""
+    return _per_version(_keyfiles, real_nm)
+
+
+@pytest.fixture
+def refusal_log(_refusals: ArtifactLog, real_nm: RealNetworkManager) -> ArtifactLog:
+    """NetworkManager's answer to each invalid profile: test-artifacts/contract-refusals.txt."""
+    return _per_version(_refusals, real_nm)
 
 
 @pytest.fixture

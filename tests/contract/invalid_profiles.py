@@ -80,14 +80,36 @@ def without(setting: str, key: str | None = None) -> Break:
 
 
 @dataclass(frozen=True)
+class OtherAnswer:
+    """How NetworkManager from `since` up to (not including) `before` refuses a case instead."""
+
+    since: tuple[int, int]
+    before: tuple[int, int] | None
+    error: str
+    blames: str
+
+
+@dataclass(frozen=True)
 class InvalidCase:
-    """One valid profile with one key broken, and how NetworkManager refuses it."""
+    """One valid profile with one key broken, and how NetworkManager refuses it.
+
+    `error` and `blames` are the answer of NetworkManager 1.42 (Debian bookworm), which the
+    simulator gives; `others` lists the versions that answer otherwise.
+    """
 
     id: str
     base: Callable[[], Settings]
     breaks: Break
     error: str
     blames: str
+    others: tuple[OtherAnswer, ...] = ()
+
+    def expected(self, version: tuple[int, int]) -> tuple[str, str]:
+        """(error, blames) of NetworkManager `version`."""
+        for other in self.others:
+            if other.since <= version and (other.before is None or version < other.before):
+                return other.error, other.blames
+        return self.error, self.blames
 
     def settings(self) -> Settings:
         """The broken profile, built fresh for each use."""
@@ -122,7 +144,15 @@ INVALID_CASES: tuple[InvalidCase, ...] = (
     bad("wep-hex-key-not-hex", wep, SECURITY, "wep-key0", "0123456789abcdef012345678g"),
     bad("wep-key-type-out-of-range", wep, SECURITY, "wep-key-type", 9),
     bad("ssid-too-long", wpa_psk, WIRELESS, "ssid", b"x" * 33),
-    bad("ssid-empty", wpa_psk, WIRELESS, "ssid", b""),
+    InvalidCase(
+        "ssid-empty",
+        wpa_psk,
+        setting_to(WIRELESS, "ssid", b""),
+        INVALID_PROPERTY,
+        f"{WIRELESS}.ssid",
+        # NetworkManager 1.30 takes an empty SSID for none at all; 1.42 and 1.52 call it invalid.
+        (OtherAnswer((1, 0), (1, 42), MISSING_PROPERTY, f"{WIRELESS}.ssid"),),
+    ),
     # The SSID must go over D-Bus as bytes (ay); a string (s) is refused.
     bad("ssid-sent-as-text", wpa_psk, WIRELESS, "ssid", "ct-invalid"),
     bad("wifi-mode-unknown", wpa_psk, WIRELESS, "mode", "bogus"),
@@ -137,12 +167,15 @@ INVALID_CASES: tuple[InvalidCase, ...] = (
     bad("eap-phase2-unknown", eap, "802-1x", "phase2-auth", "bogus"),
     missing("ttls-without-phase2", lambda: eap("ttls"), "802-1x", "phase2-auth"),
     # Without address-data NetworkManager names ipv4.addresses, the property it derives it from.
+    # 1.52 names ipv4.method instead ("method 'manual' requires at least an address or a
+    # route": manual may now have routes alone); 1.30 and 1.42 name ipv4.addresses.
     InvalidCase(
         "hotspot-manual-without-address",
         hotspot,
         without("ipv4", "address-data"),
         MISSING_PROPERTY,
         "ipv4.addresses",
+        (OtherAnswer((1, 52), None, MISSING_PROPERTY, "ipv4.method"),),
     ),
     bad("ipv4-method-unknown", wpa_psk, "ipv4", "method", "bogus"),
     bad("uuid-malformed", wpa_psk, "connection", "uuid", "not-a-uuid"),

@@ -19,10 +19,25 @@ NM_DEFAULTS: dict[tuple[str, str], Any] = {
     ("connection", "autoconnect"): True,
     ("802-11-wireless", "hidden"): False,
 }
+# Before 1.40 (which added modes 2 and 3) ipv6.addr-gen-mode defaulted to stable-privacy (1), so
+# 1.30 leaves a 1 out of GetSettings; 1.42 and 1.52 default to 3 and return a 1 as sent.
+OLD_ADDR_GEN_MODE_DEFAULT = (1, 40)
 _ABSENT = object()
 
 
-def differences(sent: Settings, settings: Settings, secrets: dict[str, Settings]) -> list[str]:
+def nm_defaults(version: tuple[int, int]) -> dict[tuple[str, str], Any]:
+    """The defaults GetSettings leaves out, in NetworkManager `version`."""
+    if version < OLD_ADDR_GEN_MODE_DEFAULT:
+        return {**NM_DEFAULTS, ("ipv6", "addr-gen-mode"): 1}
+    return NM_DEFAULTS
+
+
+def differences(
+    sent: Settings,
+    settings: Settings,
+    secrets: dict[str, Settings],
+    defaults: dict[tuple[str, str], Any] = NM_DEFAULTS,
+) -> list[str]:
     """Every key we sent whose read-back value differs; NM's own extra keys are not compared."""
     found = []
     for setting, values in sent.items():
@@ -33,7 +48,7 @@ def differences(sent: Settings, settings: Settings, secrets: dict[str, Settings]
                     found.append(f"{setting}.{key}: a secret came back from GetSettings")
                 got = secrets[setting].get(setting, {}).get(key, _ABSENT)
             else:
-                got = stored.get(key, NM_DEFAULTS.get((setting, key), _ABSENT))
+                got = stored.get(key, defaults.get((setting, key), _ABSENT))
             if got != value:
                 shown = "nothing" if got is _ABSENT else repr(got)
                 found.append(f"{setting}.{key}: sent {value!r}, NetworkManager has {shown}")
@@ -49,4 +64,4 @@ async def read_back(probe: NMProbe, path: str, sent: Settings) -> list[str]:
         for setting, keys in SECRETS.items()
         if keys & sent.get(setting, {}).keys()
     }
-    return differences(sent, settings, secrets)
+    return differences(sent, settings, secrets, nm_defaults(await probe.version()))

@@ -3,7 +3,9 @@
 Layout: a dbus-daemon and NetworkManager live in netns `ct-nm`, which holds one end of a veth
 pair (`ctv0`); the other end (`ctv1`, PEER_ADDRESS) is in netns `ct-peer`, where a small HTTP
 server plays NetworkManager's connectivity check target. The bus socket is a file in the work
-directory, so the code under test talks to NetworkManager from the root namespace. Every name
+directory, so the code under test talks to NetworkManager from the root namespace. The
+NetworkManager is the host's, or another Debian release's run chrooted in a cached root
+(tests/contract/nmroots.py), on the same bus and network. Every name
 starts with "ct", and every process lives in one of the two namespaces, so a crashed run's
 leftovers are found and removed by name.
 """
@@ -27,6 +29,7 @@ from dbus_next import Message, MessageType
 from dbus_next.aio import MessageBus
 
 from app.simulator.bus import bus_config
+from tests.contract.nmroots import Release
 from tests.net.helpers import delete_netns
 
 NM_NETNS = "ct-nm"
@@ -68,17 +71,32 @@ response={response}
 interval=3
 """
 
-# Run by `ip netns exec`, which gives the shell a private mount namespace: the tmpfs mounts hide
-# the host's NetworkManager state, and a read-only /sys makes NetworkManager run without udev,
-# the only way it manages the veth (with /sys writable the veth stays unmanaged for ever).
+# Run by `ip netns exec`, which gives the shell a private mount namespace, so no mount here is
+# seen outside. $1 is a Debian root to chroot into ("" for the host's NetworkManager), $2 the
+# work directory. The tmpfs mounts hide the host's (or the cached root's) NetworkManager state,
+# and a read-only /sys makes NetworkManager run without udev, the only way it manages the veth
+# (with /sys writable the veth stays unmanaged for ever). A chrooted NetworkManager sees the work
+# directory at its host path (bound over a tmpfs /tmp in the root), so the keyfile paths it
+# reports are the host's, and the cached root is never written to.
 _NM_SHELL = """set -e
-mount -t tmpfs ct-run /run
-mkdir -p /var/lib/NetworkManager
-mount -t tmpfs ct-nmlib /var/lib/NetworkManager
-mount -o remount,ro /sys
-exec NetworkManager --debug --config="$1/NetworkManager.conf" --config-dir="$1/conf.d" \\
-  --system-config-dir="$1/sysconf.d" --intern-config="$1/state/NetworkManager-intern.conf" \\
-  --state-file="$1/state/NetworkManager.state" --pid-file=/run/NetworkManager/NetworkManager.pid
+root=$1 work=$2
+if [ -z "$root" ]; then
+  mount -t tmpfs ct-run /run
+  mkdir -p /var/lib/NetworkManager
+  mount -t tmpfs ct-nmlib /var/lib/NetworkManager
+  mount -o remount,ro /sys
+  set --
+else
+  mount -t proc ct-proc "$root/proc"
+  mount -t sysfs -o ro ct-sys "$root/sys"
+  for dir in run var/lib/NetworkManager tmp; do mount -t tmpfs ct-tmpfs "$root/$dir"; done
+  mkdir -p "$root$work"
+  mount --bind "$work" "$root$work"
+  set -- chroot "$root"
+fi
+exec "$@" NetworkManager --debug --config="$work/NetworkManager.conf" --config-dir="$work/conf.d" \\
+  --system-config-dir="$work/sysconf.d" --intern-config="$work/state/NetworkManager-intern.conf" \\
+  --state-file="$work/state/NetworkManager.state" --pid-file=/run/NetworkManager/NetworkManager.pid
 """
 
 
@@ -134,8 +152,8 @@ def _stop(process: subprocess.Popen[bytes] | None) -> None:
         process.wait(STOP_TIMEOUT)
 
 
-async def _startup_done(address: str) -> bool:
-    """True once NetworkManager owns its name and reports Startup false."""
+async def _manager_property(address: str, name: str) -> Any:
+    """One property of NetworkManager's manager object; None when it cannot be read (yet)."""
     bus = await MessageBus(bus_address=address).connect()
     try:
         reply = await bus.call(
@@ -145,23 +163,36 @@ async def _startup_done(address: str) -> bool:
                 interface="org.freedesktop.DBus.Properties",
                 member="Get",
                 signature="ss",
-                body=["org.freedesktop.NetworkManager", "Startup"],
+                body=["org.freedesktop.NetworkManager", name],
             )
         )
     finally:
         bus.disconnect()
-    return (
-        reply is not None
-        and reply.message_type == MessageType.METHOD_RETURN
-        and reply.body[0].value is False
-    )
+    if reply is None or reply.message_type != MessageType.METHOD_RETURN:
+        return None
+    return reply.body[0].value
+
+
+async def _startup_done(address: str) -> bool:
+    """True once NetworkManager owns its name and reports Startup false."""
+    return await _manager_property(address, "Startup") is False
+
+
+async def _version(address: str) -> str:
+    """The version NetworkManager reports, e.g. "1.42.4"."""
+    return str(await _manager_property(address, "Version"))
 
 
 class RealNetworkManager:
     """One running NetworkManager with its bus, namespaces and check server; stop() undoes all."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, release: Release) -> None:
         self.workdir = workdir
+        self.release = release
+        # Where its files are: the host's own, or a cached Debian root it runs chrooted in.
+        self.root = release.root or Path("/")
+        # The full version NetworkManager reports, e.g. "1.42.4"; read once it has started.
+        self.version = ""
         self.socket = workdir / "ct-bus.sock"
         self.bus_address = f"unix:path={self.socket}"
         self.keyfile_dir = workdir / "system-connections"
@@ -173,11 +204,17 @@ class RealNetworkManager:
         self._nm: subprocess.Popen[bytes] | None = None
         self._check: subprocess.Popen[bytes] | None = None
 
+    @property
+    def major_minor(self) -> tuple[int, int]:
+        """(major, minor) of the running NetworkManager, e.g. (1, 42)."""
+        major, minor = self.version.split(".")[:2]
+        return int(major), int(minor)
+
     @classmethod
-    def start(cls, workdir: Path) -> RealNetworkManager:
+    def start(cls, workdir: Path, release: Release) -> RealNetworkManager:
         """Set everything up and wait until NetworkManager has finished starting."""
         remove_leftovers()
-        nm = cls(workdir)
+        nm = cls(workdir, release)
         try:
             nm._write_config()
             nm._make_network()
@@ -255,8 +292,9 @@ class RealNetworkManager:
         )
 
     def _start_network_manager(self) -> None:
+        root = "" if self.release.root is None else str(self.release.root)
         self._nm = self._spawn(
-            NM_NETNS, ["sh", "-c", _NM_SHELL, "sh", str(self.workdir)], self.nm_log.name
+            NM_NETNS, ["sh", "-c", _NM_SHELL, "sh", root, str(self.workdir)], self.nm_log.name
         )
 
         def started() -> bool:
@@ -269,6 +307,8 @@ class RealNetworkManager:
                     return False
 
         self._wait(started, self._nm, "NetworkManager", self.nm_log.name)
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            self.version = pool.submit(asyncio.run, _version(self.bus_address)).result()
 
     def _wait(
         self,

@@ -30,7 +30,9 @@ async def test_network_manager_refuses_the_broken_profile(
         await client.add_connection(case.settings())
 
     refusal_log.record(case.id, f"{refused.value.name}\n{refused.value.message}")
-    assert refused.value.name == case.error
-    assert refused.value.message.startswith((f"{case.blames}:", f"{case.blames},"))
+    # Some versions answer otherwise: the case's table entry says which and how.
+    error, blames = case.expected(real_nm.major_minor)
+    assert refused.value.name == error
+    assert refused.value.message.startswith((f"{blames}:", f"{blames},"))
     assert sorted(real_nm.keyfile_dir.iterdir()) == keyfiles_before
     assert await client.saved_connections() == saved_before

@@ -34,6 +34,12 @@ class NMProbe:
         paths = await self._bus.get_property(MANAGER_PATH, MANAGER_IFACE, "ActiveConnections")
         return [str(path) for path in paths]
 
+    async def version(self) -> tuple[int, int]:
+        """(major, minor) of the NetworkManager on the bus, from its Version property."""
+        version = await self._bus.get_property(MANAGER_PATH, MANAGER_IFACE, "Version")
+        major, minor = str(version).split(".")[:2]
+        return int(major), int(minor)
+
     async def check_connectivity(self) -> Connectivity:
         """Ask NM to re-check connectivity now and return the answer."""
         (value,) = await self._bus.call(MANAGER_PATH, MANAGER_IFACE, "CheckConnectivity")
