@@ -29,11 +29,17 @@ def scenario_data() -> dict[str, Any]:
 
 
 @pytest.fixture
-def environment(monkeypatch: pytest.MonkeyPatch, private_bus: PrivateBus) -> None:
+def bus_address(private_bus: PrivateBus) -> str:
+    """The bus the commands talk to (the contract tier points them at real NetworkManager's)."""
+    return private_bus.address
+
+
+@pytest.fixture
+def environment(monkeypatch: pytest.MonkeyPatch, bus_address: str) -> None:
     """The commands find the private bus; no setting leaks in; no check leaves the machine."""
     for setting in (*FLAG_SETTINGS, *ENV_SETTINGS):
         monkeypatch.delenv(setting.env, raising=False)
-    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", private_bus.address)
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", bus_address)
     # Port 9 on loopback: refused at once, should a test reach the checks without `internet`.
     monkeypatch.setenv("CHECK_HTTPS", "https://127.0.0.1:9")
     monkeypatch.setenv("CHECK_NTP", "127.0.0.1")
