@@ -9,7 +9,18 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-_NOT_SOURCE = (".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "test-artifacts")
+# .cache holds the contract tier's Debian roots, whose device nodes (/dev/zero, /dev/full) a
+# copy would read for ever.
+_NOT_SOURCE = (
+    ".git",
+    ".venv",
+    ".cache",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    "test-artifacts",
+)
 
 
 def test_non_editable_install_runs_and_finds_its_ui(tmp_path: Path) -> None:
