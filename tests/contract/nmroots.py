@@ -107,6 +107,7 @@ def _unmount_under(path: Path) -> None:
 
 
 def _remove(path: Path) -> None:
+    """Delete a stale or partial root."""
     _unmount_under(path)
     # --one-file-system: never reach through a mount that could not be undone.
     subprocess.run(["rm", "-rf", "--one-file-system", str(path)], check=True)
@@ -167,7 +168,11 @@ def main() -> int:
     if shutil.which("debootstrap") is None:
         print("debootstrap is not installed", file=sys.stderr)
         return 1
-    mirror = machine_mirror()
+    try:
+        mirror = machine_mirror()
+    except RuntimeError as error:
+        print(error, file=sys.stderr)
+        return 1
     failed = 0
     with concurrent.futures.ThreadPoolExecutor(len(missing)) as pool:
         jobs = {r: pool.submit(build, r, mirror) for r in missing}
