@@ -1,0 +1,58 @@
+"""app/nm/nm_settings.py is what scripts/gen-nm-settings makes of the installed libnm."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from app.nm import nm_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+GENERATOR = ROOT / "scripts" / "gen-nm-settings"
+# The generator runs on the system Python, which has python3-gi; the app's venv need not.
+SYSTEM_PYTHON = Path("/usr/bin/python3")
+
+
+def _generated() -> str:
+    if not SYSTEM_PYTHON.exists():
+        pytest.skip(f"{SYSTEM_PYTHON} is missing (scripts/test installs python3-gi)")
+    probe = subprocess.run(
+        [SYSTEM_PYTHON, "-c", "import gi; gi.require_version('NM', '1.0')"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if probe.returncode != 0:
+        pytest.skip(f"no libnm introspection data (python3-gi, gir1.2-nm-1.0): {probe.stderr}")
+    done = subprocess.run(
+        [SYSTEM_PYTHON, GENERATOR, "--stdout"], capture_output=True, text=True, check=True
+    )
+    return done.stdout
+
+
+def test_committed_table_is_what_the_installed_libnm_gives() -> None:
+    committed = (ROOT / "app" / "nm" / "nm_settings.py").read_text()
+    assert committed == _generated(), "run: /usr/bin/python3 scripts/gen-nm-settings"
+
+
+def test_table_holds_the_guides_settings_and_keyfile_aliases() -> None:
+    assert nm_settings.ALIASES == {
+        "ethernet": "802-3-ethernet",
+        "wifi": "802-11-wireless",
+        "wifi-security": "802-11-wireless-security",
+    }
+    assert nm_settings.SETTINGS["802-11-wireless"]["band"] == "s"
+    assert nm_settings.SETTINGS["802-11-wireless"]["ssid"] == "ay"
+    assert nm_settings.SETTINGS["802-11-wireless"]["mac-address-randomization"] == "u"
+    assert nm_settings.SETTINGS["ipv4"]["dns"] == "au"
+    assert nm_settings.SETTINGS["ipv6"]["dns"] == "aay"
+    assert nm_settings.SETTINGS["ipv4"]["route-metric"] == "x"
+    assert nm_settings.SETTINGS["ipv4"]["route-data"] == "aa{sv}"
+    assert nm_settings.SETTINGS["serial"]["baud"] == "u"
+    assert {"apn", "number", "username", "password"} <= nm_settings.SETTINGS["gsm"].keys()
+    assert "password" in nm_settings.SECRETS["gsm"]
+    assert "psk" in nm_settings.SECRETS["802-11-wireless-security"]
+    assert "psk-flags" in nm_settings.SECRET_FLAGS["802-11-wireless-security"]
+    assert nm_settings.RANGES[("connection", "autoconnect-priority")] == (-999, 999)
