@@ -420,7 +420,8 @@ async def _import_one(
             await nm.add_connection(result.settings)
             status = ImportStatus.IMPORTED
     except NetworkManagerError as err:
-        return ImportStatus.ERROR, str(err)
+        # NetworkManager names its "setting.key"; the report names the file's [section] key.
+        return ImportStatus.ERROR, f"{result.refusal(err.message)} ({err.name})"
     imported[uuid] = result.filename
     return status, described
 

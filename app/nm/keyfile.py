@@ -1,7 +1,18 @@
-"""Pure reader of NetworkManager keyfiles (a system-connections/ directory) into Settings."""
+"""Pure reader of NetworkManager keyfiles (a system-connections/ directory) into Settings.
+
+Which settings and keys exist, and the D-Bus type of each, is NetworkManager's own table
+(app/nm/nm_settings.py, generated from libnm), so every key NetworkManager takes is imported
+and any other is refused by name. On top of the types come the forms the keyfile format writes
+its own way (addresses, routes, DNS servers, SSIDs, MAC addresses, certificates), the defaults
+NetworkManager's keyfile reader fills in, and the checks NetworkManager would make only at
+AddConnection, or never (a secret left to an agent this device does not run), each reported
+on the file's own [section] key.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import re
 import sys
@@ -10,9 +21,10 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 from app.errors import ValidationError
+from app.nm.nm_settings import ALIASES, LIBNM_VERSION, RANGES, SECRET_FLAGS, SECRETS, SETTINGS
 from app.nm.profiles import (
     CONNECTION,
     IEEE_8021X,
@@ -24,7 +36,6 @@ from app.nm.profiles import (
 from app.rules import (
     IDENTITY_MAX_BYTES,
     WEP_KEY_TYPE_KEY,
-    WEP_KEY_TYPE_PASSPHRASE,
     check_credentials,
     check_interface_name,
     display_ssid,
@@ -33,16 +44,10 @@ from app.rules import (
 )
 from app.wifi import Credentials, SecurityKind
 
-# Policy: only the keys below are read, each checked and typed as NetworkManager types it over
-# D-Bus; any other section or key is refused with its name. Passing unknown keys through as
-# strings would hand NetworkManager wrongly typed values (refused as a whole, or worse, taken
-# with another meaning), so an installer learns at import time, not at boot, what to remove.
-
 ETHERNET: Final = "802-3-ethernet"
 ETHERNET_TYPE: Final = "802-3-ethernet"
 IPV4: Final = "ipv4"
 IPV6: Final = "ipv6"
-PROXY: Final = "proxy"
 
 # Real keyfiles are under 2 KiB; a boot partition may hold anything, which is not slurped.
 MAX_KEYFILE_BYTES: Final = 64 * 1024
@@ -58,77 +63,27 @@ _SKIPPED_SUFFIXES: Final = (IGNORE_SUFFIX, "~", ".pem", ".der")
 # caller can tell an update from a new profile instead of piling up duplicates.
 _UUID_NAMESPACE: Final = uuid.UUID("6e94595b-c7e6-4795-bd49-301c9acfd396")
 
-_SECTION_ALIASES: Final = {
-    "wifi": WIRELESS,
-    "wifi-security": WIRELESS_SECURITY,
-    "ethernet": ETHERNET,
+# A VPN's [vpn] keys are its plugin's, typed by no table of NetworkManager's.
+_UNTYPED_SETTINGS: Final = {
+    "vpn": "a VPN's keys belong to its plugin, which NetworkManager's settings table does not "
+    "describe; add a VPN with nmcli or its plugin's editor",
 }
-_KNOWN_SECTIONS: Final = frozenset(
-    {CONNECTION, WIRELESS, WIRELESS_SECURITY, IEEE_8021X, ETHERNET, IPV4, IPV6, PROXY}
+# NetworkManager's own records (last activation, BSSIDs seen) and the obsolete pointer to
+# [wifi-security]: read by type, then left to NetworkManager.
+_BOOKKEEPING: Final = frozenset(
+    {(CONNECTION, "timestamp"), (WIRELESS, "seen-bssids"), (WIRELESS, "security")}
 )
-_TYPES: Final = {
-    "wifi": WIRELESS_TYPE,
-    WIRELESS_TYPE: WIRELESS_TYPE,
-    "ethernet": ETHERNET_TYPE,
-    ETHERNET_TYPE: ETHERNET_TYPE,
+_INT_RANGES: Final = {
+    "y": (0, 2**8 - 1),
+    "n": (-(2**15), 2**15 - 1),
+    "q": (0, 2**16 - 1),
+    "i": (-(2**31), 2**31 - 1),
+    "u": (0, 2**32 - 1),
+    "x": (-(2**63), 2**63 - 1),
+    "t": (0, 2**64 - 1),
 }
-_CONNECTION_KEYS: Final = (
-    "id",
-    "uuid",
-    "type",
-    "autoconnect",
-    "autoconnect-priority",
-    "interface-name",
-    "permissions",
-    "secondaries",
-    "timestamp",
-)
-_WIRELESS_KEYS: Final = (
-    "ssid",
-    "mode",
-    "hidden",
-    "mac-address",
-    "mac-address-blacklist",
-    "seen-bssids",
-    "security",
-)
-_SECURITY_KEYS: Final = (
-    "key-mgmt",
-    "auth-alg",
-    "psk",
-    "psk-flags",
-    "wep-key0",
-    "wep-key-flags",
-    "wep-key-type",
-    "proto",
-    "pairwise",
-    "group",
-    "pmf",
-)
-_EAP_KEYS: Final = (
-    "eap",
-    "identity",
-    "anonymous-identity",
-    "password",
-    "password-flags",
-    "phase2-auth",
-)
-_ETHERNET_KEYS: Final = ("mac-address", "mac-address-blacklist", "mtu")
-_IP_KEYS: Final = (
-    "method",
-    "address1",
-    "gateway",
-    "dns",
-    "dns-search",
-    "may-fail",
-    "ignore-auto-dns",
-    "ignore-auto-routes",
-    "never-default",
-    "route-metric",
-    "dns-priority",
-)
-_IPV6_KEYS: Final = (*_IP_KEYS, "addr-gen-mode", "ip6-privacy")
 
+# The kinds of security whose credentials app.rules checks; dynamic WEP and Suite-B are not.
 _KEY_MGMT: Final = {
     "none": SecurityKind.WEP,
     "wpa-psk": SecurityKind.WPA_PSK,
@@ -142,35 +97,49 @@ _SECRET_KEYS: Final[dict[SecurityKind, tuple[str, ...]]] = {
     SecurityKind.WPA_PSK: ("psk", "psk-flags"),
     SecurityKind.SAE: ("psk", "psk-flags"),
 }
-_PROTOS: Final = frozenset({"wpa", "rsn"})
-_PAIRWISE: Final = frozenset({"tkip", "ccmp"})
-_GROUP: Final = frozenset({"wep40", "wep104", "tkip", "ccmp"})
-_PHASE2_AUTH: Final = "mschapv2"
-_IPV4_METHODS: Final = ("auto", "manual", "link-local", "disabled")
-_IPV6_METHODS: Final = ("auto", "dhcp", "manual", "link-local", "ignore", "disabled")
+_CREDENTIAL_KEYS: Final = ("psk", "psk-flags", "wep-key0", "wep-key-flags", "wep-key-type")
+_INFRASTRUCTURE: Final = "infrastructure"
+# The words NetworkManager's verify() takes for these string keys (libnm types them only as
+# strings). NetworkManager 1.30 to 1.52 agree on every list here.
+_WORDS: Final[dict[tuple[str, str], tuple[str, ...]]] = {
+    (WIRELESS, "mode"): (_INFRASTRUCTURE, "mesh", "adhoc", "ap"),
+    (WIRELESS, "band"): ("a", "bg"),
+    (WIRELESS_SECURITY, "key-mgmt"): tuple(_KEY_MGMT),
+    (WIRELESS_SECURITY, "auth-alg"): ("open", "shared", "leap"),
+    (WIRELESS_SECURITY, "proto"): ("wpa", "rsn"),
+    (WIRELESS_SECURITY, "pairwise"): ("tkip", "ccmp"),
+    (WIRELESS_SECURITY, "group"): ("wep40", "wep104", "tkip", "ccmp"),
+    (IPV4, "method"): ("auto", "manual", "link-local", "shared", "disabled"),
+    (IPV6, "method"): ("auto", "dhcp", "manual", "link-local", "ignore", "shared", "disabled"),
+}
 # Methods under which NetworkManager refuses static addresses, DNS servers and search domains.
 _NO_ADDRESS_METHODS: Final = frozenset({"link-local", "disabled", "ignore"})
-# NMSettingIP6ConfigAddrGenMode, sent over D-Bus as int32.
+# NMSettingIP6ConfigAddrGenMode, which a keyfile names by word; sent over D-Bus as int32.
 _ADDR_GEN_MODES: Final = {"eui64": 0, "stable-privacy": 1, "default-or-eui64": 2, "default": 3}
 # NetworkManager's keyfile reader takes a missing addr-gen-mode in an [ipv6] section as this one
 # (not D-Bus's default), so that its meaning never changes under an upgrade.
 _KEYFILE_ADDR_GEN_MODE: Final = _ADDR_GEN_MODES["default-or-eui64"]
-_AUTOCONNECT_PRIORITY: Final = (-999, 999)
-_UINT32_MAX: Final = 2**32 - 1
-_INT32: Final = (-(2**31), 2**31 - 1)
+# Secret flags 1 (agent-owned) and 2 (not saved) leave the secret out of the profile.
+_SECRET_NOT_STORED: Final = 0b011
+_SECRET_FLAGS_MAX: Final = 0b111
 
 # GLib's key file escapes; `\;` is only meaningful inside lists (and NetworkManager's SSIDs).
 _ESCAPES: Final = {"s": " ", "n": "\n", "t": "\t", "r": "\r", "\\": "\\"}
 # g_ascii_isspace: what GLib trims around keys and values.
 _SPACE: Final = " \t\n\v\f\r"
 _INTEGER: Final = re.compile(r"[+-]?(?:0|[1-9][0-9]*)")
-_ADDRESS_KEY: Final = re.compile(r"(address|addresses)(0|[1-9][0-9]*)?")
-# NetworkManager treats `/`, `,` and `;` alike between the fields of an address.
-_ADDRESS_FIELDS: Final = re.compile(r"[/,;]")
+# The keyfile's numbered address and route lines (and NetworkManager's older spellings).
+_IP_LINE: Final = re.compile(r"(address|addresses|route|routes)(0|[1-9][0-9]*)?(_options)?")
+# NetworkManager treats `/`, `,` and `;` alike between the fields of an address or route.
+_FIELDS: Final = re.compile(r"[/,;]")
 _MAC_TEXT: Final = re.compile(r"[0-9A-Fa-f]{2}(?:([:-])[0-9A-Fa-f]{2})(?:\1[0-9A-Fa-f]{2}){4}")
 _MAC_BYTES: Final = 6
-# An SSID in NetworkManager's byte-list form: 1-3 digit numbers, each followed by `;`.
-_SSID_BYTE_LIST: Final = re.compile(r"(?:[ \t\n\v\f\r]*[0-9]{1,3}[ \t\n\v\f\r]*;)+[ \t\n\v\f\r]*")
+_CLONED_MAC_WORDS: Final = ("preserve", "permanent", "random", "stable")
+# Bytes in NetworkManager's list form: 1-3 digit numbers, each followed by `;`.
+_BYTE_LIST: Final = re.compile(r"(?:[ \t\n\v\f\r]*[0-9]{1,3}[ \t\n\v\f\r]*;)+[ \t\n\v\f\r]*")
+_CERT_KEY: Final = re.compile(r"(phase2-)?(ca-cert|client-cert|private-key)")
+_CERT_PATH_SCHEME: Final = b"file://"
+_CERT_BLOB_SCHEME: Final = "data:;base64,"
 
 
 class KeyfileError(ValidationError):
@@ -190,11 +159,30 @@ class ImportResult:
     settings: Settings | None = field(default=None, repr=False)
     error: str | None = None
     skipped: bool = False
+    # NetworkManager's name of each key sent ("802-11-wireless.band") -> the file's "[wifi] band",
+    # and of each setting ("802-11-wireless") -> its section ("[wifi]").
+    places: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
         """True when the file gave settings ready for Settings.AddConnection."""
         return self.settings is not None
+
+    def refusal(self, message: str) -> str:
+        """NetworkManager's refusal ("setting.key: why"), told at the key of this file."""
+        names, colon, reason = message.partition(": ")
+        places = [self._place(name.strip()) for name in names.split(",")]
+        if not colon or None in places:
+            return f"NetworkManager refused: {message}"
+        return f"{', '.join(filter(None, places))}: NetworkManager refused: {reason}"
+
+    def _place(self, name: str) -> str | None:
+        """The file's place of NetworkManager's "setting.key", or None."""
+        setting, _, key = name.partition(".")
+        if name in self.places:
+            return self.places[name]
+        # A key the file left out, in the section it would go in.
+        return f"{self.places[setting]} {key}" if key and setting in self.places else None
 
 
 @dataclass(frozen=True)
@@ -276,12 +264,16 @@ def _start_section(line: str, number: int, sections: dict[str, _Section]) -> _Se
         raise KeyfileError(f"line {number}", "is not a valid [section] header")
     if has_control_character(name):
         raise KeyfileError(f"line {number}", "the section name holds a control character")
-    setting = _SECTION_ALIASES.get(name, name)
-    if setting not in _KNOWN_SECTIONS:
+    setting = ALIASES.get(name, name)
+    if setting in _UNTYPED_SETTINGS:
+        raise KeyfileError(
+            f"[{name}]", f"this section is not supported: {_UNTYPED_SETTINGS[setting]}"
+        )
+    if setting not in SETTINGS:
         raise KeyfileError(
             f"[{name}]",
-            "this section is not supported; a keyfile here may hold [connection], [wifi], "
-            "[wifi-security], [802-1x], [ethernet], [ipv4], [ipv6] and an empty [proxy]",
+            f"this section is not supported: NetworkManager {LIBNM_VERSION} has no setting "
+            "of that name",
         )
     if setting in sections:
         raise KeyfileError(
@@ -292,7 +284,7 @@ def _start_section(line: str, number: int, sections: dict[str, _Section]) -> _Se
     return section
 
 
-def _unescape(value: _Value, *, in_list: bool, ssid: bool = False) -> list[str]:
+def _unescape(value: _Value, *, in_list: bool, keep_semicolon: bool = False) -> list[str]:
     """GLib's reading of a value: escapes decoded, and a list split at each unescaped `;`."""
     items: list[str] = []
     current: list[str] = []
@@ -314,8 +306,8 @@ def _unescape(value: _Value, *, in_list: bool, ssid: bool = False) -> list[str]:
                 current.append(_ESCAPES[escaped])
             elif escaped == ";" and in_list:
                 current.append(";")
-            elif escaped == ";" and ssid:
-                # Kept for NetworkManager's own SSID unescaping, done after its byte-list test.
+            elif escaped == ";" and keep_semicolon:
+                # Kept for NetworkManager's own unescaping of bytes, done after its list test.
                 current.append("\\;")
             else:
                 # GLib refuses it and NetworkManager then drops the key: say so, at import.
@@ -388,207 +380,21 @@ def _choice(value: _Value, choices: Collection[str]) -> str:
     return word
 
 
-def _check_keys(section: _Section, allowed: Collection[str]) -> None:
-    """Refuse any key of `section` outside `allowed`, naming the keys this importer reads."""
-    for key, value in section.values.items():
-        if key in allowed or (_ADDRESS_KEY.fullmatch(key) and "address1" in allowed):
-            continue
-        if not allowed:
-            raise value.error(f"is not imported: leave [{section.name}] empty")
-        shown = ", ".join(
-            "address1..N" if name == "address1" else name
-            for name in allowed
-            if name not in _BOOKKEEPING_KEYS
-        )
-        raise value.error(f"is not supported; [{section.name}] may set: {shown}")
-
-
 def _empty(value: _Value) -> bool:
-    """True for `key=` with nothing after it, which NetworkManager writes for empty lists."""
+    """True for `key=` with nothing after it, which NetworkManager writes for empty values."""
     return not value.raw.strip(_SPACE)
 
 
-def _zero_flags(value: _Value | None) -> None:
-    """Require secret flags of 0: the secret is in the file, as no secret agent runs here."""
-    if value is not None and _integer(value, 0, 7) != 0:
-        raise value.error(
-            "must be 0: the secret has to be stored in this file, "
-            "as no agent on this device can ask for it"
-        )
-
-
-# Keys NetworkManager writes for its own bookkeeping or as empty defaults: checked, then dropped.
-_BOOKKEEPING_KEYS: Final = frozenset(
-    {"permissions", "secondaries", "timestamp", "seen-bssids", "security"}
-)
-
-
 # ---------------------------------------------------------------------------------------------
-# The settings.
+# One key, read by its D-Bus type, or by the keyfile's own form of it.
 
 
-def parse_keyfile(text: str, *, filename: str | None = None) -> Settings:
-    """Settings for Settings.AddConnection from a keyfile's text; KeyfileError names a bad key."""
-    sections = _read_sections(text.removeprefix("\ufeff"))
-    connection = sections.get(CONNECTION) or _Section(CONNECTION, {})
-    _check_keys(connection, _CONNECTION_KEYS)
-    connection_type = _connection_type(connection, sections)
-
-    settings: Settings = {}
-    ssid: bytes | None = None
-    if connection_type == WIRELESS_TYPE:
-        if ETHERNET in sections:
-            raise sections[ETHERNET].error("is not used by a wifi connection")
-        wireless, ssid = _wireless(sections.get(WIRELESS))
-        settings[WIRELESS] = wireless
-        settings.update(
-            _security(
-                ssid,
-                bool(wireless.get("hidden")),
-                wireless_name=sections[WIRELESS].name,
-                security=sections.get(WIRELESS_SECURITY),
-                eap=sections.get(IEEE_8021X),
-            )
-        )
-    else:
-        for setting in (WIRELESS, WIRELESS_SECURITY, IEEE_8021X):
-            if setting in sections:
-                raise sections[setting].error("is not used by an ethernet connection")
-        settings[ETHERNET] = _ethernet(sections.get(ETHERNET))
-
-    proxy = sections.get(PROXY)
-    if proxy is not None:
-        # NetworkManager writes an empty [proxy]; proxy settings themselves are not imported.
-        _check_keys(proxy, ())
-
-    settings[IPV4] = _ip(sections.get(IPV4), version=4)
-    settings[IPV6] = _ip(sections.get(IPV6), version=6)
-    settings[CONNECTION] = _connection(connection, connection_type, filename, ssid)
-    return settings
-
-
-def _connection_type(connection: _Section, sections: dict[str, _Section]) -> str:
-    """The connection type, from [connection] type or else from the sections present."""
-    value = connection.get("type")
-    if value is not None:
-        word = _text(value)
-        if word not in _TYPES:
-            raise value.error("only wifi (802-11-wireless) and ethernet connections are imported")
-        return _TYPES[word]
-    # NetworkManager too guesses a missing type from the type-specific section.
-    if WIRELESS in sections:
-        return WIRELESS_TYPE
-    if ETHERNET in sections:
-        return ETHERNET_TYPE
-    raise KeyfileError(connection.place("type"), "missing: set type=wifi or type=ethernet")
-
-
-def _connection(
-    section: _Section, connection_type: str, filename: str | None, ssid: bytes | None
-) -> dict[str, Any]:
-    """The [connection] setting: id and uuid (filled in when missing), type, autoconnect."""
-    connection_id = _optional_text(section.get("id"))
-    base = Path(filename).name if filename else None
-    if connection_id is None and base:
-        # NetworkManager's own fallback: the file name without .nmconnection.
-        connection_id = base.removesuffix(NMCONNECTION_SUFFIX) or base
-    if connection_id is None and ssid is not None:
-        connection_id = display_ssid(ssid)
-    if connection_id is None:
-        raise KeyfileError(section.place("id"), "missing")
-
-    uuid_value = section.get("uuid")
-    if uuid_value is not None and not _empty(uuid_value):
-        try:
-            connection_uuid = str(uuid.UUID(_text(uuid_value)))
-        except ValueError:
-            raise uuid_value.error(
-                "is not a UUID (like 6e94595b-c7e6-4795-bd49-301c9acfd396)"
-            ) from None
-    else:
-        connection_uuid = str(uuid.uuid5(_UUID_NAMESPACE, base or connection_id))
-
-    result: dict[str, Any] = {
-        "type": connection_type,
-        "id": connection_id,
-        "uuid": connection_uuid,
-        "autoconnect": _optional(section.get("autoconnect"), _boolean, default=True),
-    }
-    priority = section.get("autoconnect-priority")
-    if priority is not None:
-        result["autoconnect-priority"] = _integer(priority, *_AUTOCONNECT_PRIORITY)
-    interface = section.get("interface-name")
-    if interface is not None and not _empty(interface):
-        try:
-            result["interface-name"] = check_interface_name(_text(interface))
-        except ValidationError:
-            raise interface.error(
-                "is not a network interface name (1 to 15 characters, no / : or spaces)"
-            ) from None
-    for key in ("permissions", "secondaries"):
-        value = section.get(key)
-        if value is not None and not _empty(value):
-            raise value.error("is not supported: leave it empty")
-    timestamp = section.get("timestamp")
-    if timestamp is not None:
-        # NetworkManager's record of the last activation: checked, then left to NetworkManager.
-        _integer(timestamp, 0, 2**64 - 1)
-    return result
-
-
-def _optional_text(value: _Value | None) -> str | None:
-    """A string setting, or None when absent or empty."""
-    if value is None:
-        return None
-    return _text(value) or None
-
-
-def _optional(value: _Value | None, read: Callable[[_Value], Any], *, default: Any) -> Any:
-    """`read(value)`, or `default` when the key is absent."""
-    return default if value is None else read(value)
-
-
-def _wireless(section: _Section | None) -> tuple[dict[str, Any], bytes]:
-    """The [wifi] setting and its SSID; only client (infrastructure) profiles are imported."""
-    if section is None:
-        raise KeyfileError("[wifi] ssid", "missing: a wifi connection needs a [wifi] section")
-    _check_keys(section, _WIRELESS_KEYS)
-    ssid_value = section.get("ssid")
-    if ssid_value is None:
-        raise KeyfileError(section.place("ssid"), "missing")
-    ssid = _ssid(ssid_value)
-
-    mode = section.get("mode")
-    if mode is not None and _text(mode) != "infrastructure":
-        # An access-point or ad-hoc profile would take the radio at boot, away from the portal.
-        raise mode.error("only infrastructure (client) profiles are imported")
-    result: dict[str, Any] = {"ssid": ssid, "mode": "infrastructure"}
-    if _optional(section.get("hidden"), _boolean, default=False):
-        result["hidden"] = True
-    result.update(_mac_keys(section))
-    # seen-bssids is NetworkManager's own record, and `security` the obsolete pointer to
-    # [wifi-security]: both are read over and dropped.
-    return result, ssid
-
-
-def _mac_keys(section: _Section) -> dict[str, Any]:
-    """The hardware-address keys [wifi] and [ethernet] share, where set and not empty."""
-    result: dict[str, Any] = {}
-    mac = section.get("mac-address")
-    if mac is not None and not _empty(mac):
-        result["mac-address"] = _mac_address(mac)
-    blacklist = section.get("mac-address-blacklist")
-    if blacklist is not None and not _empty(blacklist):
-        result["mac-address-blacklist"] = _mac_list(blacklist)
-    return result
-
-
-def _ssid(value: _Value) -> bytes:
-    """An SSID: text (UTF-8), or NetworkManager's byte list such as 72;111;109;101;."""
-    text = _unescape(value, in_list=False, ssid=True)[0]
+def _bytes(value: _Value) -> bytes:
+    """Bytes: NetworkManager's list form such as 72;111;109;101;, else the text as UTF-8."""
+    text = _unescape(value, in_list=False, keep_semicolon=True)[0]
     # The same test as NetworkManager's reader: only digits, spaces and `;`, each number ends
     # in `;`. So "65;66;" is the bytes AB, while "65;66" is the five characters 6 5 ; 6 6.
-    if _SSID_BYTE_LIST.fullmatch(text):
+    if _BYTE_LIST.fullmatch(text):
         numbers = [int(item) for item in text.split(";") if item.strip(_SPACE)]
         if all(number <= 0xFF for number in numbers):
             return bytes(numbers)
@@ -610,289 +416,86 @@ def _mac_address(value: _Value) -> bytes:
     raise value.error("is not a MAC address (like 00:22:68:12:79:a2)")
 
 
+def _mac_text(value: _Value, text: str) -> str:
+    """One MAC address in text, normalised to NetworkManager's upper-case colon form."""
+    if not _MAC_TEXT.fullmatch(text.strip()):
+        raise value.error("holds an entry that is not a MAC address (like 00:22:68:12:79:a2)")
+    return ":".join(f"{byte:02X}" for byte in bytes.fromhex(re.sub("[:-]", "", text.strip())))
+
+
 def _mac_list(value: _Value) -> list[str]:
     """A list of MAC addresses, normalised to upper-case colon form."""
-    result: list[str] = []
-    for item in _items(value):
-        if not _MAC_TEXT.fullmatch(item.strip()):
-            raise value.error("holds an entry that is not a MAC address (like 00:22:68:12:79:a2)")
-        raw = bytes.fromhex(re.sub("[:-]", "", item.strip()))
-        result.append(":".join(f"{byte:02X}" for byte in raw))
-    return result
+    return [_mac_text(value, item) for item in _items(value)]
 
 
-def _security(
-    ssid: bytes,
-    hidden: bool,
-    *,
-    wireless_name: str,
-    security: _Section | None,
-    eap: _Section | None,
-) -> Settings:
-    """The security settings, with the credentials checked by the rules of app.rules."""
-    places = {"ssid": f"[{wireless_name}] ssid"}
-    if security is None:
-        if eap is not None:
-            raise eap.error("needs a [wifi-security] section with key-mgmt=wpa-eap")
-        _validate(Credentials(ssid=ssid, security=SecurityKind.OPEN, hidden=hidden), places)
-        return {}
-    _check_keys(security, _SECURITY_KEYS)
-    key_mgmt_value = security.get("key-mgmt")
-    if key_mgmt_value is None:
-        raise KeyfileError(security.place("key-mgmt"), "missing")
-    key_mgmt = _choice(key_mgmt_value, tuple(_KEY_MGMT))
-    kind = _KEY_MGMT[key_mgmt]
-    result: dict[str, Any] = {"key-mgmt": key_mgmt}
-
-    own_keys = _SECRET_KEYS.get(kind, ())
-    for key in ("psk", "psk-flags", "wep-key0", "wep-key-flags", "wep-key-type"):
-        value = security.get(key)
-        if value is not None and key not in own_keys:
-            raise value.error(f"is not used with key-mgmt={key_mgmt}")
-    secret_key = own_keys[0] if own_keys else None
-    if own_keys:
-        _zero_flags(security.get(own_keys[1]))
-
-    auth_alg = security.get("auth-alg")
-    if auth_alg is not None:
-        allowed = ("open", "shared") if kind is SecurityKind.WEP else ("open",)
-        result["auth-alg"] = _choice(auth_alg, allowed)
-    for key, choices in (("proto", _PROTOS), ("pairwise", _PAIRWISE), ("group", _GROUP)):
-        value = security.get(key)
-        if value is not None and not _empty(value):
-            result[key] = _word_list(value, choices)
-    pmf = security.get("pmf")
-    if pmf is not None:
-        result["pmf"] = _integer(pmf, 0, 3)
-
-    passphrase: str | None = None
-    identity: str | None = None
-    eap_method = "peap"
-    eap_settings: Settings = {}
-    if secret_key is not None:
-        places["passphrase"] = security.place(secret_key)
-        secret_value = security.get(secret_key)
-        passphrase = _secret(secret_value) if secret_value is not None else None
-    if kind is SecurityKind.WPA_EAP:
-        if eap is None:
-            raise KeyfileError(
-                "[802-1x] eap", "missing: key-mgmt=wpa-eap needs an [802-1x] section"
-            )
-        eap_settings, eap_method, identity, passphrase = _eap(eap, places)
-    elif eap is not None:
-        raise eap.error(f"is not used with key-mgmt={key_mgmt}")
-
-    creds = Credentials(
-        ssid=ssid,
-        security=kind,
-        passphrase=passphrase or None,
-        identity=identity,
-        hidden=hidden,
-        eap_method=eap_method,
-    )
-    _validate(creds, places)
-    if passphrase and secret_key is not None:
-        result[secret_key] = passphrase
-    if kind is SecurityKind.WEP:
-        result.update(_stated_wep_key_type(security, passphrase or ""))
-    return {WIRELESS_SECURITY: result, **eap_settings}
-
-
-def _word_list(value: _Value, choices: Collection[str]) -> list[str]:
-    """A list of words, each from a fixed set."""
-    items = _items(value)
-    if not items or any(item not in choices for item in items):
-        raise value.error(f"must be a list of: {', '.join(sorted(choices))}")
-    return items
-
-
-def _stated_wep_key_type(security: _Section, key: str) -> dict[str, Any]:
-    """wep-key-type when the file sets it, checked against the key's form."""
-    value = security.get("wep-key-type")
-    if value is None:
-        # Left out, NetworkManager tells a literal key from a passphrase by its form.
-        return {}
-    key_type = _integer(value, 0, WEP_KEY_TYPE_PASSPHRASE)
-    if key_type == WEP_KEY_TYPE_KEY and not is_literal_wep_key(key):
-        raise KeyfileError(
-            security.place("wep-key0"),
-            "with wep-key-type=1 the key must be 5 or 13 characters, or 10 or 26 hex digits",
-        )
-    return {"wep-key-type": key_type}
-
-
-def _eap(section: _Section, places: dict[str, str]) -> tuple[Settings, str, str | None, str | None]:
-    """The [802-1x] setting, its EAP method, identity and password (checked by the caller)."""
-    _check_keys(section, _EAP_KEYS)
-    places["passphrase"] = section.place("password")
-    places["identity"] = section.place("identity")
-    places["security"] = section.place("eap")
-    eap_value = section.get("eap")
-    if eap_value is None:
-        raise KeyfileError(section.place("eap"), "missing")
-    methods = _items(eap_value)
-    if len(methods) != 1:
-        raise eap_value.error("must name one method: peap or ttls")
-    _zero_flags(section.get("password-flags"))
-    result: dict[str, Any] = {"eap": methods}
-    identity = _optional(section.get("identity"), _secret, default=None)
-    if identity:
-        result["identity"] = identity
-    anonymous = section.get("anonymous-identity")
-    if anonymous is not None and not _empty(anonymous):
-        outer = _text(anonymous)
-        if len(outer.encode("utf-8")) > IDENTITY_MAX_BYTES:
-            raise anonymous.error(f"is too long: at most {IDENTITY_MAX_BYTES} bytes")
-        result["anonymous-identity"] = outer
-    password = _optional(section.get("password"), _secret, default=None)
-    if password:
-        result["password"] = password
-    phase2 = section.get("phase2-auth")
-    if phase2 is not None:
-        # The one inner method the client profiles support, with PEAP and TTLS alike.
-        result["phase2-auth"] = _choice(phase2, (_PHASE2_AUTH,))
-    return {IEEE_8021X: result}, methods[0], identity or None, password or None
-
-
-def _validate(creds: Credentials, places: dict[str, str]) -> None:
-    """The credential rules of app.rules, with each error moved onto the file's key."""
-    try:
-        check_credentials(creds)
-    except ValidationError as error:
-        raise KeyfileError(places.get(error.field, error.field), error.message) from None
-
-
-def _ethernet(section: _Section | None) -> dict[str, Any]:
-    """The [ethernet] setting (NetworkManager needs the section even when it is empty)."""
-    if section is None:
-        return {}
-    _check_keys(section, _ETHERNET_KEYS)
-    result: dict[str, Any] = {}
-    result.update(_mac_keys(section))
-    mtu = section.get("mtu")
-    if mtu is not None:
-        result["mtu"] = _integer(mtu, 0, _UINT32_MAX)
-    return result
-
-
-def _ip(section: _Section | None, *, version: int) -> dict[str, Any]:
-    """The [ipv4] or [ipv6] setting: method, static addresses and gateway, DNS, options."""
-    if section is None:
-        # What NetworkManager adds to a profile without the section.
-        return {"method": "auto"}
-    _check_keys(section, _IPV6_KEYS if version == 6 else _IP_KEYS)
-    method_value = section.get("method")
-    if method_value is None:
-        raise KeyfileError(section.place("method"), "missing")
-    methods = _IPV6_METHODS if version == 6 else _IPV4_METHODS
-    if _text(method_value) == "shared":
-        raise method_value.error(
-            "shared turns this device into a router for others; it is not imported"
-        )
-    method = _choice(method_value, methods)
-    result: dict[str, Any] = {"method": method}
-
-    addresses, gateway = _addresses(section, version)
-    gateway_value = section.get("gateway")
-    if gateway_value is not None and not _empty(gateway_value):
-        explicit = str(_ip_address(gateway_value, _text(gateway_value).strip(_SPACE), version))
-        if gateway is not None and gateway != explicit:
-            raise gateway_value.error("differs from the gateway given in an address line")
-        if not addresses:
-            raise gateway_value.error("needs an address (address1=ADDRESS/PREFIX)")
-        gateway = explicit
-    if method == "manual" and not addresses:
-        raise method_value.error(
-            "manual needs at least one address (address1=ADDRESS/PREFIX[,GATEWAY])"
-        )
-    if addresses:
-        if method in _NO_ADDRESS_METHODS:
-            raise _first_address(section).error(f"is not allowed with method={method}")
-        result["address-data"] = addresses
-    if gateway is not None:
-        result["gateway"] = gateway
-
-    dns = section.get("dns")
-    if dns is not None and not _empty(dns):
-        if method in _NO_ADDRESS_METHODS:
-            raise dns.error(f"is not allowed with method={method}")
-        result["dns"] = [_dns_server(dns, item, version) for item in _items(dns)]
-    search = section.get("dns-search")
-    if search is not None and not _empty(search):
-        if method in _NO_ADDRESS_METHODS:
-            raise search.error(f"is not allowed with method={method}")
-        domains = _items(search)
-        if any(not domain.strip() for domain in domains):
-            raise search.error("holds an empty domain")
-        result["dns-search"] = domains
-
-    for key in ("may-fail", "ignore-auto-dns", "ignore-auto-routes", "never-default"):
-        value = section.get(key)
-        if value is not None:
-            result[key] = _boolean(value)
-    never_default = section.get("never-default")
-    if never_default is not None and result["never-default"] and gateway is not None:
-        raise never_default.error("true contradicts the gateway this section sets")
-    metric = section.get("route-metric")
-    if metric is not None:
-        result["route-metric"] = _integer(metric, -1, _UINT32_MAX)
-    priority = section.get("dns-priority")
-    if priority is not None:
-        result["dns-priority"] = _integer(priority, *_INT32)
-
-    if version == 6:
-        mode = section.get("addr-gen-mode")
-        result["addr-gen-mode"] = (
-            _ADDR_GEN_MODES[_choice(mode, tuple(_ADDR_GEN_MODES))]
-            if mode is not None
-            else _KEYFILE_ADDR_GEN_MODE
-        )
-        privacy = section.get("ip6-privacy")
-        if privacy is not None:
-            result["ip6-privacy"] = _integer(privacy, -1, 2)
-    return result
-
-
-def _first_address(section: _Section) -> _Value:
-    """The first addressN line of the section (there is one when this is called)."""
-    return next(v for k, v in section.values.items() if _ADDRESS_KEY.fullmatch(k))
-
-
-def _addresses(section: _Section, version: int) -> tuple[list[dict[str, Any]], str | None]:
-    """address, address1..N (and NetworkManager's older addressesN) in NetworkManager's order."""
-    keyed: list[tuple[int, str, _Value]] = []
-    for key, value in section.values.items():
-        match = _ADDRESS_KEY.fullmatch(key)
-        if match:
-            index = int(match.group(2)) if match.group(2) is not None else -1
-            keyed.append((index, match.group(1), value))
-    addresses: list[dict[str, Any]] = []
-    gateway: str | None = None
-    # The same order as NetworkManager: by number, a bare `address` first.
-    for _, _, value in sorted(keyed, key=lambda item: (item[0], item[1])):
-        address, address_gateway = _address(value, version)
-        addresses.append(address)
-        if address_gateway is not None:
-            if gateway is not None and gateway != address_gateway:
-                # NetworkManager would silently keep the first: a second one is a mistake.
-                raise value.error("gives a second, different gateway: a profile has one")
-            gateway = address_gateway
-    return addresses, gateway
-
-
-def _address(value: _Value, version: int) -> tuple[dict[str, Any], str | None]:
-    """ADDRESS/PREFIX[,GATEWAY] as address-data, and the gateway."""
+def _cloned_mac(value: _Value) -> str:
+    """cloned-mac-address: a MAC or one of NetworkManager's words, sent as assigned-mac-address."""
     text = _text(value).strip(_SPACE)
-    # A trailing `;` is an old form NetworkManager still reads.
-    fields = _ADDRESS_FIELDS.split(text.removesuffix(";"))
-    if len(fields) not in (2, 3):
-        raise value.error("must be ADDRESS/PREFIX or ADDRESS/PREFIX,GATEWAY")
-    address = _ip_address(value, fields[0], version)
-    max_prefix = 128 if version == 6 else 32
-    if not fields[1].isdigit() or not fields[1].isascii() or not 1 <= int(fields[1]) <= max_prefix:
-        raise value.error(f"needs a prefix length from 1 to {max_prefix} after the /")
-    gateway = str(_ip_address(value, fields[2], version)) if len(fields) == 3 else None
-    return {"address": str(address), "prefix": int(fields[1])}, gateway
+    return text if text in _CLONED_MAC_WORDS else _mac_text(value, text)
+
+
+def _certificate(value: _Value) -> bytes:
+    """An 802.1X certificate or key: a path (the keyfile's form) or an inline base64 blob."""
+    text = _text(value)
+    if text.startswith(_CERT_BLOB_SCHEME):
+        try:
+            return base64.b64decode(text.removeprefix(_CERT_BLOB_SCHEME), validate=True)
+        except binascii.Error:
+            raise value.error("holds a data:;base64, blob that is not base64") from None
+    path = text.encode("utf-8").removeprefix(_CERT_PATH_SCHEME)
+    if not path.startswith(b"/"):
+        # NetworkManager would look next to the keyfile, which is not where it is imported.
+        raise value.error("must be an absolute path (or file:///path, or data:;base64,...)")
+    # libnm's path scheme: the file:// URI with a closing NUL byte.
+    return _CERT_PATH_SCHEME + path + b"\0"
+
+
+def _secret_flags(value: _Value) -> int | None:
+    """Secret flags that keep the secret in this profile: 0 (the default, left out) or 4."""
+    flags = _integer(value, 0, _SECRET_FLAGS_MAX)
+    if flags & _SECRET_NOT_STORED:
+        raise value.error(
+            "must be 0 (or 4): the secret has to be stored in this file, "
+            "as no agent on this device can ask for it"
+        )
+    return flags or None
+
+
+def _uuid(value: _Value) -> str:
+    """A UUID in its canonical form."""
+    try:
+        return str(uuid.UUID(_text(value)))
+    except ValueError:
+        raise value.error("is not a UUID (like 6e94595b-c7e6-4795-bd49-301c9acfd396)") from None
+
+
+def _interface_name(value: _Value) -> str:
+    """A network interface name."""
+    try:
+        return check_interface_name(_text(value))
+    except ValidationError:
+        raise value.error(
+            "is not a network interface name (1 to 15 characters, no / : or spaces)"
+        ) from None
+
+
+def _connection_type(value: _Value) -> str:
+    """connection.type: a setting name, or its keyfile alias (wifi, ethernet)."""
+    word = _text(value)
+    name = ALIASES.get(word, word)
+    if name not in SETTINGS or name in (CONNECTION, IPV4, IPV6):
+        raise value.error(f"is not a NetworkManager {LIBNM_VERSION} connection type")
+    return name
+
+
+def _permissions(value: _Value) -> NoReturn:
+    """connection.permissions: left empty, since no user logs in on this device."""
+    raise value.error("is not supported: leave it empty (no user logs in on this device)")
+
+
+def _addr_gen_mode(value: _Value) -> int:
+    """ipv6.addr-gen-mode, which a keyfile names by word."""
+    return _ADDR_GEN_MODES[_choice(value, tuple(_ADDR_GEN_MODES))]
 
 
 def _ip_address(value: _Value, text: str, version: int) -> IPv4Address | IPv6Address:
@@ -909,6 +512,7 @@ def _ip_address(value: _Value, text: str, version: int) -> IPv4Address | IPv6Add
 def _dns_server(value: _Value, text: str, version: int) -> int | bytes:
     """A DNS server in the form of NetworkManager's `dns` property (the one every version has)."""
     if "#" in text:
+        # NetworkManager 1.48 and later read 1.1.1.1#name into dns-data; 1.42's `dns` cannot.
         raise value.error("DNS-over-TLS server names (#name) are not supported")
     address = _ip_address(value, text.strip(_SPACE), version)
     if version == 6:
@@ -916,6 +520,439 @@ def _dns_server(value: _Value, text: str, version: int) -> int | bytes:
     # ipv4.dns is `au` of in_addr_t: the uint32 whose bytes in memory are the address, in the
     # byte order of this host, which is also NetworkManager's host.
     return int.from_bytes(address.packed, sys.byteorder)
+
+
+def _dns(version: int) -> Callable[[_Value], list[int | bytes]]:
+    def read(value: _Value) -> list[int | bytes]:
+        return [_dns_server(value, item, version) for item in _items(value)]
+
+    return read
+
+
+def _gateway(version: int) -> Callable[[_Value], str]:
+    def read(value: _Value) -> str:
+        return str(_ip_address(value, _text(value).strip(_SPACE), version))
+
+    return read
+
+
+def _domains(value: _Value) -> list[str]:
+    """dns-search: a list of domains, none empty."""
+    domains = _items(value)
+    if any(not domain.strip() for domain in domains):
+        raise value.error("holds an empty domain")
+    return domains
+
+
+# The keys the keyfile format writes in a form of its own, by (setting, key); "*" is any setting.
+_READERS: Final[dict[tuple[str, str], Callable[[_Value], Any]]] = {
+    (CONNECTION, "type"): _connection_type,
+    (CONNECTION, "uuid"): _uuid,
+    (CONNECTION, "interface-name"): _interface_name,
+    (CONNECTION, "permissions"): _permissions,
+    (WIRELESS, "ssid"): _bytes,
+    ("*", "mac-address"): _mac_address,
+    ("*", "bssid"): _mac_address,
+    ("*", "mac-address-blacklist"): _mac_list,
+    (IPV4, "dns"): _dns(4),
+    (IPV6, "dns"): _dns(6),
+    (IPV4, "gateway"): _gateway(4),
+    (IPV6, "gateway"): _gateway(6),
+    (IPV4, "dns-search"): _domains,
+    (IPV6, "dns-search"): _domains,
+    (IPV6, "addr-gen-mode"): _addr_gen_mode,
+}
+# What a keyfile key becomes on D-Bus when the two names differ.
+_DBUS_NAMES: Final = {"cloned-mac-address": "assigned-mac-address"}
+
+
+def _typed(setting: str, value: _Value) -> Any:
+    """One key's value in its D-Bus type; None for `key=` on a string, list or bytes key."""
+    key = value.key
+    signature = SETTINGS[setting][key]
+    reader = _READERS.get((setting, key)) or _READERS.get(("*", key))
+    if signature in ("s", "as", "ay", "au") and _empty(value):
+        # NetworkManager writes empty lists and unset strings as `key=`: its default.
+        return None
+    if reader is not None:
+        return reader(value)
+    if key == "cloned-mac-address":
+        return _cloned_mac(value)
+    if key in SECRETS.get(setting, ()) and signature == "s":
+        return _secret(value)
+    if key in SECRET_FLAGS.get(setting, ()):
+        return _secret_flags(value)
+    if signature == "ay" and setting == IEEE_8021X and _CERT_KEY.fullmatch(key):
+        return _certificate(value)
+    if signature in _INT_RANGES:
+        return _integer(value, *RANGES.get((setting, key), _INT_RANGES[signature]))
+    words = _WORDS.get((setting, key))
+    match signature:
+        case "s":
+            return _choice(value, words) if words else _text(value)
+        case "b":
+            return _boolean(value)
+        case "as":
+            items = _items(value)
+            if words and (not items or any(item not in words for item in items)):
+                raise value.error(f"must be a list of: {', '.join(sorted(words))}")
+            return items
+        case "ay":
+            return _bytes(value)
+        case "au":
+            return [_integer(item, *_INT_RANGES["u"]) for item in _split(value)]
+    raise value.error(
+        f"holds a value of D-Bus type {signature}, which this importer does not read from a "
+        "keyfile; add the profile with nmcli"
+    )
+
+
+def _split(value: _Value) -> list[_Value]:
+    """A list value's items, each as a value of the same key (for their own checks)."""
+    return [_Value(value.section, value.key, item) for item in _items(value)]
+
+
+def _setting(setting: str, section: _Section, places: dict[str, str]) -> dict[str, Any]:
+    """One section's keys in their D-Bus types; the IP address and route lines are left out."""
+    known = SETTINGS[setting]
+    places[setting] = f"[{section.name}]"
+    result: dict[str, Any] = {}
+    for key, value in section.values.items():
+        if setting in (IPV4, IPV6) and _IP_LINE.fullmatch(key):
+            continue
+        if key not in known:
+            raise value.error(
+                f"is not a key of [{section.name}]: NetworkManager {LIBNM_VERSION} has no "
+                f"{setting}.{key}"
+            )
+        typed = _typed(setting, value)
+        name = _DBUS_NAMES.get(key, key)
+        places[f"{setting}.{name}"] = value.where
+        if typed is not None and (setting, key) not in _BOOKKEEPING:
+            result[name] = typed
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# The profile: what NetworkManager's keyfile reader fills in, and the rules across keys.
+
+
+def parse_keyfile(text: str, *, filename: str | None = None) -> Settings:
+    """Settings for Settings.AddConnection from a keyfile's text; KeyfileError names a bad key."""
+    return _parse(text, filename, {})
+
+
+def _parse(text: str, filename: str | None, places: dict[str, str]) -> Settings:
+    """parse_keyfile(), recording in `places` where each sent key is in the file."""
+    sections = _read_sections(text.removeprefix("\ufeff"))
+    connection = sections.get(CONNECTION) or _Section(CONNECTION, {})
+    connection_type = _type_of(connection, sections)
+    _check_sections_fit(connection_type, sections)
+    typed = {name: _setting(name, section, places) for name, section in sections.items()}
+
+    # A setting without keys is left to NetworkManager's defaults, but for the connection's own.
+    settings: Settings = {name: values for name, values in typed.items() if values}
+    ssid: bytes | None = None
+    if connection_type == WIRELESS_TYPE:
+        wireless, ssid = _wireless(sections, typed)
+        settings[WIRELESS] = wireless
+        settings.update(_security(sections, typed, ssid, wireless))
+    elif connection_type in typed:
+        settings[connection_type] = typed[connection_type]
+    elif connection_type == ETHERNET_TYPE:
+        settings[ETHERNET] = {}
+    for version, setting in ((4, IPV4), (6, IPV6)):
+        settings[setting] = _ip(sections.get(setting), typed.get(setting, {}), version, places)
+    if settings[IPV4]["method"] == "auto":
+        _check_client_mode(sections, settings)
+    settings[CONNECTION] = _connection(
+        connection, typed.get(CONNECTION, {}), connection_type, filename, ssid
+    )
+    return settings
+
+
+def _type_of(connection: _Section, sections: dict[str, _Section]) -> str:
+    """The connection type, from [connection] type or else from the sections present."""
+    value = connection.get("type")
+    if value is not None:
+        return _connection_type(value)
+    # NetworkManager too guesses a missing type from the type-specific section.
+    if WIRELESS in sections:
+        return WIRELESS_TYPE
+    if ETHERNET in sections:
+        return ETHERNET_TYPE
+    raise KeyfileError(connection.place("type"), "missing: set type=wifi or type=ethernet")
+
+
+def _check_sections_fit(connection_type: str, sections: dict[str, _Section]) -> None:
+    """Refuse the type-specific sections of another kind of connection."""
+    kind = {WIRELESS_TYPE: "a wifi", ETHERNET_TYPE: "an ethernet"}.get(
+        connection_type, f"a {connection_type}"
+    )
+    foreign = (ETHERNET,) if connection_type == WIRELESS_TYPE else (WIRELESS, WIRELESS_SECURITY)
+    for setting in foreign:
+        if setting in sections:
+            raise sections[setting].error(f"is not used by {kind} connection")
+
+
+def _connection(
+    section: _Section,
+    typed: dict[str, Any],
+    connection_type: str,
+    filename: str | None,
+    ssid: bytes | None,
+) -> dict[str, Any]:
+    """The [connection] setting with id, uuid and autoconnect filled in when missing."""
+    base = Path(filename).name if filename else None
+    connection_id = typed.get("id")
+    if connection_id is None and base:
+        # NetworkManager's own fallback: the file name without .nmconnection.
+        connection_id = base.removesuffix(NMCONNECTION_SUFFIX) or base
+    if connection_id is None and ssid is not None:
+        connection_id = display_ssid(ssid)
+    if connection_id is None:
+        raise KeyfileError(section.place("id"), "missing")
+    return {
+        **typed,
+        "type": connection_type,
+        "id": connection_id,
+        "uuid": typed.get("uuid") or str(uuid.uuid5(_UUID_NAMESPACE, base or connection_id)),
+        "autoconnect": typed.get("autoconnect", True),
+    }
+
+
+def _wireless(sections: dict[str, _Section], typed: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+    """The [wifi] setting, its mode filled in, and its SSID."""
+    if WIRELESS not in sections:
+        raise KeyfileError("[wifi] ssid", "missing: a wifi connection needs a [wifi] section")
+    if sections[WIRELESS].get("ssid") is None:
+        raise KeyfileError(sections[WIRELESS].place("ssid"), "missing")
+    # An empty ssid= stays empty, for the SSID rules of app.rules to name.
+    wireless = {"mode": _INFRASTRUCTURE, "ssid": b"", **typed.get(WIRELESS, {})}
+    return wireless, wireless["ssid"]
+
+
+def _check_client_mode(sections: dict[str, _Section], settings: Settings) -> None:
+    """An access point, ad-hoc or mesh profile must not wait as a DHCP client of itself."""
+    mode = settings.get(WIRELESS, {}).get("mode", _INFRASTRUCTURE)
+    if mode != _INFRASTRUCTURE:
+        raise KeyfileError(
+            sections[WIRELESS].place("mode"),
+            f"mode={mode} needs [ipv4] method=shared (or manual): with method=auto the device "
+            f"waits for an address nobody on its own network gives; a client is {_INFRASTRUCTURE}",
+        )
+
+
+def _security(
+    sections: dict[str, _Section], typed: dict[str, Any], ssid: bytes, wireless: dict[str, Any]
+) -> Settings:
+    """The security settings, with the credentials checked by the rules of app.rules."""
+    hidden = bool(wireless.get("hidden"))
+    places = {"ssid": sections[WIRELESS].place("ssid")}
+    security, eap = sections.get(WIRELESS_SECURITY), sections.get(IEEE_8021X)
+    if security is None:
+        if eap is not None:
+            raise eap.error("needs a [wifi-security] section with key-mgmt=wpa-eap")
+        _validate(Credentials(ssid=ssid, security=SecurityKind.OPEN, hidden=hidden), places)
+        return {}
+    result = typed.get(WIRELESS_SECURITY, {})
+    if "key-mgmt" not in result:
+        raise KeyfileError(security.place("key-mgmt"), "missing")
+    key_mgmt = result["key-mgmt"]
+    kind = _KEY_MGMT[key_mgmt]
+    own_keys = _SECRET_KEYS.get(kind, ())
+    for key in _CREDENTIAL_KEYS:
+        value = security.get(key)
+        if value is not None and key not in own_keys:
+            raise value.error(f"is not used with key-mgmt={key_mgmt}")
+    auth_alg = security.get("auth-alg")
+    if auth_alg is not None and kind is not SecurityKind.WEP:
+        _choice(auth_alg, ("open",))
+
+    secret_key = own_keys[0] if own_keys else None
+    passphrase: str | None = result.get(secret_key) if secret_key else None
+    identity: str | None = None
+    eap_method = "peap"
+    if secret_key is not None:
+        places["passphrase"] = security.place(secret_key)
+    settings: Settings = {WIRELESS_SECURITY: result}
+    if kind is SecurityKind.WPA_EAP:
+        if eap is None:
+            raise KeyfileError(
+                "[802-1x] eap", "missing: key-mgmt=wpa-eap needs an [802-1x] section"
+            )
+        settings[IEEE_8021X] = eap_settings = typed.get(IEEE_8021X, {})
+        eap_method, identity, passphrase = _eap(eap, eap_settings, places)
+    elif eap is not None:
+        raise eap.error(f"is not used with key-mgmt={key_mgmt}")
+
+    creds = Credentials(
+        ssid=ssid,
+        security=kind,
+        passphrase=passphrase,
+        identity=identity,
+        hidden=hidden,
+        eap_method=eap_method,
+    )
+    _validate(creds, places)
+    if kind is SecurityKind.WEP and "wep-key-type" in result:
+        _check_wep_key_type(security, result["wep-key-type"], passphrase or "")
+    return settings
+
+
+def _check_wep_key_type(security: _Section, key_type: int, key: str) -> None:
+    """wep-key-type, when the file sets it, fits the key's form."""
+    # Left out, NetworkManager tells a literal key from a passphrase by its form.
+    if key_type == WEP_KEY_TYPE_KEY and not is_literal_wep_key(key):
+        raise KeyfileError(
+            security.place("wep-key0"),
+            "with wep-key-type=1 the key must be 5 or 13 characters, or 10 or 26 hex digits",
+        )
+
+
+def _eap(
+    section: _Section, settings: dict[str, Any], places: dict[str, str]
+) -> tuple[str, str | None, str | None]:
+    """The [802-1x] setting's EAP method, identity and password (checked by the caller)."""
+    places["passphrase"] = section.place("password")
+    places["identity"] = section.place("identity")
+    places["security"] = section.place("eap")
+    methods = settings.get("eap")
+    if methods is None:
+        raise KeyfileError(section.place("eap"), "missing")
+    if len(methods) != 1:
+        raise KeyfileError(section.place("eap"), "must name one method: peap or ttls")
+    anonymous = settings.get("anonymous-identity")
+    if anonymous is not None and len(anonymous.encode("utf-8")) > IDENTITY_MAX_BYTES:
+        raise KeyfileError(
+            section.place("anonymous-identity"), f"is too long: at most {IDENTITY_MAX_BYTES} bytes"
+        )
+    return methods[0], settings.get("identity"), settings.get("password")
+
+
+def _validate(creds: Credentials, places: dict[str, str]) -> None:
+    """The credential rules of app.rules, with each error moved onto the file's key."""
+    try:
+        check_credentials(creds)
+    except ValidationError as error:
+        raise KeyfileError(places.get(error.field, error.field), error.message) from None
+
+
+def _ip(
+    section: _Section | None, typed: dict[str, Any], version: int, places: dict[str, str]
+) -> dict[str, Any]:
+    """The [ipv4] or [ipv6] setting: its keys, the address and route lines, and their rules."""
+    if section is None:
+        # What NetworkManager adds to a profile without the section.
+        return {"method": "auto"}
+    result = dict(typed)
+    method = result.get("method")
+    if method is None:
+        raise KeyfileError(section.place("method"), "missing")
+    addresses, gateway = _addresses(section, version, places)
+    gateway_value = section.get("gateway")
+    if "gateway" in result and gateway_value is not None:
+        if gateway is not None and gateway != result["gateway"]:
+            raise gateway_value.error("differs from the gateway given in an address line")
+        if not addresses:
+            raise gateway_value.error("needs an address (address1=ADDRESS/PREFIX)")
+    elif gateway is not None:
+        result["gateway"] = gateway
+        places[f"{_ip_setting(version)}.gateway"] = places[f"{_ip_setting(version)}.address-data"]
+    method_value = section.values["method"]
+    if method == "manual" and not addresses:
+        raise method_value.error(
+            "manual needs at least one address (address1=ADDRESS/PREFIX[,GATEWAY])"
+        )
+    if addresses:
+        if method in _NO_ADDRESS_METHODS:
+            raise _ip_lines(section, "address")[0][1].error(f"is not allowed with method={method}")
+        result["address-data"] = addresses
+    routes = _routes(section, version, places)
+    if routes:
+        result["route-data"] = routes
+    for key in ("dns", "dns-search"):
+        value = section.get(key)
+        if key in result and value is not None and method in _NO_ADDRESS_METHODS:
+            raise value.error(f"is not allowed with method={method}")
+    never_default = section.get("never-default")
+    if never_default is not None and result.get("never-default") and "gateway" in result:
+        raise never_default.error("true contradicts the gateway this section sets")
+    if version == 6 and "addr-gen-mode" not in result:
+        result["addr-gen-mode"] = _KEYFILE_ADDR_GEN_MODE
+    return result
+
+
+def _ip_lines(section: _Section, kind: str) -> list[tuple[int, _Value]]:
+    """The section's address (or route) lines in NetworkManager's order: by number, bare first."""
+    found: list[tuple[int, str, _Value]] = []
+    for key, value in section.values.items():
+        match = _IP_LINE.fullmatch(key)
+        if match and match[1].startswith(kind):
+            if match[3]:
+                raise value.error(f"{kind} options are not read by this importer")
+            found.append((int(match[2]) if match[2] is not None else -1, match[1], value))
+    return [(index, value) for index, _, value in sorted(found, key=lambda item: item[:2])]
+
+
+def _addresses(
+    section: _Section, version: int, places: dict[str, str]
+) -> tuple[list[dict[str, Any]], str | None]:
+    """address, address1..N (and NetworkManager's older addressesN) as address-data."""
+    addresses: list[dict[str, Any]] = []
+    gateway: str | None = None
+    for _, value in _ip_lines(section, "address"):
+        fields = _fields(value, (2, 3), "ADDRESS/PREFIX or ADDRESS/PREFIX,GATEWAY")
+        addresses.append(_network(value, fields, version, "address"))
+        if len(fields) == 3:
+            address_gateway = str(_ip_address(value, fields[2], version))
+            if gateway is not None and gateway != address_gateway:
+                # NetworkManager would silently keep the first: a second one is a mistake.
+                raise value.error("gives a second, different gateway: a profile has one")
+            gateway = address_gateway
+        places.setdefault(f"{_ip_setting(version)}.address-data", value.where)
+    return addresses, gateway
+
+
+def _routes(section: _Section, version: int, places: dict[str, str]) -> list[dict[str, Any]]:
+    """route, route1..N (and the older routesN) as route-data: DEST/PREFIX[,NEXT-HOP[,METRIC]]."""
+    routes: list[dict[str, Any]] = []
+    for _, value in _ip_lines(section, "route"):
+        fields = _fields(value, (2, 3, 4), "DEST/PREFIX[,NEXT-HOP[,METRIC]]")
+        route = _network(value, fields, version, "dest")
+        if len(fields) > 2 and fields[2]:
+            hop = _ip_address(value, fields[2], version)
+            if not hop.is_unspecified:
+                route["next-hop"] = str(hop)
+        if len(fields) > 3:
+            route["metric"] = _integer(_Value(value.section, value.key, fields[3]), 0, 2**32 - 1)
+        routes.append(route)
+        places.setdefault(f"{_ip_setting(version)}.route-data", value.where)
+    return routes
+
+
+def _ip_setting(version: int) -> str:
+    return IPV6 if version == 6 else IPV4
+
+
+def _fields(value: _Value, counts: tuple[int, ...], form: str) -> list[str]:
+    """An address or route line split into its fields (`/`, `,` and `;` alike)."""
+    # A trailing `;` is an old form NetworkManager still reads.
+    fields = _FIELDS.split(_text(value).strip(_SPACE).removesuffix(";"))
+    if len(fields) not in counts:
+        raise value.error(f"must be {form}")
+    return fields
+
+
+def _network(value: _Value, fields: list[str], version: int, name: str) -> dict[str, Any]:
+    """ADDRESS/PREFIX as {name: address, "prefix": prefix}."""
+    address = _ip_address(value, fields[0], version)
+    max_prefix = 128 if version == 6 else 32
+    low = 0 if name == "dest" else 1
+    prefix = fields[1]
+    if not prefix.isdigit() or not prefix.isascii() or not low <= int(prefix) <= max_prefix:
+        raise value.error(f"needs a prefix length from {low} to {max_prefix} after the /")
+    return {name: str(address), "prefix": int(prefix)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -961,7 +998,8 @@ def _import_file(path: Path) -> ImportResult:
             name,
             error="is not UTF-8 text (write a non-UTF-8 SSID as bytes, e.g. ssid=72;105;)",
         )
+    places: dict[str, str] = {}
     try:
-        return ImportResult(name, settings=parse_keyfile(text, filename=name))
+        return ImportResult(name, settings=_parse(text, name, places), places=places)
     except KeyfileError as error:
         return ImportResult(name, error=str(error))

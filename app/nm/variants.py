@@ -7,31 +7,21 @@ from typing import Any
 from dbus_next.signature import Variant
 
 from app.nm.bus import unwrap
+from app.nm.nm_settings import SETTINGS
 from app.nm.profiles import Settings
 
-# Keys whose D-Bus type cannot be told from the Python value: an int is `u` unless listed here.
-_SIGNATURES: dict[tuple[str, str], str] = {
-    ("connection", "autoconnect-priority"): "i",
-    ("connection", "autoconnect-retries"): "i",
-    ("connection", "auth-retries"): "i",
-    ("802-11-wireless-security", "wep-tx-keyidx"): "u",
-    ("802-11-wireless-security", "wep-key-type"): "u",
-    ("802-11-wireless-security", "pmf"): "i",
-    ("802-11-wireless", "powersave"): "u",
-    ("ipv4", "route-metric"): "x",
-    ("ipv6", "route-metric"): "x",
-    ("ipv4", "dns-priority"): "i",
-    ("ipv6", "dns-priority"): "i",
-    ("ipv4", "dns"): "au",
-    ("ipv6", "addr-gen-mode"): "i",
-    # -1 is a valid ip6-privacy; sent as `u`, NM accepts the profile and silently drops the key.
-    ("ipv6", "ip6-privacy"): "i",
-    ("ipv4", "may-fail"): "b",
+_INTEGERS = frozenset("ynqiuxt")
+_PYTHON_TYPES: dict[str, type | tuple[type, ...]] = {
+    "b": bool,
+    "s": str,
+    "ay": bytes,
+    "a{ss}": dict,
 }
+_LIST_ELEMENTS: dict[str, type] = {"as": str, "aay": bytes, "aa{sv}": dict}
 
 
 def _signature_of(value: Any) -> str:
-    """The D-Bus signature for a plain value; lists must be non-empty or of a known key."""
+    """The D-Bus signature of a value inside a dict entry (address-data's address, prefix)."""
     if isinstance(value, bool):
         return "b"
     if isinstance(value, int):
@@ -66,14 +56,40 @@ def _variant(signature: str, value: Any) -> Variant:
 
 
 def to_dbus(settings: Settings) -> dict[str, dict[str, Variant]]:
-    """Wrap every value of a settings dict in a Variant of NetworkManager's type for that key."""
+    """Wrap every value of a settings dict in a Variant of NetworkManager's type for that key.
+
+    The type is libnm's (app/nm/nm_settings.py). A key libnm does not know, or a value that is
+    not of the key's type, is typed by its value, so that NetworkManager, not this function,
+    names it in its refusal.
+    """
     return {
         setting: {
-            key: _variant(_SIGNATURES.get((setting, key)) or _signature_of(value), value)
+            key: _variant(_key_signature(setting, key, value), value)
             for key, value in values.items()
         }
         for setting, values in settings.items()
     }
+
+
+def _key_signature(setting: str, key: str, value: Any) -> str:
+    signature = SETTINGS.get(setting, {}).get(key)
+    if signature is not None and _fits(signature, value):
+        return signature
+    return _signature_of(value)
+
+
+def _fits(signature: str, value: Any) -> bool:
+    """True when `value` can go over D-Bus as `signature` (the types settings use)."""
+    if signature in _INTEGERS:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if signature.startswith("a") and signature[1:] in _INTEGERS:
+        return isinstance(value, list) and all(_fits(signature[1:], item) for item in value)
+    if signature in _PYTHON_TYPES:
+        return isinstance(value, _PYTHON_TYPES[signature])
+    element = _LIST_ELEMENTS.get(signature)
+    if element is not None:
+        return isinstance(value, list) and all(isinstance(item, element) for item in value)
+    return True
 
 
 def from_dbus(settings: Any) -> Settings:

@@ -12,9 +12,19 @@ from tests.cli.helpers import Cli
 
 KEYFILES = Path(__file__).resolve().parents[1] / "data" / "keyfiles"
 
+# The balenaOS networking guide's examples, each with the guide's settings and values.
+GUIDE = (
+    "guide-cellular.nmconnection",
+    "guide-enterprise-peap.nmconnection",
+    "guide-ethernet-metric.nmconnection",
+    "guide-hidden-wifi.nmconnection",
+    "guide-hotspot.nmconnection",
+    "guide-static-ipv4.nmconnection",
+)
 GOOD = (
     "enterprise-peap.nmconnection",
     "ethernet.nmconnection",
+    *GUIDE,
     "hidden.nmconnection",
     "priority.nmconnection",
     "static-ipv4.nmconnection",
@@ -74,7 +84,9 @@ async def test_import_adds_the_good_files_skips_ignore_and_reports_the_broken_by
         assert status == "error"
         assert detail.startswith(place), detail
     assert report["resin-sample.ignore"][0] == "skipped"
-    assert result.out.splitlines()[-1] == "7 imported, 0 updated, 1 skipped, 7 with errors."
+    assert result.out.splitlines()[-1] == (
+        f"{len(GOOD)} imported, 0 updated, 1 skipped, {len(BROKEN)} with errors."
+    )
     # The simulator received each good file's settings exactly, secrets included.
     received = {c.uuid: c.received for c in sim.connections}
     expected = [_parsed(KEYFILES, name) for name in GOOD]
@@ -89,7 +101,9 @@ async def test_importing_again_updates_in_place_and_never_duplicates(
     directory = _good_copy(tmp_path)
     first = await cli("import", str(directory))
     assert (first.status, first.err) == (ExitStatus.OK, "")
-    assert first.out.splitlines()[-1] == "7 imported, 0 updated, 0 skipped, 0 with errors."
+    assert (
+        first.out.splitlines()[-1] == f"{len(GOOD)} imported, 0 updated, 0 skipped, 0 with errors."
+    )
     paths = {c.uuid: c.path for c in sim.connections}
     edited = directory / "wpa-psk.nmconnection"
     edited.write_text(
@@ -104,7 +118,9 @@ async def test_importing_again_updates_in_place_and_never_duplicates(
     assert report["wpa-psk.nmconnection"][1] == (
         "'Home' (3ffa64f7-62bd-4e99-97f8-72aed645a6f3) replaces the saved profile with this uuid"
     )
-    assert again.out.splitlines()[-1] == "0 imported, 7 updated, 0 skipped, 0 with errors."
+    assert (
+        again.out.splitlines()[-1] == f"0 imported, {len(GOOD)} updated, 0 skipped, 0 with errors."
+    )
     # The same profiles (same objects, same uuids), the edited one with its new secret.
     assert {c.uuid: c.path for c in sim.connections} == paths
     home = next(c for c in sim.connections if c.id == "Home")
@@ -157,3 +173,44 @@ async def test_an_empty_directory_imports_nothing_and_succeeds(
 
     assert (result.status, result.err) == (ExitStatus.OK, "")
     assert result.out == f"Nothing to import: {tmp_path} holds no files.\n"
+
+
+async def test_the_guides_examples_are_imported_with_their_values(
+    cli: Cli, sim: SimulatedNetworkManager, tmp_path: Path
+) -> None:
+    for name in GUIDE:
+        shutil.copy(KEYFILES / name, tmp_path / name)
+
+    result = await cli("import", str(tmp_path))
+
+    assert (result.status, result.err) == (ExitStatus.OK, "")
+    assert {status for status, _ in _report(result.out).values()} == {"imported"}
+    received = {c.id: c.received for c in sim.connections}
+    assert received["guide-hotspot"]["802-11-wireless"]["band"] == "bg"
+    assert received["guide-hotspot"]["ipv4"]["method"] == "shared"
+    assert received["guide-cellular"]["gsm"]["apn"] == "internet.example"
+    assert received["guide-cellular"]["serial"]["baud"] == 115200
+    assert received["guide-ethernet"]["ipv4"]["route-metric"] == 2000
+    assert received == {
+        _parsed(tmp_path, name)["connection"]["id"]: _parsed(tmp_path, name) for name in GUIDE
+    }
+
+
+async def test_a_key_networkmanager_refuses_is_reported_at_the_files_key(
+    cli: Cli, sim: SimulatedNetworkManager, tmp_path: Path
+) -> None:
+    # NetworkManager itself needs an inner method for TTLS; the importer leaves that rule to it.
+    (tmp_path / "ttls.nmconnection").write_text(
+        "[connection]\nid=TTLS\ntype=wifi\n[wifi]\nssid=TTLS\n"
+        "[wifi-security]\nkey-mgmt=wpa-eap\n[802-1x]\neap=ttls;\nidentity=joe\npassword=pw\n"
+    )
+
+    result = await cli("import", str(tmp_path))
+
+    assert result.status == ExitStatus.FAILED
+    status, detail = _report(result.out)["ttls.nmconnection"]
+    assert status == "error"
+    assert detail.startswith(
+        "[802-1x] phase2-auth, [802-1x] phase2-autheap: NetworkManager refused"
+    ), detail
+    assert sim.connections == ()

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.nm import nm_settings
 from app.nm.profiles import Settings
 from tests.nm.helpers import NMProbe
 
-# Keys NetworkManager returns only from GetSecrets, never from GetSettings, per setting.
-SECRETS = {
-    "802-11-wireless-security": frozenset(
-        {"psk", "wep-key0", "wep-key1", "wep-key2", "wep-key3", "leap-password"}
-    ),
-    "802-1x": frozenset({"password"}),
-}
+# Keys NetworkManager returns only from GetSecrets, never from GetSettings: libnm's secrets.
+SECRETS = nm_settings.SECRETS
 # GetSettings leaves out a key that holds NetworkManager's default; these are those defaults.
 NM_DEFAULTS: dict[tuple[str, str], Any] = {
     ("connection", "autoconnect"): True,
     ("802-11-wireless", "hidden"): False,
+    # 0 is "default": the guide's hotspot states it.
+    ("802-11-wireless", "mac-address-randomization"): 0,
 }
 # Before 1.40 (which added modes 2 and 3) ipv6.addr-gen-mode defaulted to stable-privacy (1), so
 # 1.30 leaves a 1 out of GetSettings; 1.42 and 1.52 default to 3 and return a 1 as sent.

@@ -156,6 +156,83 @@ EXAMPLES: dict[str, Settings] = {
             "wep-key-type": 1,
         },
     ),
+    # The balenaOS networking guide's examples, with our own names and secrets.
+    "guide-hidden-wifi.nmconnection": wifi_settings(
+        {"id": "guide-wifi", "uuid": "6b2f2863-d777-5854-9f75-4a2b7cace9ed"},
+        {"ssid": b"Guide Hidden Net", "hidden": True},
+        {"key-mgmt": "wpa-psk", "auth-alg": "open", "psk": "guide wifi passphrase"},
+        ipv6={"method": "auto", "addr-gen-mode": 1},
+    ),
+    "guide-ethernet-metric.nmconnection": {
+        "connection": {
+            "type": "802-3-ethernet",
+            "id": "guide-ethernet",
+            "uuid": "7a2afd43-0dc0-55d7-90eb-63aa33ec39f9",
+            "autoconnect": True,
+            "interface-name": "eth0",
+        },
+        "802-3-ethernet": {},
+        "ipv4": {
+            "method": "auto",
+            "ignore-auto-routes": True,
+            "never-default": True,
+            "route-metric": 2000,
+        },
+        "ipv6": {"method": "auto", "addr-gen-mode": 1},
+    },
+    "guide-enterprise-peap.nmconnection": wifi_settings(
+        {"id": "guide-eap", "uuid": "39d984bd-2301-5b82-95c8-45f65ff2065c"},
+        {"ssid": b"Guide Campus"},
+        {"key-mgmt": "wpa-eap", "auth-alg": "open"},
+        eap={
+            "eap": ["peap"],
+            "identity": "student@example.org",
+            "password": "campus passphrase",
+            "phase2-auth": "mschapv2",
+        },
+        ipv6={"method": "auto", "addr-gen-mode": 1},
+    ),
+    "guide-static-ipv4.nmconnection": wifi_settings(
+        {"id": "guide-static", "uuid": "ed9a47dc-1338-5fc4-9724-9ee8a1b1d5fe"},
+        {"ssid": b"Guide Office"},
+        {"key-mgmt": "wpa-psk", "auth-alg": "open", "psk": "office passphrase"},
+        ipv4={
+            "method": "manual",
+            "address-data": [{"address": "192.168.7.20", "prefix": 24}],
+            "gateway": "192.168.7.1",
+            "dns": [dns4("8.8.8.8"), dns4("8.8.4.4")],
+        },
+        ipv6={"method": "auto", "addr-gen-mode": 1},
+    ),
+    "guide-hotspot.nmconnection": wifi_settings(
+        {
+            "id": "guide-hotspot",
+            "uuid": "6848eeaa-a267-5534-a652-97f8acdbe4a7",
+            "interface-name": "wlan0",
+        },
+        {"ssid": b"Guide Hotspot", "mode": "ap", "band": "bg", "mac-address-randomization": 0},
+        # The empty group=, pairwise=, permissions=, secondaries= and seen-bssids= are defaults.
+        {"key-mgmt": "wpa-psk", "proto": ["rsn"], "psk": "hotspot passphrase"},
+        ipv4={"method": "shared"},
+        ipv6={"method": "auto", "addr-gen-mode": 1},
+    ),
+    "guide-cellular.nmconnection": {
+        "connection": {
+            "type": "gsm",
+            "id": "guide-cellular",
+            "uuid": "32a9001b-5924-5185-aef0-81090ee60cf2",
+            "autoconnect": True,
+        },
+        "gsm": {
+            "apn": "internet.example",
+            "number": "*99#",
+            "username": "cellular-user",
+            "password": "cellular passphrase",
+        },
+        "serial": {"baud": 115200},
+        "ipv4": {"method": "auto"},
+        "ipv6": {"method": "auto", "addr-gen-mode": 1},
+    },
 }
 
 
@@ -408,11 +485,99 @@ def test_ethernet_options() -> None:
     assert settings["ipv6"] == {"method": "disabled", "addr-gen-mode": 2}
 
 
+def test_any_key_networkmanager_takes_is_read_by_its_type() -> None:
+    text = wifi(
+        "mode=ap",
+        "band=a",
+        "channel=36",
+        "cloned-mac-address=random",
+        "powersave=2",
+        security=("key-mgmt=wpa-psk", "psk=12345678", "psk-flags=4", "pmf=1"),
+    )
+    text += (
+        "[ipv4]\nmethod=shared\naddress1=10.42.0.1/24\n"
+        "route1=10.9.0.0/16,10.42.0.254,50\nroute2=192.0.2.0/24\n"
+        "[ipv6]\nmethod=ignore\n"
+    )
+    settings = parse_keyfile(text)
+    assert settings["802-11-wireless"] == {
+        "ssid": b"Net",
+        "mode": "ap",
+        "band": "a",
+        "channel": 36,
+        "assigned-mac-address": "random",
+        "powersave": 2,
+    }
+    assert settings["802-11-wireless-security"]["psk-flags"] == 4
+    assert settings["ipv4"] == {
+        "method": "shared",
+        "address-data": [{"address": "10.42.0.1", "prefix": 24}],
+        "route-data": [
+            {"dest": "10.9.0.0", "prefix": 16, "next-hop": "10.42.0.254", "metric": 50},
+            {"dest": "192.0.2.0", "prefix": 24},
+        ],
+    }
+    wrapped = to_dbus(settings)
+    assert wrapped["802-11-wireless"]["channel"].signature == "u"
+    assert wrapped["802-11-wireless-security"]["pmf"].signature == "i"
+    assert wrapped["ipv4"]["route-data"].signature == "aa{sv}"
+
+
+def test_enterprise_keys_beyond_the_portals_are_read() -> None:
+    text = wifi(security=("key-mgmt=wpa-eap",))
+    text += (
+        "[802-1x]\neap=ttls;\nidentity=me\npassword=pw\nphase2-auth=pap\n"
+        "ca-cert=/etc/ssl/ca.pem\nclient-cert=data:;base64,AAEC\n"
+        "domain-suffix-match=example.org\nsystem-ca-certs=false\n"
+    )
+    assert parse_keyfile(text)["802-1x"] == {
+        "eap": ["ttls"],
+        "identity": "me",
+        "password": "pw",
+        "phase2-auth": "pap",
+        # libnm's path scheme: a file:// URI closed by a NUL byte.
+        "ca-cert": b"file:///etc/ssl/ca.pem\0",
+        "client-cert": b"\x00\x01\x02",
+        "domain-suffix-match": "example.org",
+        "system-ca-certs": False,
+    }
+
+
+def test_guide_examples_get_networkmanagers_types() -> None:
+    hotspot = to_dbus(parse_keyfile((KEYFILES / "guide-hotspot.nmconnection").read_text()))
+    assert hotspot["802-11-wireless"]["mac-address-randomization"].signature == "u"
+    assert hotspot["802-11-wireless-security"]["proto"].signature == "as"
+    cellular = to_dbus(parse_keyfile((KEYFILES / "guide-cellular.nmconnection").read_text()))
+    assert cellular["serial"]["baud"].signature == "u"
+    assert cellular["gsm"]["apn"].signature == "s"
+    wired = to_dbus(parse_keyfile((KEYFILES / "guide-ethernet-metric.nmconnection").read_text()))
+    assert wired["ipv4"]["route-metric"].signature == "x"
+
+
+def test_refusal_by_networkmanager_is_told_at_the_files_key(tmp_path: Path) -> None:
+    (tmp_path / "hotspot.nmconnection").write_text(
+        (KEYFILES / "guide-hotspot.nmconnection").read_text()
+    )
+    [result] = import_directory(tmp_path)
+    assert result.refusal("802-11-wireless.band: 'bg' is not valid") == (
+        "[wifi] band: NetworkManager refused: 'bg' is not valid"
+    )
+    assert result.refusal("ipv4.method: shared needs a device") == (
+        "[ipv4] method: NetworkManager refused: shared needs a device"
+    )
+    assert result.refusal("802-11-wireless-security.pmf: must be 0-3") == (
+        "[wifi-security] pmf: NetworkManager refused: must be 0-3"
+    )
+    assert result.refusal("something else went wrong") == (
+        "NetworkManager refused: something else went wrong"
+    )
+
+
 # --- every refusal names the file's bad key ------------------------------------------------------
 
 BROKEN_FILES: dict[str, tuple[str, str]] = {
     "broken-short-psk.nmconnection": ("[wifi-security] psk", "too short"),
-    "broken-unknown-key.nmconnection": ("[wifi] band", "not supported"),
+    "broken-unknown-key.nmconnection": ("[wifi] band", "must be one of: a, bg"),
     "broken-address.nmconnection": ("[ipv4] address1", "not an IPv4 address"),
     "broken-eap-method.nmconnection": ("[802-1x] eap", "only PEAP and TTLS"),
     "broken-syntax.nmconnection": ("line 6", "neither [section], key=value"),
@@ -482,7 +647,19 @@ REFUSALS: dict[str, tuple[str, str, str]] = {
         "[connection] permissions",
         "leave it empty",
     ),
-    "other type": ("[connection]\ntype=bond\n", "[connection] type", "only wifi"),
+    "unknown type": ("[connection]\ntype=bogus\n", "[connection] type", "not a NetworkManager"),
+    "unknown section": (SECTIONS_ONLY + "[gsmm]\n", "[gsmm]", "section is not supported"),
+    "unknown key": (wifi("bnad=a"), "[wifi] bnad", "has no 802-11-wireless.bnad"),
+    "a type no keyfile line gives": (
+        "[connection]\ntype=ethernet\n[ethernet]\ns390-options=a\n",
+        "[ethernet] s390-options",
+        "D-Bus type a{ss}",
+    ),
+    "secret not stored": (
+        wifi(security=("key-mgmt=wpa-psk", "psk=12345678", "psk-flags=2")),
+        "[wifi-security] psk-flags",
+        "must be 0",
+    ),
     "no type at all": ("[connection]\nid=x\n", "[connection] type", "missing"),
     "no id at all": ("[ethernet]\n", "[connection] id", "missing"),
     "wifi with an ethernet section": (
@@ -573,19 +750,8 @@ REFUSALS: dict[str, tuple[str, str, str]] = {
     "two eap methods": (EAP + "eap=peap;ttls;\n", "[802-1x] eap", "one method"),
     "identity missing": (EAP + "eap=peap\npassword=pw\n", "[802-1x] identity", "user name"),
     "password missing": (EAP + "eap=peap\nidentity=me\n", "[802-1x] password", "password"),
-    "pap inside": (
-        EAP + "eap=ttls\nidentity=me\npassword=pw\nphase2-auth=pap\n",
-        "[802-1x] phase2-auth",
-        "must be one of: mschapv2",
-    ),
-    "ca certificate": (
-        EAP + "eap=peap\nca-cert=/etc/ca.pem\n",
-        "[802-1x] ca-cert",
-        "not supported",
-    ),
     # [ipv4] / [ipv6]
     "no method": (IPV4 + "dns=8.8.8.8;\n", "[ipv4] method", "missing"),
-    "shared method": (IPV4 + "method=shared\n", "[ipv4] method", "router for others"),
     "manual without address": (IPV4 + "method=manual\n", "[ipv4] method", "at least one address"),
     "address without prefix": (
         IPV4 + "method=manual\naddress1=192.168.1.5\n",
@@ -643,13 +809,32 @@ REFUSALS: dict[str, tuple[str, str, str]] = {
         "[ipv4] never-default",
         "contradicts the gateway",
     ),
-    "routes": (IPV4 + "method=auto\nroute1=10.0.0.0/8\n", "[ipv4] route1", "not supported"),
     "bad addr-gen-mode": (
         SECTIONS_ONLY + "[ipv6]\nmethod=auto\naddr-gen-mode=random\n",
         "[ipv6] addr-gen-mode",
         "must be one of",
     ),
-    "proxy settings": (SECTIONS_ONLY + "[proxy]\nmethod=auto\n", "[proxy] method", "leave [proxy]"),
+    "proxy method as a word": (
+        SECTIONS_ONLY + "[proxy]\nmethod=auto\n",
+        "[proxy] method",
+        "whole number",
+    ),
+    "hotspot waiting for dhcp": (
+        wifi("mode=ap", security=("key-mgmt=wpa-psk", "psk=12345678")),
+        "[wifi] mode",
+        "needs [ipv4] method=shared",
+    ),
+    "route options": (
+        IPV4 + "method=auto\nroute1=10.0.0.0/8\nroute1_options=mtu=1400\n",
+        "[ipv4] route1_options",
+        "not read",
+    ),
+    "route without prefix": (IPV4 + "method=auto\nroute1=10.0.0.0\n", "[ipv4] route1", "DEST/"),
+    "relative certificate path": (
+        EAP + "eap=peap\nidentity=me\npassword=pw\nca-cert=ca.pem\n",
+        "[802-1x] ca-cert",
+        "absolute path",
+    ),
 }
 
 
