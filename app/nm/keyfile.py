@@ -17,13 +17,28 @@ import os
 import re
 import sys
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 from typing import Any, Final, NoReturn
 
 from app.errors import ValidationError
+from app.nm.glib_keyfile import (
+    SPACE,
+    KeyfileError,
+    Section,
+    Value,
+    bool_value,
+    int_value,
+    is_empty,
+    list_value,
+    read_sections,
+    secret_value,
+    text_value,
+    unescape,
+    word_value,
+)
 from app.nm.nm_settings import ALIASES, LIBNM_VERSION, RANGES, SECRET_FLAGS, SECRETS, SETTINGS
 from app.nm.profiles import (
     CONNECTION,
@@ -39,7 +54,6 @@ from app.rules import (
     check_credentials,
     check_interface_name,
     display_ssid,
-    has_control_character,
     is_literal_wep_key,
 )
 from app.wifi import Credentials, SecurityKind
@@ -123,11 +137,6 @@ _KEYFILE_ADDR_GEN_MODE: Final = _ADDR_GEN_MODES["default-or-eui64"]
 _SECRET_NOT_STORED: Final = 0b011
 _SECRET_FLAGS_MAX: Final = 0b111
 
-# GLib's key file escapes; `\;` is only meaningful inside lists (and NetworkManager's SSIDs).
-_ESCAPES: Final = {"s": " ", "n": "\n", "t": "\t", "r": "\r", "\\": "\\"}
-# g_ascii_isspace: what GLib trims around keys and values.
-_SPACE: Final = " \t\n\v\f\r"
-_INTEGER: Final = re.compile(r"[+-]?(?:0|[1-9][0-9]*)")
 # The keyfile's numbered address and route lines (and NetworkManager's older spellings).
 _IP_LINE: Final = re.compile(r"(address|addresses|route|routes)(0|[1-9][0-9]*)?(_options)?")
 # NetworkManager treats `/`, `,` and `;` alike between the fields of an address or route.
@@ -140,14 +149,6 @@ _BYTE_LIST: Final = re.compile(r"(?:[ \t\n\v\f\r]*[0-9]{1,3}[ \t\n\v\f\r]*;)+[ \
 _CERT_KEY: Final = re.compile(r"(phase2-)?(ca-cert|client-cert|private-key)")
 _CERT_PATH_SCHEME: Final = b"file://"
 _CERT_BLOB_SCHEME: Final = "data:;base64,"
-
-
-class KeyfileError(ValidationError):
-    """A keyfile broke a rule; `field` is the place ("[wifi-security] psk", "line 3")."""
-
-    def __init__(self, where: str, reason: str) -> None:
-        super().__init__(where, f"{where}: {reason}")
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -185,225 +186,25 @@ class ImportResult:
         return f"{self.places[setting]} {key}" if key and setting in self.places else None
 
 
-@dataclass(frozen=True)
-class _Value:
-    """One key=value line as read: where it is, and its raw text (possibly a secret)."""
-
-    section: str
-    key: str
-    # Never put into a message: it may be a password.
-    raw: str = field(repr=False)
-
-    @property
-    def where(self) -> str:
-        """The place as the file names it, e.g. [wifi-security] psk."""
-        return f"[{self.section}] {self.key}"
-
-    def error(self, reason: str) -> KeyfileError:
-        """An error naming this key."""
-        return KeyfileError(self.where, reason)
-
-
-@dataclass(frozen=True)
-class _Section:
-    """One [section] of the file: its spelling in the file and its keys in file order."""
-
-    name: str
-    values: dict[str, _Value]
-
-    def get(self, key: str) -> _Value | None:
-        """The value of `key`, or None when the file does not set it."""
-        return self.values.get(key)
-
-    def error(self, reason: str) -> KeyfileError:
-        """An error naming this section."""
-        return KeyfileError(f"[{self.name}]", reason)
-
-    def place(self, key: str) -> str:
-        """How a message names `key` of this section, set or not."""
-        return f"[{self.name}] {key}"
-
-
-# ---------------------------------------------------------------------------------------------
-# The file: GLib's key file syntax, as NetworkManager loads it.
-
-
-def _read_sections(text: str) -> dict[str, _Section]:
-    """The file's sections by setting name (aliases resolved); syntax errors name the line."""
-    sections: dict[str, _Section] = {}
-    current: _Section | None = None
-    # GLib drops the \r of a \r\n line end, so a file saved on Windows reads the same.
-    for number, line in enumerate(text.split("\n"), start=1):
-        line = line.removesuffix("\r").lstrip(_SPACE)
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("["):
-            current = _start_section(line, number, sections)
-            continue
-        key, equals, raw = line.partition("=")
-        key = key.rstrip(_SPACE)
-        if not equals or not key:
-            raise KeyfileError(f"line {number}", "is neither [section], key=value nor a # comment")
-        if current is None:
-            raise KeyfileError(f"line {number}", "a key=value line comes before any [section]")
-        if "[" in key or "]" in key:
-            raise KeyfileError(f"line {number}", "translated keys (key[locale]=) are not used")
-        if key in current.values:
-            # GLib would keep the last one silently; two psk lines are a mistake to point out.
-            raise KeyfileError(current.place(key), "is set twice")
-        # GLib trims the space after `=` but keeps trailing space, which a password may hold.
-        current.values[key] = _Value(current.name, key, raw.lstrip(_SPACE))
-    return sections
-
-
-def _start_section(line: str, number: int, sections: dict[str, _Section]) -> _Section:
-    """Open the [section] of a header line, refusing unknown and repeated sections."""
-    header = line.rstrip(" \t")
-    name = header[1:-1]
-    if not header.endswith("]") or not name or any(ch in "[]" for ch in name):
-        raise KeyfileError(f"line {number}", "is not a valid [section] header")
-    if has_control_character(name):
-        raise KeyfileError(f"line {number}", "the section name holds a control character")
-    setting = ALIASES.get(name, name)
-    if setting in _UNTYPED_SETTINGS:
-        raise KeyfileError(
-            f"[{name}]", f"this section is not supported: {_UNTYPED_SETTINGS[setting]}"
-        )
-    if setting not in SETTINGS:
-        raise KeyfileError(
-            f"[{name}]",
-            f"this section is not supported: NetworkManager {LIBNM_VERSION} has no setting "
-            "of that name",
-        )
-    if setting in sections:
-        raise KeyfileError(
-            f"[{name}]", f"the section appears twice (also as [{sections[setting].name}])"
-        )
-    section = _Section(name, {})
-    sections[setting] = section
-    return section
-
-
-def _unescape(value: _Value, *, in_list: bool, keep_semicolon: bool = False) -> list[str]:
-    """GLib's reading of a value: escapes decoded, and a list split at each unescaped `;`."""
-    items: list[str] = []
-    current: list[str] = []
-    raw = value.raw
-    index = 0
-    while index < len(raw):
-        char = raw[index]
-        if char == ";" and in_list:
-            items.append("".join(current))
-            current = []
-        elif char != "\\":
-            current.append(char)
-        elif index + 1 == len(raw):
-            raise value.error("the value ends in a lone backslash (write \\\\ for one)")
-        else:
-            index += 1
-            escaped = raw[index]
-            if escaped in _ESCAPES:
-                current.append(_ESCAPES[escaped])
-            elif escaped == ";" and in_list:
-                current.append(";")
-            elif escaped == ";" and keep_semicolon:
-                # Kept for NetworkManager's own unescaping of bytes, done after its list test.
-                current.append("\\;")
-            else:
-                # GLib refuses it and NetworkManager then drops the key: say so, at import.
-                raise value.error(
-                    "the value holds an escape sequence GLib does not know "
-                    "(known: \\s \\n \\t \\r \\\\, and \\; in lists)"
-                )
-        index += 1
-    # GLib's lists end with an optional `;`: "a;b;" and "a;b" are both [a, b].
-    if current or not in_list:
-        items.append("".join(current))
-    return items
-
-
-def _secret(value: _Value) -> str:
-    """A secret string, unescaped; its rules are the credential rules of app.rules."""
-    return _unescape(value, in_list=False)[0]
-
-
-def _text(value: _Value) -> str:
-    """A plain string setting: unescaped, with no control characters."""
-    text = _unescape(value, in_list=False)[0]
-    _refuse_controls(value, text)
-    return text
-
-
-def _items(value: _Value) -> list[str]:
-    """A `;`-separated list setting, unescaped, with no control characters."""
-    items = _unescape(value, in_list=True)
-    for item in items:
-        _refuse_controls(value, item)
-    return items
-
-
-def _refuse_controls(value: _Value, text: str) -> None:
-    """Refuse tabs, line breaks and other controls: in a setting they are a broken paste."""
-    if has_control_character(text):
-        raise value.error("holds a control character (such as \\t or \\n)")
-
-
-def _boolean(value: _Value) -> bool:
-    """GLib's boolean: true or 1, false or 0 (trailing space ignored)."""
-    word = value.raw.rstrip(_SPACE)
-    if word in ("true", "1"):
-        return True
-    if word in ("false", "0"):
-        return False
-    raise value.error("must be true or false")
-
-
-def _integer(value: _Value, low: int, high: int) -> int:
-    """A decimal integer in [low, high]."""
-    # NetworkManager reads numbers with strtol's base 0, where 010 means 8: refuse the doubt.
-    word = value.raw.strip(_SPACE)
-    if not _INTEGER.fullmatch(word):
-        raise value.error("must be a whole number in decimal, without leading zeros")
-    number = int(word)
-    if not low <= number <= high:
-        raise value.error(f"must be between {low} and {high}")
-    return number
-
-
-def _choice(value: _Value, choices: Collection[str]) -> str:
-    """A value from a fixed set of words."""
-    word = _text(value)
-    if word not in choices:
-        # NetworkManager keeps trailing spaces too, and then refuses the word.
-        hint = "; remove the spaces after it" if word.rstrip(_SPACE) in choices else ""
-        raise value.error(f"must be one of: {', '.join(choices)}{hint}")
-    return word
-
-
-def _empty(value: _Value) -> bool:
-    """True for `key=` with nothing after it, which NetworkManager writes for empty values."""
-    return not value.raw.strip(_SPACE)
-
-
 # ---------------------------------------------------------------------------------------------
 # One key, read by its D-Bus type, or by the keyfile's own form of it.
 
 
-def _bytes(value: _Value) -> bytes:
+def _bytes(value: Value) -> bytes:
     """Bytes: NetworkManager's list form such as 72;111;109;101;, else the text as UTF-8."""
-    text = _unescape(value, in_list=False, keep_semicolon=True)[0]
+    text = unescape(value, in_list=False, keep_semicolon=True)[0]
     # The same test as NetworkManager's reader: only digits, spaces and `;`, each number ends
     # in `;`. So "65;66;" is the bytes AB, while "65;66" is the five characters 6 5 ; 6 6.
     if _BYTE_LIST.fullmatch(text):
-        numbers = [int(item) for item in text.split(";") if item.strip(_SPACE)]
+        numbers = [int(item) for item in text.split(";") if item.strip(SPACE)]
         if all(number <= 0xFF for number in numbers):
             return bytes(numbers)
     return text.replace("\\;", ";").encode("utf-8")
 
 
-def _mac_address(value: _Value) -> bytes:
+def _mac_address(value: Value) -> bytes:
     """A MAC address: aa:bb:cc:dd:ee:ff (or with -), or the obsolete list of 6 byte values."""
-    text = _text(value).strip()
+    text = text_value(value).strip()
     if _MAC_TEXT.fullmatch(text):
         return bytes.fromhex(re.sub("[:-]", "", text))
     items = [item.strip() for item in text.split(";")]
@@ -416,27 +217,27 @@ def _mac_address(value: _Value) -> bytes:
     raise value.error("is not a MAC address (like 00:22:68:12:79:a2)")
 
 
-def _mac_text(value: _Value, text: str) -> str:
+def _mac_text(value: Value, text: str) -> str:
     """One MAC address in text, normalised to NetworkManager's upper-case colon form."""
     if not _MAC_TEXT.fullmatch(text.strip()):
         raise value.error("holds an entry that is not a MAC address (like 00:22:68:12:79:a2)")
     return ":".join(f"{byte:02X}" for byte in bytes.fromhex(re.sub("[:-]", "", text.strip())))
 
 
-def _mac_list(value: _Value) -> list[str]:
+def _mac_list(value: Value) -> list[str]:
     """A list of MAC addresses, normalised to upper-case colon form."""
-    return [_mac_text(value, item) for item in _items(value)]
+    return [_mac_text(value, item) for item in list_value(value)]
 
 
-def _cloned_mac(value: _Value) -> str:
+def _cloned_mac(value: Value) -> str:
     """cloned-mac-address: a MAC or one of NetworkManager's words, sent as assigned-mac-address."""
-    text = _text(value).strip(_SPACE)
+    text = text_value(value).strip(SPACE)
     return text if text in _CLONED_MAC_WORDS else _mac_text(value, text)
 
 
-def _certificate(value: _Value) -> bytes:
+def _certificate(value: Value) -> bytes:
     """An 802.1X certificate or key: a path (the keyfile's form) or an inline base64 blob."""
-    text = _text(value)
+    text = text_value(value)
     if text.startswith(_CERT_BLOB_SCHEME):
         try:
             return base64.b64decode(text.removeprefix(_CERT_BLOB_SCHEME), validate=True)
@@ -450,9 +251,9 @@ def _certificate(value: _Value) -> bytes:
     return _CERT_PATH_SCHEME + path + b"\0"
 
 
-def _secret_flags(value: _Value) -> int | None:
+def _secret_flags(value: Value) -> int | None:
     """Secret flags that keep the secret in this profile: 0 (the default, left out) or 4."""
-    flags = _integer(value, 0, _SECRET_FLAGS_MAX)
+    flags = int_value(value, 0, _SECRET_FLAGS_MAX)
     if flags & _SECRET_NOT_STORED:
         raise value.error(
             "must be 0 (or 4): the secret has to be stored in this file, "
@@ -461,44 +262,44 @@ def _secret_flags(value: _Value) -> int | None:
     return flags or None
 
 
-def _uuid(value: _Value) -> str:
+def _uuid(value: Value) -> str:
     """A UUID in its canonical form."""
     try:
-        return str(uuid.UUID(_text(value)))
+        return str(uuid.UUID(text_value(value)))
     except ValueError:
         raise value.error("is not a UUID (like 6e94595b-c7e6-4795-bd49-301c9acfd396)") from None
 
 
-def _interface_name(value: _Value) -> str:
+def _interface_name(value: Value) -> str:
     """A network interface name."""
     try:
-        return check_interface_name(_text(value))
+        return check_interface_name(text_value(value))
     except ValidationError:
         raise value.error(
             "is not a network interface name (1 to 15 characters, no / : or spaces)"
         ) from None
 
 
-def _connection_type(value: _Value) -> str:
+def _connection_type(value: Value) -> str:
     """connection.type: a setting name, or its keyfile alias (wifi, ethernet)."""
-    word = _text(value)
+    word = text_value(value)
     name = ALIASES.get(word, word)
     if name not in SETTINGS or name in (CONNECTION, IPV4, IPV6):
         raise value.error(f"is not a NetworkManager {LIBNM_VERSION} connection type")
     return name
 
 
-def _permissions(value: _Value) -> NoReturn:
+def _permissions(value: Value) -> NoReturn:
     """connection.permissions: left empty, since no user logs in on this device."""
     raise value.error("is not supported: leave it empty (no user logs in on this device)")
 
 
-def _addr_gen_mode(value: _Value) -> int:
+def _addr_gen_mode(value: Value) -> int:
     """ipv6.addr-gen-mode, which a keyfile names by word."""
-    return _ADDR_GEN_MODES[_choice(value, tuple(_ADDR_GEN_MODES))]
+    return _ADDR_GEN_MODES[word_value(value, tuple(_ADDR_GEN_MODES))]
 
 
-def _ip_address(value: _Value, text: str, version: int) -> IPv4Address | IPv6Address:
+def _ip_address(value: Value, text: str, version: int) -> IPv4Address | IPv6Address:
     """An address of the section's IP version."""
     try:
         # A scope (%eth0) has no place in a profile: the profile names its interface.
@@ -509,12 +310,12 @@ def _ip_address(value: _Value, text: str, version: int) -> IPv4Address | IPv6Add
         raise value.error(f"holds something that is not an IPv{version} address") from None
 
 
-def _dns_server(value: _Value, text: str, version: int) -> int | bytes:
+def _dns_server(value: Value, text: str, version: int) -> int | bytes:
     """A DNS server in the form of NetworkManager's `dns` property (the one every version has)."""
     if "#" in text:
         # NetworkManager 1.48 and later read 1.1.1.1#name into dns-data; 1.42's `dns` cannot.
         raise value.error("DNS-over-TLS server names (#name) are not supported")
-    address = _ip_address(value, text.strip(_SPACE), version)
+    address = _ip_address(value, text.strip(SPACE), version)
     if version == 6:
         return address.packed
     # ipv4.dns is `au` of in_addr_t: the uint32 whose bytes in memory are the address, in the
@@ -522,30 +323,30 @@ def _dns_server(value: _Value, text: str, version: int) -> int | bytes:
     return int.from_bytes(address.packed, sys.byteorder)
 
 
-def _dns(version: int) -> Callable[[_Value], list[int | bytes]]:
-    def read(value: _Value) -> list[int | bytes]:
-        return [_dns_server(value, item, version) for item in _items(value)]
+def _dns(version: int) -> Callable[[Value], list[int | bytes]]:
+    def read(value: Value) -> list[int | bytes]:
+        return [_dns_server(value, item, version) for item in list_value(value)]
 
     return read
 
 
-def _gateway(version: int) -> Callable[[_Value], str]:
-    def read(value: _Value) -> str:
-        return str(_ip_address(value, _text(value).strip(_SPACE), version))
+def _gateway(version: int) -> Callable[[Value], str]:
+    def read(value: Value) -> str:
+        return str(_ip_address(value, text_value(value).strip(SPACE), version))
 
     return read
 
 
-def _domains(value: _Value) -> list[str]:
+def _domains(value: Value) -> list[str]:
     """dns-search: a list of domains, none empty."""
-    domains = _items(value)
+    domains = list_value(value)
     if any(not domain.strip() for domain in domains):
         raise value.error("holds an empty domain")
     return domains
 
 
 # The keys the keyfile format writes in a form of its own, by (setting, key); "*" is any setting.
-_READERS: Final[dict[tuple[str, str], Callable[[_Value], Any]]] = {
+_READERS: Final[dict[tuple[str, str], Callable[[Value], Any]]] = {
     (CONNECTION, "type"): _connection_type,
     (CONNECTION, "uuid"): _uuid,
     (CONNECTION, "interface-name"): _interface_name,
@@ -566,12 +367,24 @@ _READERS: Final[dict[tuple[str, str], Callable[[_Value], Any]]] = {
 _DBUS_NAMES: Final = {"cloned-mac-address": "assigned-mac-address"}
 
 
-def _typed(setting: str, value: _Value) -> Any:
+def _setting_of(section: str) -> str:
+    """The setting a [section] holds: its name, or an alias such as [wifi]."""
+    setting = ALIASES.get(section, section)
+    if setting in _UNTYPED_SETTINGS:
+        reason = _UNTYPED_SETTINGS[setting]
+    elif setting not in SETTINGS:
+        reason = f"NetworkManager {LIBNM_VERSION} has no setting of that name"
+    else:
+        return setting
+    raise KeyfileError(f"[{section}]", f"this section is not supported: {reason}")
+
+
+def _typed(setting: str, value: Value) -> Any:
     """One key's value in its D-Bus type; None for `key=` on a string, list or bytes key."""
     key = value.key
     signature = SETTINGS[setting][key]
     reader = _READERS.get((setting, key)) or _READERS.get(("*", key))
-    if signature in ("s", "as", "ay", "au") and _empty(value):
+    if signature in ("s", "as", "ay", "au") and is_empty(value):
         # NetworkManager writes empty lists and unset strings as `key=`: its default.
         return None
     if reader is not None:
@@ -579,40 +392,40 @@ def _typed(setting: str, value: _Value) -> Any:
     if key == "cloned-mac-address":
         return _cloned_mac(value)
     if key in SECRETS.get(setting, ()) and signature == "s":
-        return _secret(value)
+        return secret_value(value)
     if key in SECRET_FLAGS.get(setting, ()):
         return _secret_flags(value)
     if signature == "ay" and setting == IEEE_8021X and _CERT_KEY.fullmatch(key):
         return _certificate(value)
     if signature in _INT_RANGES:
-        return _integer(value, *RANGES.get((setting, key), _INT_RANGES[signature]))
+        return int_value(value, *RANGES.get((setting, key), _INT_RANGES[signature]))
     words = _WORDS.get((setting, key))
     match signature:
         case "s":
-            return _choice(value, words) if words else _text(value)
+            return word_value(value, words) if words else text_value(value)
         case "b":
-            return _boolean(value)
+            return bool_value(value)
         case "as":
-            items = _items(value)
+            items = list_value(value)
             if words and (not items or any(item not in words for item in items)):
                 raise value.error(f"must be a list of: {', '.join(sorted(words))}")
             return items
         case "ay":
             return _bytes(value)
         case "au":
-            return [_integer(item, *_INT_RANGES["u"]) for item in _split(value)]
+            return [int_value(item, *_INT_RANGES["u"]) for item in _split(value)]
     raise value.error(
         f"holds a value of D-Bus type {signature}, which this importer does not read from a "
         "keyfile; add the profile with nmcli"
     )
 
 
-def _split(value: _Value) -> list[_Value]:
+def _split(value: Value) -> list[Value]:
     """A list value's items, each as a value of the same key (for their own checks)."""
-    return [_Value(value.section, value.key, item) for item in _items(value)]
+    return [Value(value.section, value.key, item) for item in list_value(value)]
 
 
-def _setting(setting: str, section: _Section, places: dict[str, str]) -> dict[str, Any]:
+def _setting(setting: str, section: Section, places: dict[str, str]) -> dict[str, Any]:
     """One section's keys in their D-Bus types; the IP address and route lines are left out."""
     known = SETTINGS[setting]
     places[setting] = f"[{section.name}]"
@@ -644,8 +457,8 @@ def parse_keyfile(text: str, *, filename: str | None = None) -> Settings:
 
 def _parse(text: str, filename: str | None, places: dict[str, str]) -> Settings:
     """parse_keyfile(), recording in `places` where each sent key is in the file."""
-    sections = _read_sections(text.removeprefix("\ufeff"))
-    connection = sections.get(CONNECTION) or _Section(CONNECTION, {})
+    sections = read_sections(text.removeprefix("\ufeff"), _setting_of)
+    connection = sections.get(CONNECTION) or Section(CONNECTION, {})
     connection_type = _type_of(connection, sections)
     _check_sections_fit(connection_type, sections)
     typed = {name: _setting(name, section, places) for name, section in sections.items()}
@@ -671,7 +484,7 @@ def _parse(text: str, filename: str | None, places: dict[str, str]) -> Settings:
     return settings
 
 
-def _type_of(connection: _Section, sections: dict[str, _Section]) -> str:
+def _type_of(connection: Section, sections: dict[str, Section]) -> str:
     """The connection type, from [connection] type or else from the sections present."""
     value = connection.get("type")
     if value is not None:
@@ -684,7 +497,7 @@ def _type_of(connection: _Section, sections: dict[str, _Section]) -> str:
     raise KeyfileError(connection.place("type"), "missing: set type=wifi or type=ethernet")
 
 
-def _check_sections_fit(connection_type: str, sections: dict[str, _Section]) -> None:
+def _check_sections_fit(connection_type: str, sections: dict[str, Section]) -> None:
     """Refuse the type-specific sections of another kind of connection."""
     kind = {WIRELESS_TYPE: "a wifi", ETHERNET_TYPE: "an ethernet"}.get(
         connection_type, f"a {connection_type}"
@@ -696,7 +509,7 @@ def _check_sections_fit(connection_type: str, sections: dict[str, _Section]) -> 
 
 
 def _connection(
-    section: _Section,
+    section: Section,
     typed: dict[str, Any],
     connection_type: str,
     filename: str | None,
@@ -721,7 +534,7 @@ def _connection(
     }
 
 
-def _wireless(sections: dict[str, _Section], typed: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+def _wireless(sections: dict[str, Section], typed: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
     """The [wifi] setting, its mode filled in, and its SSID."""
     if WIRELESS not in sections:
         raise KeyfileError("[wifi] ssid", "missing: a wifi connection needs a [wifi] section")
@@ -732,7 +545,7 @@ def _wireless(sections: dict[str, _Section], typed: dict[str, Any]) -> tuple[dic
     return wireless, wireless["ssid"]
 
 
-def _check_client_mode(sections: dict[str, _Section], settings: Settings) -> None:
+def _check_client_mode(sections: dict[str, Section], settings: Settings) -> None:
     """An access point, ad-hoc or mesh profile must not wait as a DHCP client of itself."""
     mode = settings.get(WIRELESS, {}).get("mode", _INFRASTRUCTURE)
     if mode != _INFRASTRUCTURE:
@@ -744,7 +557,7 @@ def _check_client_mode(sections: dict[str, _Section], settings: Settings) -> Non
 
 
 def _security(
-    sections: dict[str, _Section], typed: dict[str, Any], ssid: bytes, wireless: dict[str, Any]
+    sections: dict[str, Section], typed: dict[str, Any], ssid: bytes, wireless: dict[str, Any]
 ) -> Settings:
     """The security settings, with the credentials checked by the rules of app.rules."""
     hidden = bool(wireless.get("hidden"))
@@ -767,7 +580,7 @@ def _security(
             raise value.error(f"is not used with key-mgmt={key_mgmt}")
     auth_alg = security.get("auth-alg")
     if auth_alg is not None and kind is not SecurityKind.WEP:
-        _choice(auth_alg, ("open",))
+        word_value(auth_alg, ("open",))
 
     secret_key = own_keys[0] if own_keys else None
     passphrase: str | None = result.get(secret_key) if secret_key else None
@@ -800,7 +613,7 @@ def _security(
     return settings
 
 
-def _check_wep_key_type(security: _Section, key_type: int, key: str) -> None:
+def _check_wep_key_type(security: Section, key_type: int, key: str) -> None:
     """wep-key-type, when the file sets it, fits the key's form."""
     # Left out, NetworkManager tells a literal key from a passphrase by its form.
     if key_type == WEP_KEY_TYPE_KEY and not is_literal_wep_key(key):
@@ -811,7 +624,7 @@ def _check_wep_key_type(security: _Section, key_type: int, key: str) -> None:
 
 
 def _eap(
-    section: _Section, settings: dict[str, Any], places: dict[str, str]
+    section: Section, settings: dict[str, Any], places: dict[str, str]
 ) -> tuple[str, str | None, str | None]:
     """The [802-1x] setting's EAP method, identity and password (checked by the caller)."""
     places["passphrase"] = section.place("password")
@@ -839,7 +652,7 @@ def _validate(creds: Credentials, places: dict[str, str]) -> None:
 
 
 def _ip(
-    section: _Section | None, typed: dict[str, Any], version: int, places: dict[str, str]
+    section: Section | None, typed: dict[str, Any], version: int, places: dict[str, str]
 ) -> dict[str, Any]:
     """The [ipv4] or [ipv6] setting: its keys, the address and route lines, and their rules."""
     if section is None:
@@ -883,9 +696,9 @@ def _ip(
     return result
 
 
-def _ip_lines(section: _Section, kind: str) -> list[tuple[int, _Value]]:
+def _ip_lines(section: Section, kind: str) -> list[tuple[int, Value]]:
     """The section's address (or route) lines in NetworkManager's order: by number, bare first."""
-    found: list[tuple[int, str, _Value]] = []
+    found: list[tuple[int, str, Value]] = []
     for key, value in section.values.items():
         match = _IP_LINE.fullmatch(key)
         if match and match[1].startswith(kind):
@@ -896,7 +709,7 @@ def _ip_lines(section: _Section, kind: str) -> list[tuple[int, _Value]]:
 
 
 def _addresses(
-    section: _Section, version: int, places: dict[str, str]
+    section: Section, version: int, places: dict[str, str]
 ) -> tuple[list[dict[str, Any]], str | None]:
     """address, address1..N (and NetworkManager's older addressesN) as address-data."""
     addresses: list[dict[str, Any]] = []
@@ -914,7 +727,7 @@ def _addresses(
     return addresses, gateway
 
 
-def _routes(section: _Section, version: int, places: dict[str, str]) -> list[dict[str, Any]]:
+def _routes(section: Section, version: int, places: dict[str, str]) -> list[dict[str, Any]]:
     """route, route1..N (and the older routesN) as route-data: DEST/PREFIX[,NEXT-HOP[,METRIC]]."""
     routes: list[dict[str, Any]] = []
     for _, value in _ip_lines(section, "route"):
@@ -925,7 +738,7 @@ def _routes(section: _Section, version: int, places: dict[str, str]) -> list[dic
             if not hop.is_unspecified:
                 route["next-hop"] = str(hop)
         if len(fields) > 3:
-            route["metric"] = _integer(_Value(value.section, value.key, fields[3]), 0, 2**32 - 1)
+            route["metric"] = int_value(Value(value.section, value.key, fields[3]), 0, 2**32 - 1)
         routes.append(route)
         places.setdefault(f"{_ip_setting(version)}.route-data", value.where)
     return routes
@@ -935,16 +748,16 @@ def _ip_setting(version: int) -> str:
     return IPV6 if version == 6 else IPV4
 
 
-def _fields(value: _Value, counts: tuple[int, ...], form: str) -> list[str]:
+def _fields(value: Value, counts: tuple[int, ...], form: str) -> list[str]:
     """An address or route line split into its fields (`/`, `,` and `;` alike)."""
     # A trailing `;` is an old form NetworkManager still reads.
-    fields = _FIELDS.split(_text(value).strip(_SPACE).removesuffix(";"))
+    fields = _FIELDS.split(text_value(value).strip(SPACE).removesuffix(";"))
     if len(fields) not in counts:
         raise value.error(f"must be {form}")
     return fields
 
 
-def _network(value: _Value, fields: list[str], version: int, name: str) -> dict[str, Any]:
+def _network(value: Value, fields: list[str], version: int, name: str) -> dict[str, Any]:
     """ADDRESS/PREFIX as {name: address, "prefix": prefix}."""
     address = _ip_address(value, fields[0], version)
     max_prefix = 128 if version == 6 else 32

@@ -98,3 +98,24 @@ async def test_import_command_adds_then_updates_in_place(
         sent = parse_keyfile((directory / name).read_text(), filename=name)
         path = before[str(sent["connection"]["uuid"])]
         assert await read_back(probe, path, sent) == [], name
+
+
+async def test_a_key_networkmanager_refuses_is_told_at_the_files_key(
+    client: NetworkManagerClient, tmp_path: Path
+) -> None:
+    """TTLS without an inner method: the importer leaves that rule to NetworkManager."""
+    (tmp_path / "ttls.nmconnection").write_text(
+        "[connection]\nid=TTLS\ntype=wifi\n[wifi]\nssid=TTLS\n[wifi-security]\n"
+        "key-mgmt=wpa-eap\n[802-1x]\neap=ttls;\nidentity=joe\npassword=ttls passphrase\n"
+    )
+    [result] = import_directory(tmp_path)
+    assert result.settings is not None
+
+    with pytest.raises(NetworkManagerError) as refused:
+        await client.add_connection(result.settings)
+
+    # NetworkManager 1.42 names both inner-method keys ("exactly one property must be set").
+    told = result.refusal(refused.value.message)
+    assert told.startswith("[802-1x] phase2-auth"), told
+    assert "NetworkManager refused: " in told
+    assert "ttls passphrase" not in told

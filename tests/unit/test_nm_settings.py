@@ -13,6 +13,11 @@ ROOT = Path(__file__).resolve().parents[2]
 GENERATOR = ROOT / "scripts" / "gen-nm-settings"
 # The generator runs on the system Python, which has python3-gi; the app's venv need not.
 SYSTEM_PYTHON = Path("/usr/bin/python3")
+# Where the generator reads the D-Bus-only key names and the keyfile aliases.
+MAN_PAGES = tuple(
+    Path("/usr/share/man/man5") / f"{name}.5.gz"
+    for name in ("nm-settings-dbus", "nm-settings-keyfile")
+)
 
 
 def _generated() -> str:
@@ -26,6 +31,9 @@ def _generated() -> str:
     )
     if probe.returncode != 0:
         pytest.skip(f"no libnm introspection data (python3-gi, gir1.2-nm-1.0): {probe.stderr}")
+    for page in MAN_PAGES:
+        if not page.exists():
+            pytest.skip(f"{page} is missing (package network-manager)")
     done = subprocess.run(
         [SYSTEM_PYTHON, GENERATOR, "--stdout"], capture_output=True, text=True, check=True
     )
