@@ -7,6 +7,12 @@ its own way (addresses, routes, DNS servers, SSIDs, MAC addresses, certificates)
 NetworkManager's keyfile reader fills in, and the checks NetworkManager would make only at
 AddConnection, or never (a secret left to an agent this device does not run), each reported
 on the file's own [section] key.
+
+The table is the host libnm's (1.42 on bookworm). A key only a newer NetworkManager has is
+refused here as unknown; a key an older one lacks is sent, and that NetworkManager's refusal is
+told at the file's key (ImportResult.refusal). Every example of the balenaOS guide is accepted
+alike by NetworkManager 1.30, 1.42 and 1.52 (the contract tier), gsm.number included, which
+NetworkManager deprecates but still takes.
 """
 
 from __future__ import annotations
