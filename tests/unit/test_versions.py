@@ -97,4 +97,8 @@ def test_what_1_30_and_1_42_lack_against_1_52() -> None:
     assert missing_members((1, 42), NM) == frozenset()
     assert missing_members((1, 42), f"{NM}.Settings.Connection") == {"VersionId"}
     assert missing_members((1, 42), f"{NM}.AccessPoint") == {"Bandwidth"}
-    assert missing_members((1, 10), f"{NM}.Settings.Connection") == {"Filename", "Flags"}
+    assert missing_members((1, 10), f"{NM}.Settings.Connection") == {
+        "Filename",
+        "Flags",
+        "VersionId",
+    }
