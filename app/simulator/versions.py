@@ -6,10 +6,11 @@ reached 1.10.2, Connection.Active.Controller 1.42.2; Debian ships 1.42.4).
 
 Every entry was read from NetworkManager's git history: the introspection/*.xml files of the
 newest point release of each series from 1.2 to 1.52, cross-checked with the `@since` notes of
-the XML where there is one and with the daemon's own D-Bus definitions in src/core. The table holds every member newer than 1.2 on the interfaces the
-adapter and the simulator use (manager, settings, profiles, devices, WiFi, access points, active
-connections, IPv4 configurations); nothing in it was removed again up to 1.52. The contract tier
-compares it with the introspection of real NetworkManager 1.30, 1.42 and 1.52.
+the XML where there is one and with the daemon's own D-Bus definitions in src/core. The table
+holds every member newer than 1.2 on the interfaces the adapter and the simulator use (manager,
+settings, profiles, devices, WiFi, access points, active connections, IPv4 configurations);
+nothing in it was removed again up to 1.52. The contract tier compares it with the
+introspection of real NetworkManager 1.30, 1.42 and 1.52.
 
 Deprecated, still present in 1.52 (so not versioned here): IP4Config Addresses, Routes and
 Nameservers, Connection.Active Master, Device.Wireless/Wired HwAddress and PermHwAddress.
