@@ -21,8 +21,9 @@ Top level:
                         and later; older values let tests show the adapter's fallbacks (before
                         1.8 an active connection sends no StateChanged)
   missing_property_error  the D-Bus error name a Get of an unknown (or hidden) property answers
-                        (default "org.freedesktop.DBus.Error.InvalidArgs", as GDBus answers;
-                        other services say UnknownProperty)
+                        (default "org.freedesktop.DBus.Error.InvalidArgs", what real
+                        NetworkManager 1.30, 1.42 and 1.52 answer; other services say
+                        UnknownProperty), so tests can show a client does not rely on it
   version               the manager's Version property (default: nm_version, e.g. "1.52.0")
   devices               list of devices (default: one WiFi device "wlan0")
   networks              list of access points in the air (default: none)
@@ -138,7 +139,7 @@ class ScanBehaviour(StrEnum):
 
 CONNECTIVITY = {"none": 1, "portal": 2, "limited": 3, "full": 4}
 
-# What GDBus, and so every NetworkManager, answers a Get of a property it does not have.
+# What NetworkManager (GDBus) answers a Get of a property it does not have: seen on 1.30-1.52.
 INVALID_ARGS = "org.freedesktop.DBus.Error.InvalidArgs"
 # A D-Bus error name: two or more dot-separated elements of letters, digits and _, no leading digit.
 _ERROR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")
