@@ -32,8 +32,9 @@ MISSING_PROPERTY_ERRORS = [
     "org.freedesktop.DBus.Error.UnknownProperty",
     "org.freedesktop.DBus.Error.UnknownMethod",
 ]
-# A scan without LastScan waits this long after the access points are listed.
-SCAN_TIME = 0.3
+# A scan without LastScan waits this long after the access points are listed; far longer than
+# the simulator's 60 ms scan, so a scan that waited it without need shows.
+SCAN_TIME = 1.0
 GATEWAY = IPv4Address("192.168.42.1")
 DNS = {"address": "10.9.0.5/24", "gateway": "10.9.0.1", "dns": ["10.9.0.53", "10.9.0.54"]}
 
