@@ -204,10 +204,14 @@ class SystemBus:
         *,
         sender: str = BUS_NAME,
         arg0: str | None = None,
+        into: SignalSubscription | None = None,
     ) -> AsyncIterator[SignalSubscription]:
-        """Receive the matching signals while the block runs; the match is removed afterwards."""
+        """Receive the matching signals while the block runs; the match is removed afterwards.
+
+        `into` queues them in a subscription already open, so one wait follows both.
+        """
         rule = _match_rule(sender, interface, member, path, arg0)
-        subscription = SignalSubscription()
+        subscription = into if into is not None else SignalSubscription()
 
         def on_message(message: Message) -> None:
             if (

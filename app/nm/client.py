@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from ipaddress import IPv4Address
 from typing import Any, TypeVar
@@ -58,6 +60,9 @@ _STALE_PATH_ERRORS = frozenset(
 )
 # NM's Startup turns false without a signal we subscribe to, so starting up is re-read often.
 _STARTUP_RECHECK = 0.2
+# How long a scan takes on a NetworkManager without LastScan (before 1.12), which never says
+# when a scan has finished: a dual-band scan takes wpa_supplicant some 2-4 s.
+LEGACY_SCAN_TIME = 4.0
 
 
 class NetworkManagerClient:
@@ -69,6 +74,9 @@ class NetworkManagerClient:
         # The profile (uuid) of each connection we activated, by active path: a restarted NM
         # gives the same activation a new path, found again through its profile.
         self._activated: dict[str, str] = {}
+        # The (interface, property) pairs newer than NM 1.10 that this NetworkManager turned out
+        # not to have: asked once, then read the older way.
+        self._lacking: set[tuple[str, str]] = set()
 
     @classmethod
     async def connect(cls, bus: SystemBus, *, timeout: float = 30.0) -> NetworkManagerClient:
@@ -92,9 +100,27 @@ class NetworkManagerClient:
                 raise
             _LOGGER.info("NetworkManager restarted; reading its objects again")
         await self.wait_ready(timeout=self._restart_timeout)
+        # The NetworkManager that came back may be another version (an upgrade restarts it).
+        self._lacking.clear()
         if find_again is not None:
             await find_again()
         return await read()
+
+    async def _optional_property(self, path: str, interface: str, name: str) -> Any | None:
+        """A property newer than NM 1.10, or None when this NetworkManager does not have it."""
+        if (interface, name) in self._lacking:
+            return None
+        try:
+            return await self._bus.get_property(path, interface, name)
+        except NetworkManagerError:
+            # NetworkManagers name a missing property differently (InvalidArgs, UnknownProperty,
+            # ...), and UnknownMethod also means a stale path: ask the object what it has.
+            # If it is gone, GetAll's error is the one to act on.
+            if name in await self._bus.get_properties(path, interface):
+                raise
+        self._lacking.add((interface, name))
+        _LOGGER.info("This NetworkManager has no %s %s; using the older way", interface, name)
+        return None
 
     async def wait_ready(self, *, timeout: float) -> None:
         """Wait until NM is on the bus and its Startup property is false."""
@@ -179,10 +205,10 @@ class NetworkManagerClient:
             SETTINGS_PATH, SETTINGS_IFACE, "AddConnection", "a{sa{sv}}", [to_dbus(settings)]
         )
         try:
-            filename = await self._bus.get_property(path, CONNECTION_IFACE, "Filename")
+            filename = await self._optional_property(str(path), CONNECTION_IFACE, "Filename")
         except NetworkManagerError:
-            filename = ""  # an NM too old for Filename: the profile is still saved
-        saved = _saved_connection(str(path), settings, filename=str(filename) or None)
+            filename = None  # the profile is saved, whatever became of it since
+        saved = _saved_connection(str(path), settings, filename=str(filename or "") or None)
         _LOGGER.info("Saved connection '%s' (%s)", saved.id, saved.uuid)
         return saved
 
@@ -195,8 +221,8 @@ class NetworkManagerClient:
 
     async def _saved_connection(self, path: str) -> SavedConnection:
         settings = await self._connection_settings(path)
-        filename = await self._bus.get_property(path, CONNECTION_IFACE, "Filename")
-        return _saved_connection(path, settings, filename=str(filename) or None)
+        filename = await self._optional_property(path, CONNECTION_IFACE, "Filename")
+        return _saved_connection(path, settings, filename=str(filename or "") or None)
 
     async def wifi_connections(self) -> list[SavedConnection]:
         """Stored WiFi client profiles (hotspots left out)."""
@@ -234,6 +260,7 @@ class NetworkManagerClient:
         # Subscribe before activating: a fast activation finishes before ActivateConnection returns.
         async with (
             self._bus.subscribe(ACTIVE_IFACE, "StateChanged") as active_changes,
+            _state_properties(self._bus, active_changes),
             self._bus.subscribe(DEVICE_IFACE, "StateChanged", device.path) as device_changes,
         ):
             (active_path,) = await self._bus.call(
@@ -270,11 +297,15 @@ class NetworkManagerClient:
 
         async def gone(signal: Signal | None) -> bool:
             if signal is not None:
-                return _as_int(signal.body[0], "State") >= ActiveConnectionState.DEACTIVATED
+                state = _signalled_state(signal)
+                return state is not None and state >= ActiveConnectionState.DEACTIVATED
             state = await _active_state(self._bus, active_path)
             return state is None or state >= ActiveConnectionState.DEACTIVATED
 
-        async with self._bus.subscribe(ACTIVE_IFACE, "StateChanged", active_path) as changes:
+        async with (
+            self._bus.subscribe(ACTIVE_IFACE, "StateChanged", active_path) as changes,
+            _state_properties(self._bus, changes, active_path),
+        ):
             try:
                 await self._bus.call(
                     MANAGER_PATH, MANAGER_IFACE, "DeactivateConnection", "o", [active_path]
@@ -317,18 +348,13 @@ class NetworkManagerClient:
         config_path = await self._bus.get_property(active_path, ACTIVE_IFACE, "Ip4Config")
         if not config_path or config_path == _ROOT_PATH:
             return []
-        data = await self._bus.get_property(str(config_path), IP4CONFIG_IFACE, "NameserverData")
-        servers: list[str] = []
-        for entry in data if isinstance(data, list) else []:
-            address = entry.get("address") if isinstance(entry, dict) else None
-            try:
-                server = str(IPv4Address(address))
-            except ValueError:
-                _LOGGER.warning("Ignoring a malformed nameserver from NetworkManager: %r", address)
-                continue
-            if server not in servers:
-                servers.append(server)
-        return servers
+        config_path = str(config_path)
+        data = await self._optional_property(config_path, IP4CONFIG_IFACE, "NameserverData")
+        if data is not None:
+            return nameservers_from_data(data)
+        # Before NM 1.14: the older, byte-order-bound form.
+        legacy = await self._bus.get_property(config_path, IP4CONFIG_IFACE, "Nameservers")
+        return nameservers_from_legacy(legacy)
 
     async def _active_path_of(self, uuid: str | None) -> str | None:
         """The path of a profile's active connection now: a restarted NM gives it a new one."""
@@ -365,6 +391,24 @@ class NetworkManagerClient:
         return Uplink(
             name=str(props.get("Id", "")), interfaces=tuple(interfaces), resolvers=tuple(resolvers)
         )
+
+
+def _state_properties(
+    bus: SystemBus, into: SignalSubscription, path: str | None = None
+) -> contextlib.AbstractAsyncContextManager[SignalSubscription]:
+    """Active connections' PropertiesChanged, queued with their StateChanged in `into`."""
+    # NM before 1.8 has no StateChanged on an active connection: its State moves only here.
+    return bus.subscribe(PROPERTIES_IFACE, "PropertiesChanged", path, arg0=ACTIVE_IFACE, into=into)
+
+
+def _signalled_state(signal: Signal) -> ActiveConnectionState | None:
+    """The state an active connection's StateChanged or PropertiesChanged names, if any."""
+    if signal.member == "StateChanged" and signal.body:
+        return ActiveConnectionState(_as_int(signal.body[0], "State"))
+    changed = signal.body[1] if len(signal.body) >= 2 else None
+    if signal.member == "PropertiesChanged" and isinstance(changed, Mapping) and "State" in changed:
+        return ActiveConnectionState(_as_int(changed["State"], "State"))
+    return None
 
 
 async def _active_state(bus: SystemBus, active_path: str) -> ActiveConnectionState | None:
@@ -418,7 +462,9 @@ class _ActivationWatcher:
         if signal is None:
             self._state = await _active_state(self._bus, self._active_path)
         elif signal.path == self._active_path:
-            self._state = ActiveConnectionState(_as_int(signal.body[0], "State"))
+            signalled = _signalled_state(signal)
+            if signalled is not None:
+                self._state = signalled
         self._note_device_signals()
         state = self._state
         return (
@@ -460,33 +506,58 @@ class WifiDevice:
         """Find our device again: after an NM restart its object path is new."""
         self.device = (await self._client.wifi_device(self.device.interface)).device
 
-    async def scan(self, *, timeout: float = 15.0) -> list[WifiNetwork]:
-        """Request a scan and wait (bounded) for LastScan to change; NM's cache if refused."""
-        return await self._client._survive_restart(lambda: self._scan(timeout), self._find_again)
+    async def scan(
+        self, *, timeout: float = 15.0, scan_time: float = LEGACY_SCAN_TIME
+    ) -> list[WifiNetwork]:
+        """Request a scan and wait (bounded) for it to finish; NM's cache if refused.
 
-    async def _scan(self, timeout: float) -> list[WifiNetwork]:
+        The end of a scan is LastScan changing; a NetworkManager without LastScan (before 1.12)
+        gets until access points are listed plus `scan_time`, within the same bound.
+        """
+        return await self._client._survive_restart(
+            lambda: self._scan(timeout, scan_time), self._find_again
+        )
+
+    async def _scan(self, timeout: float, scan_time: float) -> list[WifiNetwork]:
         path = self.device.path
+        deadline = time.monotonic() + timeout
         before = await self._last_scan()
 
         async def scanned(signal: Signal | None) -> bool:
-            if signal is not None and not _touches_last_scan(signal):
+            if signal is not None and not _touches(signal, "LastScan"):
                 return False
             return await self._last_scan() != before
 
-        async with self._bus.subscribe(PROPERTIES_IFACE, "PropertiesChanged", path) as changes:
+        async def listed(signal: Signal | None) -> bool:
+            if signal is not None and not (
+                signal.member == "AccessPointAdded" or _touches(signal, "AccessPoints")
+            ):
+                return False
+            return bool(await self._bus.get_property(path, WIRELESS_IFACE, "AccessPoints"))
+
+        async with (
+            self._bus.subscribe(PROPERTIES_IFACE, "PropertiesChanged", path) as changes,
+            self._bus.subscribe(WIRELESS_IFACE, "AccessPointAdded", path, into=changes),
+        ):
             try:
                 await self._bus.call(path, WIRELESS_IFACE, "RequestScan", "a{sv}", [{}])
             except NetworkManagerError as err:
                 # NM refuses while a scan runs, in AP mode, or right after another scan.
                 _LOGGER.info("Scan refused (%s); using the networks NM already knows", err.message)
                 return await self._networks()
-            if not await changes.wait_until(scanned, timeout=timeout):
-                _LOGGER.warning("Scan did not finish within %g s; using what NM knows", timeout)
+            if before is not None:
+                if not await changes.wait_until(scanned, timeout=timeout):
+                    _LOGGER.warning("Scan did not finish within %g s; using what NM knows", timeout)
+            elif await changes.wait_until(listed, timeout=timeout):
+                await asyncio.sleep(max(0.0, min(scan_time, deadline - time.monotonic())))
+            else:
+                _LOGGER.warning("No access point appeared within %g s", timeout)
             return await self._networks()
 
-    async def _last_scan(self) -> int:
-        value = await self._bus.get_property(self.device.path, WIRELESS_IFACE, "LastScan")
-        return _as_int(value, "LastScan")
+    async def _last_scan(self) -> int | None:
+        """LastScan (ms since boot), or None on a NetworkManager before 1.12."""
+        value = await self._client._optional_property(self.device.path, WIRELESS_IFACE, "LastScan")
+        return None if value is None else _as_int(value, "LastScan")
 
     async def _networks(self) -> list[WifiNetwork]:
         """The networks NM knows now: one per SSID, strongest first, hidden ones left out."""
@@ -524,12 +595,55 @@ async def _listed(
     return found
 
 
-def _touches_last_scan(signal: Signal) -> bool:
+def nameservers_from_data(data: Any) -> list[str]:
+    """IP4Config.NameserverData (aa{sv}, NM 1.14+) as addresses, once each; bad entries left out."""
+    if not isinstance(data, list):
+        _LOGGER.warning("Ignoring NameserverData from NetworkManager, not a list: %r", data)
+        return []
+    found: list[tuple[Any, IPv4Address | None]] = []
+    for entry in data:
+        address = entry.get("address") if isinstance(entry, dict) else None
+        server = None
+        if isinstance(address, str):
+            with contextlib.suppress(ValueError):
+                server = IPv4Address(address)
+        found.append((entry, server))
+    return _unique_nameservers(found, "NameserverData")
+
+
+def nameservers_from_legacy(data: Any) -> list[str]:
+    """IP4Config.Nameservers (au, before NM 1.14) as addresses, once each; bad entries left out."""
+    if not isinstance(data, list):
+        _LOGGER.warning("Ignoring Nameservers from NetworkManager, not a list: %r", data)
+        return []
+    found: list[tuple[Any, IPv4Address | None]] = []
+    for value in data:
+        uint32 = isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**32
+        # NM keeps the address in a guint32 as it is in memory (network byte order); D-Bus
+        # carries that integer to us, on the same host and so in the same byte order.
+        found.append((value, IPv4Address(value.to_bytes(4, sys.byteorder)) if uint32 else None))
+    return _unique_nameservers(found, "Nameservers")
+
+
+def _unique_nameservers(found: Iterable[tuple[Any, IPv4Address | None]], field: str) -> list[str]:
+    """The specified addresses among (what NM sent, its address or None), in order, once each."""
+    servers: list[str] = []
+    for sent, server in found:
+        if server is None or server.is_unspecified:
+            _LOGGER.warning("Ignoring a malformed nameserver in %s: %r", field, sent)
+        elif str(server) not in servers:
+            servers.append(str(server))
+    return servers
+
+
+def _touches(signal: Signal, wireless_property: str) -> bool:
+    """Whether a PropertiesChanged signal carries this property of Device.Wireless."""
     return (
-        len(signal.body) >= 2
+        signal.member == "PropertiesChanged"
+        and len(signal.body) >= 2
         and signal.body[0] == WIRELESS_IFACE
         and isinstance(signal.body[1], Mapping)
-        and "LastScan" in signal.body[1]
+        and wireless_property in signal.body[1]
     )
 
 

@@ -3,7 +3,9 @@
 It exports NetworkManager's objects at their real paths, with the interfaces, member names and
 signatures of NetworkManager's introspection XML, and behaves like NetworkManager 1.42 where a
 WiFi-provisioning client can tell: validation errors of AddConnection (same D-Bus error names
-and messages), activation state sequences and reasons, scanning and LastScan, AP mode.
+and messages), activation state sequences and reasons, scanning and LastScan, AP mode. The
+scenario's nm_version makes it an older NetworkManager to a client: whatever D-Bus member came
+later (app/simulator/versions.py) is gone from its properties, methods, signals and introspection.
 
     async with PrivateBus() as bus:
         async with SimulatedNetworkManager.start(bus.address, load_scenario(path)) as sim:

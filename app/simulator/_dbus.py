@@ -8,26 +8,32 @@ real Python type hints and mypy checks them like any other code.
 Method calls are answered by `reply_to` rather than by dbus-next: dbus-next 0.2.3 sends the
 error reply for a DBusError raised in a method but then logs it as an unexpected error with a
 traceback, which would flood the log with every refusal the simulator is meant to make.
+
+Every interface carries `hidden`, the members an older NetworkManager does not have yet (the
+simulator sets it from the scenario's nm_version): introspection leaves them out, `notify`
+leaves them out of PropertiesChanged, and a hidden signal is not sent.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from dbus_next import introspection
 from dbus_next.constants import MessageFlag, PropertyAccess
 from dbus_next.errors import DBusError
 from dbus_next.message import Message
 from dbus_next.service import dbus_property as _dbus_property
 from dbus_next.service import method as _method
 from dbus_next.service import signal as _signal
-from dbus_next.signature import SignatureTree
+from dbus_next.signature import SignatureTree, Variant
 
 if TYPE_CHECKING:
 
-    class ServiceInterface:
+    class _ServiceInterface:
         """The part of dbus_next.service.ServiceInterface the simulator uses (it has no stubs)."""
 
         name: str
@@ -41,10 +47,30 @@ if TYPE_CHECKING:
         def introspect(self) -> Any: ...
 
 else:
-    from dbus_next.service import ServiceInterface
+    from dbus_next.service import ServiceInterface as _ServiceInterface
+
+
+class ServiceInterface(_ServiceInterface):
+    """dbus-next's ServiceInterface, less the members an older NetworkManager lacks."""
+
+    hidden: frozenset[str] = frozenset()
+
+    def introspect(self) -> Any:
+        """dbus-next's introspection of the interface, hidden members left out."""
+        full = super().introspect()
+        if not self.hidden:
+            return full
+        return introspection.Interface(
+            self.name,
+            methods=[m for m in full.methods if m.name not in self.hidden],
+            signals=[s for s in full.signals if s.name not in self.hidden],
+            properties=[p for p in full.properties if p.name not in self.hidden],
+        )
+
 
 __all__ = [
     "ServiceInterface",
+    "all_properties",
     "dbus_method",
     "dbus_property",
     "dbus_signal",
@@ -53,6 +79,7 @@ __all__ = [
     "nm_error",
     "notify",
     "reply_to",
+    "reply_with",
 ]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -112,11 +139,20 @@ def dbus_property(signature: str) -> Callable[[Callable[[Any], _T]], _T]:
 
 
 def dbus_signal(signature: str = "") -> Callable[[_F], _F]:
-    """Export a signal; calling the method emits what it returns (a list for several args)."""
+    """Export a signal; calling the method emits what it returns, unless the signal is hidden."""
 
     def decorator(fn: _F) -> _F:
         _set_signature(fn, None, signature)
-        return cast(_F, _signal()(fn))
+        emit = _signal()(fn)
+
+        # functools.wraps copies dbus-next's marker, so dbus-next still finds the signal.
+        @functools.wraps(emit)
+        def emit_unless_hidden(interface: ServiceInterface, *args: Any) -> Any:
+            if fn.__name__ in interface.hidden:
+                return fn(interface, *args)
+            return emit(interface, *args)
+
+        return cast(_F, emit_unless_hidden)
 
     return decorator
 
@@ -133,13 +169,28 @@ def nm_error(name: str, message: str) -> Exception:
 
 
 def notify(interface: ServiceInterface, *names: str) -> None:
-    """Emit PropertiesChanged with the current values of the named properties."""
-    interface.emit_properties_changed({name: getattr(interface, name) for name in names})
+    """Emit PropertiesChanged with the current values of the named (and not hidden) properties."""
+    shown = [name for name in names if name not in interface.hidden]
+    if shown:
+        interface.emit_properties_changed({name: getattr(interface, name) for name in shown})
+
+
+def all_properties(interface: ServiceInterface) -> dict[str, Variant]:
+    """What GetAll answers: every property introspection shows, with its current value."""
+    return {
+        prop.name: Variant(prop.signature, getattr(interface, prop.name))
+        for prop in interface.introspect().properties
+    }
 
 
 def error_reply(message: Message, name: str, text: str) -> Message:
     """An error reply to a method call."""
     return _error_message(message, name, text)
+
+
+def reply_with(message: Message, signature: str, body: list[Any]) -> Message:
+    """A method call's reply carrying `body`."""
+    return _return_message(message, signature, body)
 
 
 def _method_of(interface: ServiceInterface, member: str) -> _Method | None:

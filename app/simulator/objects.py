@@ -7,6 +7,7 @@ than their own object delegate to the SimulatedNetworkManager that owns them.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface
 from typing import TYPE_CHECKING, Any
@@ -41,7 +42,7 @@ WIFI_CAP_AP = 0x40
 
 def _u32(address: IPv4Address) -> int:
     """NetworkManager's legacy encoding: the address bytes read as a host-order integer."""
-    return int.from_bytes(address.packed, "little")
+    return int.from_bytes(address.packed, sys.byteorder)
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,17 @@ class ManagerInterface(ServiceInterface):
     def Version(self) -> str:
         return self._sim.scenario.version
 
+    @dbus_property("au")
+    def VersionInfo(self) -> list[int]:
+        # NM_ENCODE_VERSION(major, minor, 0), and no capabilities.
+        major, minor = self._sim.scenario.nm_version
+        return [major << 16 | minor << 8]
+
+    @dbus_property("u")
+    def RadioFlags(self) -> int:
+        # NM_RADIO_FLAG_WLAN_AVAILABLE
+        return 1
+
     @dbus_property("u")
     def State(self) -> int:
         return self.nm_state
@@ -195,6 +207,12 @@ class SettingsInterface(ServiceInterface):
     @dbus_method("a{sa{sv}}", "o")
     def AddConnectionUnsaved(self, connection: Wire) -> str:
         return self._sim.add_connection(connection, unsaved=True)
+
+    @dbus_method("a{sa{sv}}ua{sv}", "oa{sv}")
+    def AddConnection2(
+        self, connection: Wire, flags: int, args: dict[str, Variant]
+    ) -> tuple[str, dict[str, Variant]]:
+        return self._sim.add_connection2(connection, flags, args), {}
 
     @dbus_property("ao")
     def Connections(self) -> list[str]:
@@ -677,6 +695,10 @@ class DeviceInterface(_Ip4Only, ServiceInterface):
     @dbus_property("s")
     def HwAddress(self) -> str:
         return self.spec.hw_address
+
+    @dbus_property("ao")
+    def Ports(self) -> list[str]:
+        return []
 
     @dbus_signal("uuu")
     def StateChanged(self, new_state: int, old_state: int, reason: int) -> list[int]:

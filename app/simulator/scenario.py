@@ -12,7 +12,19 @@ Top level:
                         State 60) before the connectivity check answers (default 0); a
                         CheckConnectivity call ends the wait at once, as it does in NetworkManager
   connectivity          after a successful client activation: none|portal|limited|full (full)
-  version               the manager's Version property (default "1.42.4")
+  nm_version            the NetworkManager release whose D-Bus API the simulator shows, "1.2" to
+                        "1.52" (default "1.52", the newest): every property, method and
+                        signal NetworkManager added later is gone (app/simulator/versions.py
+                        says which): a property is left out of GetAll and Get answers
+                        missing_property_error, a method answers UnknownMethod, a signal is
+                        never sent, and introspection leaves them out. The app supports 1.10
+                        and later; older values let tests show the adapter's fallbacks (before
+                        1.8 an active connection sends no StateChanged)
+  missing_property_error  the D-Bus error name a Get of an unknown (or hidden) property answers
+                        (default "org.freedesktop.DBus.Error.InvalidArgs", what real
+                        NetworkManager 1.30, 1.42 and 1.52 answer; other services say
+                        UnknownProperty), so tests can show a client does not rely on it
+  version               the manager's Version property (default: nm_version, e.g. "1.52.0")
   devices               list of devices (default: one WiFi device "wlan0")
   networks              list of access points in the air (default: none)
   outages               list of {"after_ms", "duration_ms"}: NetworkManager leaves the bus
@@ -72,6 +84,7 @@ A network (one access point; several entries may share an SSID):
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -81,6 +94,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from app.nm.const import ApFlags, ApSecurityFlags
+from app.simulator.versions import NEWEST, Version, parse_version, version_text
 from app.wifi import SecurityKind
 
 _E = TypeVar("_E", bound=StrEnum)
@@ -124,6 +138,11 @@ class ScanBehaviour(StrEnum):
 
 
 CONNECTIVITY = {"none": 1, "portal": 2, "limited": 3, "full": 4}
+
+# What NetworkManager (GDBus) answers a Get of a property it does not have: seen on 1.30-1.52.
+INVALID_ARGS = "org.freedesktop.DBus.Error.InvalidArgs"
+# A D-Bus error name: two or more dot-separated elements of letters, digits and _, no leading digit.
+_ERROR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")
 
 # The flag values are NetworkManager's (app.nm.const); what they mean is decided here, apart
 # from app.nm.security, so that the simulator stays an independent check of the app.
@@ -236,7 +255,9 @@ class Scenario:
     startup_delay_ms: int = 0
     connectivity_delay_ms: int = 0
     connectivity: int = CONNECTIVITY["full"]
-    version: str = "1.42.4"
+    nm_version: Version = NEWEST
+    missing_property_error: str = INVALID_ARGS
+    version: str = f"{version_text(NEWEST)}.0"
     outages: tuple[Outage, ...] = ()
 
 
@@ -487,6 +508,23 @@ def _network(obj: _Object, index: int) -> NetworkSpec:
     return spec
 
 
+def _nm_version(obj: _Object) -> Version:
+    text = obj.text("nm_version")
+    if text is None:
+        return NEWEST
+    try:
+        return parse_version(text)
+    except ValueError as err:
+        raise obj.error("nm_version", str(err)) from None
+
+
+def _error_name(obj: _Object, key: str, default: str) -> str:
+    name = obj.text(key, default) or default
+    if len(name) > 255 or not _ERROR_NAME.fullmatch(name):
+        raise obj.error(key, f"'{name}' is not a D-Bus error name like {INVALID_ARGS}")
+    return name
+
+
 def parse_scenario(data: Any, source: str = "scenario") -> Scenario:
     """Validate a decoded JSON document into a Scenario; raises ScenarioError naming the key."""
     top = _Object(data, "", source)
@@ -507,6 +545,7 @@ def parse_scenario(data: Any, source: str = "scenario") -> Scenario:
     for i, bssid in enumerate(bssids):
         if bssid in bssids[:i]:
             raise ScenarioError(f"{source}: networks[{i}].bssid: '{bssid}' appears twice")
+    nm_version = _nm_version(top)
     scenario = Scenario(
         devices=devices,
         networks=networks,
@@ -516,7 +555,9 @@ def parse_scenario(data: Any, source: str = "scenario") -> Scenario:
         startup_delay_ms=top.integer("startup_delay_ms", 0),
         connectivity_delay_ms=top.integer("connectivity_delay_ms", 0),
         connectivity=top.connectivity("connectivity", CONNECTIVITY["full"]) or 4,
-        version=top.text("version", "1.42.4") or "1.42.4",
+        nm_version=nm_version,
+        missing_property_error=_error_name(top, "missing_property_error", INVALID_ARGS),
+        version=top.text("version") or f"{version_text(nm_version)}.0",
         outages=tuple(outages),
     )
     top.check_unknown()

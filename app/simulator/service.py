@@ -21,11 +21,13 @@ from dbus_next.signature import Variant
 
 from app.simulator._dbus import (
     ServiceInterface,
+    all_properties,
     error_reply,
     method_signature,
     nm_error,
     notify,
     reply_to,
+    reply_with,
 )
 from app.simulator.objects import (
     BASE,
@@ -74,6 +76,7 @@ from app.simulator.settings import (
     text,
     value,
 )
+from app.simulator.versions import missing_members
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -85,6 +88,8 @@ SETTINGS_PATH = f"{BASE}/Settings"
 _MANAGER_ERROR = "org.freedesktop.NetworkManager"
 _DEVICE_ERROR = "org.freedesktop.NetworkManager.Device"
 _SETTINGS_ERROR = "org.freedesktop.NetworkManager.Settings"
+# NMSettingsAddConnection2Flags
+_ADD_TO_DISK, _ADD_IN_MEMORY, _ADD_BLOCK_AUTOCONNECT = 0x1, 0x2, 0x20
 
 # Device states and reasons (nm-dbus-interface.h).
 DISCONNECTED, DEACTIVATING = 30, 110
@@ -410,6 +415,7 @@ class SimulatedNetworkManager:
 
     def _export(self, path: str, *interfaces: ServiceInterface) -> None:
         for interface in interfaces:
+            interface.hidden = missing_members(self.scenario.nm_version, interface.name)
             self._bus.export(path, interface)
             self._objects.setdefault(path, {})[interface.name] = interface
 
@@ -603,6 +609,29 @@ class SimulatedNetworkManager:
             )
         connection = self._create_connection(settings, unsaved=unsaved, received=plain(received))
         return connection.path
+
+    def add_connection2(self, received: Wire, flags: int, args: dict[str, Variant]) -> str:
+        """AddConnection2: AddConnection with flags (to disk or in memory) and arguments."""
+        if flags & ~(_ADD_TO_DISK | _ADD_IN_MEMORY | _ADD_BLOCK_AUTOCONNECT):
+            raise nm_error(f"{_SETTINGS_ERROR}.InvalidArguments", "Unknown flags")
+        where = flags & (_ADD_TO_DISK | _ADD_IN_MEMORY)
+        if not where:
+            raise nm_error(
+                f"{_SETTINGS_ERROR}.InvalidArguments",
+                "Requires either to-disk (0x1) or in-memory (0x2) flags",
+            )
+        if where == _ADD_TO_DISK | _ADD_IN_MEMORY:
+            raise nm_error(
+                f"{_SETTINGS_ERROR}.InvalidArguments",
+                "Cannot set to-disk (0x1) and in-memory (0x2) flags together",
+            )
+        for name, argument in args.items():
+            if name != "plugin" or argument.signature != "s":
+                raise nm_error(
+                    f"{_SETTINGS_ERROR}.InvalidArguments", f"Unsupported argument '{name}'"
+                )
+        # block-autoconnect changes nothing here: the simulator never autoconnects.
+        return self.add_connection(received, unsaved=where == _ADD_IN_MEMORY)
 
     def _create_connection(
         self, settings: Wire, *, unsaved: bool, received: dict[str, dict[str, Any]] | None = None
@@ -1179,7 +1208,7 @@ class SimulatedNetworkManager:
                 f"No such interface \u201c{interface_name}\u201d on object at path {message.path}",
             )
         expected = method_signature(target, message.member)
-        if expected is None:
+        if expected is None or message.member in target.hidden:
             return error_reply(
                 message,
                 "org.freedesktop.DBus.Error.UnknownMethod",
@@ -1211,7 +1240,10 @@ class SimulatedNetworkManager:
             if name not in self._property_names(target):
                 return error_reply(
                     message,
-                    "org.freedesktop.DBus.Error.InvalidArgs",
+                    self.scenario.missing_property_error,
                     f"No such property \u201c{name}\u201d",
                 )
+        if message.member == "GetAll" and target.hidden:
+            # dbus-next's own GetAll would list the properties this NetworkManager lacks.
+            return reply_with(message, "a{sv}", [all_properties(target)])
         return None

@@ -95,7 +95,7 @@ async def test_every_member_matches_nm_introspection_xml(
 async def test_manager_properties(sim: SimulatedNetworkManager, client: Client) -> None:
     (props,) = await client.call(MANAGER, "org.freedesktop.DBus.Properties", "GetAll", "s", [NM])
     values: dict[str, Any] = {k: v.value for k, v in props.items()}
-    assert values["Version"] == "1.42.4"
+    assert values["Version"] == "1.52.0"
     assert values["Startup"] is False
     assert values["State"] == 20
     assert values["Connectivity"] == 1

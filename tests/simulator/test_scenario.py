@@ -178,6 +178,13 @@ def test_a_second_radio_scans_in_ap_mode_by_default() -> None:
         ({"outages": [{"after_ms": 10, "length": 5}]}, "outages[0].length: unknown key"),
         ({"colour": "blue"}, "colour: unknown key"),
         ([], "the top level must be a JSON object"),
+        ({"nm_version": 1.1}, "nm_version: must be a string, not 1.1"),
+        ({"nm_version": "1.10.4"}, "nm_version: '1.10.4' is not a NetworkManager version like"),
+        ({"nm_version": "v1.10"}, "nm_version: 'v1.10' is not a NetworkManager version like"),
+        ({"nm_version": "1.0"}, "nm_version: '1.0' is outside the versions the simulator knows"),
+        ({"nm_version": "1.54"}, "nm_version: '1.54' is outside the versions"),
+        ({"missing_property_error": "Oops"}, "missing_property_error: 'Oops' is not a D-Bus"),
+        ({"missing_property_error": "a..b"}, "missing_property_error: 'a..b' is not a D-Bus"),
     ],
 )
 def test_errors_name_the_bad_key(data: Any, message: str) -> None:
@@ -185,6 +192,14 @@ def test_errors_name_the_bad_key(data: Any, message: str) -> None:
         parse_scenario(data, "test.json")
     assert str(caught.value).startswith("test.json: ")
     assert message in str(caught.value)
+
+
+def test_nm_version_defaults_to_the_newest_and_sets_the_version_property() -> None:
+    assert (parse_scenario({}).nm_version, parse_scenario({}).version) == ((1, 52), "1.52.0")
+    older = parse_scenario({"nm_version": "1.10"})
+    assert (older.nm_version, older.version) == ((1, 10), "1.10.0")
+    assert parse_scenario({"nm_version": "1.30", "version": "1.30.6"}).version == "1.30.6"
+    assert parse_scenario({}).missing_property_error == "org.freedesktop.DBus.Error.InvalidArgs"
 
 
 def test_load_scenario_reports_unreadable_and_malformed_files(tmp_path: Path) -> None:

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import re
+import sys
+from ipaddress import IPv4Address
 from typing import Any
 
 import pytest
 
-from app.nm.client import access_point_network, strongest_per_ssid
+from app.nm.client import (
+    access_point_network,
+    nameservers_from_data,
+    nameservers_from_legacy,
+    strongest_per_ssid,
+)
 from app.nm.const import DeviceStateReason
 from app.nm.models import FailureKind, WifiNetwork, failure_for_reason
 from app.nm.variants import from_dbus, to_dbus
@@ -125,3 +132,49 @@ def test_strongest_per_ssid_dedupes_sorts_and_drops_hidden() -> None:
 )
 def test_failure_for_reason(reason: DeviceStateReason, failure: FailureKind) -> None:
     assert failure_for_reason(reason) is failure
+
+
+def _legacy(address: str) -> int:
+    """An address as IP4Config.Nameservers carries it: its bytes read as a host-order uint32."""
+    return int.from_bytes(IPv4Address(address).packed, sys.byteorder)
+
+
+def test_legacy_nameservers_are_in_network_byte_order() -> None:
+    # On a little-endian host 192.168.1.1 travels as 0x0101a8c0.
+    if sys.byteorder == "little":
+        assert nameservers_from_legacy([0x0101A8C0]) == ["192.168.1.1"]
+    assert nameservers_from_legacy([_legacy("10.9.0.53"), _legacy("8.8.4.4")]) == [
+        "10.9.0.53",
+        "8.8.4.4",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("reply", "servers"),
+    [
+        ([_legacy("1.1.1.1"), _legacy("1.1.1.1"), _legacy("9.9.9.9")], ["1.1.1.1", "9.9.9.9"]),
+        ([0, _legacy("9.9.9.9")], ["9.9.9.9"]),
+        ([-1, 2**32, True, "1.1.1.1", 1.5, _legacy("9.9.9.9")], ["9.9.9.9"]),
+        ([], []),
+        ("1.1.1.1", []),
+        (None, []),
+    ],
+    ids=["duplicate", "unspecified", "not-uint32", "none", "not-a-list", "nothing"],
+)
+def test_legacy_nameservers_are_validated(reply: Any, servers: list[str]) -> None:
+    assert nameservers_from_legacy(reply) == servers
+
+
+@pytest.mark.parametrize(
+    ("reply", "servers"),
+    [
+        ([{"address": "10.9.0.53"}, {"address": "10.9.0.54"}], ["10.9.0.53", "10.9.0.54"]),
+        ([{"address": "10.9.0.53"}, {"address": "10.9.0.53"}], ["10.9.0.53"]),
+        ([{"address": "fe80::1"}, {"address": 167772161}, {"addr": "1.1.1.1"}], []),
+        ([{"address": "300.1.1.1"}, "1.1.1.1", {"address": "0.0.0.0"}], []),
+        ({"address": "1.1.1.1"}, []),
+    ],
+    ids=["two", "duplicate", "wrong-kind", "malformed", "not-a-list"],
+)
+def test_nameserver_data_is_validated(reply: Any, servers: list[str]) -> None:
+    assert nameservers_from_data(reply) == servers
