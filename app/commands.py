@@ -216,7 +216,7 @@ async def scan(command: Scan, config: Config, timings: Timings) -> int:
     async with SystemBus() as bus:
         nm = await _network_manager(bus, timings)
         wifi = await nm.wifi_device(config.interface)
-        networks = await wifi.scan(timeout=timings.scan)
+        networks = await wifi.scan(timeout=timings.scan, scan_time=timings.legacy_scan)
     if command.json:
         # Serialised exactly as the portal's GET /networks body.
         print(json.dumps(networks_json(networks)))
@@ -246,7 +246,9 @@ async def add(command: Add, config: Config, timings: Timings) -> int:
     async with SystemBus() as bus:
         nm = await _network_manager(bus, timings)
         wifi = await nm.wifi_device(config.interface)
-        seen = find_network(await wifi.scan(timeout=timings.scan), command.ssid)
+        seen = find_network(
+            await wifi.scan(timeout=timings.scan, scan_time=timings.legacy_scan), command.ssid
+        )
         credentials = wanted
         if seen is not None and not command.hidden:
             try:

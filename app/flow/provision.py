@@ -102,7 +102,7 @@ class Provisioner:
 
     async def rescan(self) -> list[WifiNetwork]:
         """Scan again; NM refuses while the radio is an access point, and the old list stays."""
-        fresh = await self._device().scan(timeout=self._timings.scan)
+        fresh = await self._scan(self._device())
         if fresh:
             self._networks = fresh
         return list(self._networks)
@@ -141,7 +141,7 @@ class Provisioner:
             await self._nm.delete_connection(profile.path)
         if stale:
             await self._nm.wait_device_released(self._wifi.device, timeout=self._timings.scan)
-        self._networks = await self._wifi.scan(timeout=self._timings.scan)
+        self._networks = await self._scan(self._wifi)
         _LOGGER.info("Found %d networks", len(self._networks))
 
     async def open_portal(self) -> None:
@@ -289,7 +289,7 @@ class Provisioner:
         await self.close_portal()
         wifi = self._device()
         await self._nm.wait_device_released(wifi.device, timeout=self._timings.scan)
-        visible = {network.ssid for network in await wifi.scan(timeout=self._timings.scan)}
+        visible = {network.ssid for network in await self._scan(wifi)}
         for saved in await self._nm.wifi_connections():
             if saved.ssid not in visible:
                 continue
@@ -300,6 +300,12 @@ class Provisioner:
                 return True
         await self.open_portal()
         return False
+
+    async def _scan(self, wifi: WifiDevice) -> list[WifiNetwork]:
+        """A scan bounded by the injected timings, any pause slept on the injected clock."""
+        return await wifi.scan(
+            timeout=self._timings.scan, scan_time=self._timings.legacy_scan, pause=self._clock.sleep
+        )
 
     def _device(self) -> WifiDevice:
         if self._wifi is None:

@@ -18,6 +18,9 @@ class Timings:
     # its files) before the hotspot it talks over goes away.
     answer_grace: float = 2.0
     scan: float = 15.0
+    # A NetworkManager before 1.12 never says when a scan has ended: the scan is taken as done
+    # this long after the first access points are listed (a dual-band scan takes 2-4 s).
+    legacy_scan: float = 4.0
     # At boot NetworkManager may still be starting when we are; an installer at a terminal
     # wants an answer sooner.
     nm_wait: float = 60.0

@@ -507,18 +507,25 @@ class WifiDevice:
         self.device = (await self._client.wifi_device(self.device.interface)).device
 
     async def scan(
-        self, *, timeout: float = 15.0, scan_time: float = LEGACY_SCAN_TIME
+        self,
+        *,
+        timeout: float = 15.0,
+        scan_time: float = LEGACY_SCAN_TIME,
+        pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> list[WifiNetwork]:
         """Request a scan and wait (bounded) for it to finish; NM's cache if refused.
 
         The end of a scan is LastScan changing; a NetworkManager without LastScan (before 1.12)
-        gets until access points are listed plus `scan_time`, within the same bound.
+        gets until access points are listed plus `scan_time` (slept with `pause`), within the
+        same bound.
         """
         return await self._client._survive_restart(
-            lambda: self._scan(timeout, scan_time), self._find_again
+            lambda: self._scan(timeout, scan_time, pause), self._find_again
         )
 
-    async def _scan(self, timeout: float, scan_time: float) -> list[WifiNetwork]:
+    async def _scan(
+        self, timeout: float, scan_time: float, pause: Callable[[float], Awaitable[None]]
+    ) -> list[WifiNetwork]:
         path = self.device.path
         deadline = time.monotonic() + timeout
         before = await self._last_scan()
@@ -549,7 +556,7 @@ class WifiDevice:
                 if not await changes.wait_until(scanned, timeout=timeout):
                     _LOGGER.warning("Scan did not finish within %g s; using what NM knows", timeout)
             elif await changes.wait_until(listed, timeout=timeout):
-                await asyncio.sleep(max(0.0, min(scan_time, deadline - time.monotonic())))
+                await pause(max(0.0, min(scan_time, deadline - time.monotonic())))
             else:
                 _LOGGER.warning("No access point appeared within %g s", timeout)
             return await self._networks()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from ipaddress import IPv4Address
 from typing import Any
 
@@ -32,9 +33,8 @@ MISSING_PROPERTY_ERRORS = [
     "org.freedesktop.DBus.Error.UnknownProperty",
     "org.freedesktop.DBus.Error.UnknownMethod",
 ]
-# A scan without LastScan waits this long after the access points are listed; far longer than
-# the simulator's 60 ms scan, so a scan that waited it without need shows.
-SCAN_TIME = 1.0
+# A scan without LastScan waits this long after the access points are listed (a noted pause).
+SCAN_TIME = 4.0
 GATEWAY = IPv4Address("192.168.42.1")
 DNS = {"address": "10.9.0.5/24", "gateway": "10.9.0.1", "dns": ["10.9.0.53", "10.9.0.54"]}
 
@@ -56,6 +56,15 @@ EVERY_VERSION = [at(version) for version in VERSIONS]
 EVERY_ERROR = [on_1_10_answering(error) for error in MISSING_PROPERTY_ERRORS]
 
 
+def _noted(pauses: list[float]) -> Callable[[float], Awaitable[None]]:
+    """A pause that only notes how long the scan asked to wait, so no test sleeps."""
+
+    async def pause(seconds: float) -> None:
+        pauses.append(seconds)
+
+    return pause
+
+
 def _psk(ssid: bytes, passphrase: str = "password1") -> Credentials:
     return Credentials(ssid=ssid, security=SecurityKind.WPA_PSK, passphrase=passphrase)
 
@@ -75,18 +84,17 @@ async def test_scan_lists_the_networks_in_range(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     wifi = await nm.wifi_device()
-    started = time.monotonic()
+    pauses: list[float] = []
 
-    networks = await wifi.scan(timeout=5, scan_time=SCAN_TIME)
+    networks = await wifi.scan(timeout=5, scan_time=SCAN_TIME, pause=_noted(pauses))
 
-    elapsed = time.monotonic() - started
     assert (len(networks), networks[0].ssid) == (9, b"Home")
     assert networks == await probe.networks(wifi.device)
     if scenario_data["nm_version"] == "1.10":
         # No LastScan to wait for: the access points were listed, then the scan's time passed.
-        assert SCAN_TIME <= elapsed < 5
+        assert len(pauses) == 1 and 0 < pauses[0] <= SCAN_TIME
     else:
-        assert elapsed < SCAN_TIME  # LastScan moved after the simulator's 60 ms scan
+        assert pauses == []  # LastScan moved after the simulator's 60 ms scan
     _no_restart_seen(caplog)
 
 
@@ -98,8 +106,11 @@ async def test_without_last_scan_a_scan_waits_for_access_points_to_appear(
     # Nothing is listed yet; the networks come into range and the scan will find them.
     sim.set_networks(parse_scenario(scenario()).networks)
 
-    networks = await wifi.scan(timeout=5, scan_time=SCAN_TIME)
+    pauses: list[float] = []
 
+    networks = await wifi.scan(timeout=5, scan_time=SCAN_TIME, pause=_noted(pauses))
+
+    assert len(pauses) == 1
     assert len(networks) == 9
     assert networks == await probe.networks(wifi.device)
 
