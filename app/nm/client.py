@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from app.errors import NetworkManagerError, NetworkManagerUnavailable, NoWifiDevice
 from app.nm.bus import Signal, SignalSubscription, SystemBus
+from app.nm.compat import NMVersion, for_version, parse_nm_version
 from app.nm.const import (
     ACCESS_POINT_IFACE,
     ACTIVE_IFACE,
@@ -77,6 +78,9 @@ class NetworkManagerClient:
         # The (interface, property) pairs newer than NM 1.10 that this NetworkManager turned out
         # not to have: asked once, then read the older way.
         self._lacking: set[tuple[str, str]] = set()
+        # (major, minor) of the NetworkManager on the bus, read once: older ones refuse some
+        # newer setting values, which are sent the older way.
+        self._version: NMVersion | None = None
 
     @classmethod
     async def connect(cls, bus: SystemBus, *, timeout: float = 30.0) -> NetworkManagerClient:
@@ -102,6 +106,7 @@ class NetworkManagerClient:
         await self.wait_ready(timeout=self._restart_timeout)
         # The NetworkManager that came back may be another version (an upgrade restarts it).
         self._lacking.clear()
+        self._version = None
         if find_again is not None:
             await find_again()
         return await read()
@@ -197,12 +202,26 @@ class NetworkManagerClient:
                 return WifiDevice(self, self._bus, device)
         raise NoWifiDevice("NetworkManager manages no WiFi device")
 
+    async def version(self) -> NMVersion | None:
+        """(major, minor) of NetworkManager, read once; None when its Version is unreadable."""
+        if self._version is None:
+            try:
+                text = await self._bus.get_property(MANAGER_PATH, MANAGER_IFACE, "Version")
+            except NetworkManagerError as err:
+                _LOGGER.warning("Cannot read NetworkManager's version: %s", err)
+                return None
+            self._version = parse_nm_version(text)
+            if self._version is None:
+                _LOGGER.warning("Ignoring a malformed NetworkManager version: %r", text)
+        return self._version
+
     # -- settings ------------------------------------------------------------------------------
 
     async def add_connection(self, settings: Settings) -> SavedConnection:
         """Store a connection profile persistently; NM's refusal raises NetworkManagerError."""
+        sent = to_dbus(for_version(settings, await self.version()))
         (path,) = await self._bus.call(
-            SETTINGS_PATH, SETTINGS_IFACE, "AddConnection", "a{sa{sv}}", [to_dbus(settings)]
+            SETTINGS_PATH, SETTINGS_IFACE, "AddConnection", "a{sa{sv}}", [sent]
         )
         try:
             filename = await self._optional_property(str(path), CONNECTION_IFACE, "Filename")
@@ -243,7 +262,8 @@ class NetworkManagerClient:
 
     async def update_connection(self, path: str, settings: Settings) -> None:
         """Replace a stored profile's settings, secrets included."""
-        await self._bus.call(path, CONNECTION_IFACE, "Update", "a{sa{sv}}", [to_dbus(settings)])
+        sent = to_dbus(for_version(settings, await self.version()))
+        await self._bus.call(path, CONNECTION_IFACE, "Update", "a{sa{sv}}", [sent])
         _LOGGER.info("Updated connection %s", path)
 
     async def delete_connection(self, path: str) -> None:
