@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import json
 import logging
 import signal
@@ -25,7 +26,6 @@ from app.config import Config
 from app.errors import NetworkManagerError, ValidationError, WifiConnectError
 from app.exitcodes import ExitStatus
 from app.flow.networks import find_network
-from app.flow.state import CheckResult
 from app.flow.timing import Timings
 from app.nm.bus import SystemBus
 from app.nm.client import NetworkManagerClient
@@ -142,14 +142,11 @@ async def run(config: Config, timings: Timings) -> ExitStatus:
     # Imported here: only `run` and `simulate` need the flow's and the portal's stacks.
     from app.flow import provision
     from app.flow.dnsmasq import Dnsmasq
-    from app.flow.reachability import check_reachability
+    from app.flow.reachability import check_link
 
     async with SystemBus() as bus:
         nm = await NetworkManagerClient.connect(bus, timeout=timings.nm_wait)
         _LOGGER.info("NetworkManager is ready")
-
-        async def check_link(active_path: str) -> tuple[CheckResult, ...]:
-            return await check_reachability(config, await nm.nameservers(active_path))
 
         def dnsmasq(interface: str) -> Dnsmasq:
             return Dnsmasq(
@@ -159,7 +156,7 @@ async def run(config: Config, timings: Timings) -> ExitStatus:
         surroundings = provision.Surroundings(
             portal=_portal_server(config),
             services=dnsmasq,
-            checks=check_link,
+            checks=functools.partial(check_link, config),
             timings=timings,
         )
         return await provision.run(config, nm, surroundings)
@@ -236,7 +233,7 @@ async def add(command: Add, config: Config, timings: Timings) -> int:
     --no-activate the older profiles stay, as nothing proved the new one works.
     """
     from app.flow.attempt import connect_network
-    from app.flow.reachability import check_reachability
+    from app.flow.reachability import check_link
 
     stated = command.security or infer_security(command.passphrase, command.identity)
     try:
@@ -263,16 +260,12 @@ async def add(command: Add, config: Config, timings: Timings) -> int:
             await nm.add_connection(client_profile(credentials))
             print(f"Saved '{name}' ({how}); not activated.")
             return ExitStatus.OK
-
-        async def check_link(active_path: str) -> tuple[CheckResult, ...]:
-            return await check_reachability(config, await nm.nameservers(active_path))
-
         outcome = await connect_network(
             nm,
             wifi.device,
             credentials,
             activation_timeout=timings.activation,
-            check_reachability=check_link,
+            check_reachability=functools.partial(check_link, config),
         )
     if outcome.failure is not None:
         raise WifiConnectError(cli_output.failure_line(outcome.failure, name))
@@ -336,6 +329,11 @@ async def check(command: Check, config: Config, timings: Timings) -> int:
     flow asks those of the new link. Only when NetworkManager knows none (no primary
     connection, or one without DNS) are /etc/resolv.conf's used: they are what this process
     resolves with anyway.
+
+    Unlike the proof of a new link, these checks are not bound to an interface: they follow
+    the default route, so they report what the device's own software meets, whichever link
+    (or VPN, or policy route) carries it, and they still work when NetworkManager has no
+    primary connection at all.
     """
     from app.flow.reachability import RESOLV_CONF, check_reachability, system_resolvers
     from app.flow.report import report_json

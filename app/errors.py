@@ -35,3 +35,7 @@ class NetworkManagerError(WifiConnectError):
         super().__init__(f"NetworkManager refused: {message} ({name})")
         self.name = name
         self.message = message
+
+
+class LinkUnusable(WifiConnectError):
+    """A new link cannot carry its checks: it went down, or sockets may not be bound to it."""

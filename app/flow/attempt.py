@@ -10,15 +10,15 @@ from collections.abc import Awaitable, Callable
 from app.errors import WifiConnectError
 from app.flow.state import AttemptOutcome, CheckResult, blocked_services
 from app.nm.client import NetworkManagerClient
-from app.nm.models import Device, FailureKind, SavedConnection
+from app.nm.models import ActiveLink, Device, FailureKind, SavedConnection
 from app.nm.profiles import client_profile
 from app.rules import display_ssid
 from app.wifi import Credentials
 
 _LOGGER = logging.getLogger(__name__)
 
-# Checks the new link must pass; given the active connection's path, returns every result.
-ReachabilityCheck = Callable[[str], Awaitable[tuple[CheckResult, ...]]]
+# Checks the new link must pass, over that link only; returns every result.
+ReachabilityCheck = Callable[[ActiveLink], Awaitable[tuple[CheckResult, ...]]]
 
 
 async def connect_network(
@@ -71,7 +71,7 @@ async def _activate_and_check(
     if check_reachability is not None:
         if on_checking is not None:
             on_checking()
-        checks = await check_reachability(result.active_path or "")
+        checks = await check_reachability(await nm.active_link(result.active_path or ""))
         blocked = blocked_services(checks)
         if blocked:
             _LOGGER.warning(

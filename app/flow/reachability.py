@@ -1,10 +1,17 @@
-"""Reachability of the device's own network needs through a new link: TLS/443, SNTP/123, DNS/53."""
+"""Reachability of the device's own network needs through a new link: TLS/443, SNTP/123, DNS/53.
+
+Checks of a new link go over that link only: every socket is bound to its interface
+(SO_BINDTODEVICE) and names are asked of its own resolvers, so a working wire beside a dead
+WiFi link proves nothing. Without an interface (`wifi-connect check`) the checks follow the
+default route and resolve names as the rest of the device does.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import dataclasses
+import errno
 import logging
 import os
 import socket
@@ -18,8 +25,6 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
-import dns.asyncbackend
-import dns.asyncquery
 import dns.exception
 import dns.flags
 import dns.message
@@ -27,7 +32,9 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 
+from app.errors import LinkUnusable
 from app.flow.state import CheckResult, Service
+from app.nm.models import ActiveLink
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -156,17 +163,69 @@ class _Datagrams(asyncio.DatagramProtocol):
             self.queue.put_nowait(exc)
 
 
+def _family(address: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ip_address(address).version == 6 else socket.AF_INET
+
+
+def link_socket(
+    family: socket.AddressFamily, kind: socket.SocketKind, interface: str | None
+) -> socket.socket:
+    """A non-blocking socket that only uses `interface` (SO_BINDTODEVICE); None: any route."""
+    sock = socket.socket(family, kind)
+    try:
+        sock.setblocking(False)
+        if interface is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, interface.encode())
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def link_unusable(interface: str, err: OSError) -> LinkUnusable:
+    """Why no socket can be bound to `interface`, in plain words."""
+    if err.errno in (errno.EPERM, errno.EACCES):
+        # Measured on Linux 6.18: a new socket binds without any capability (Linux 5.7 made
+        # that so); changing a binding, and before 5.7 any binding, needs CAP_NET_RAW.
+        return LinkUnusable(
+            f"binding the checks' sockets to {interface} (SO_BINDTODEVICE) was refused "
+            f"({_os_error_text(err)}): before Linux 5.7 that needs CAP_NET_RAW; run "
+            "wifi-connect as root or give it CAP_NET_RAW"
+        )
+    if err.errno == errno.ENODEV:
+        return LinkUnusable(f"{interface} is gone: the new link went down before its checks")
+    return LinkUnusable(f"cannot bind a socket to {interface}: {_os_error_text(err)}")
+
+
+def check_bindable(interface: str) -> None:
+    """Raise LinkUnusable, saying why, unless sockets can be bound to `interface`."""
+    try:
+        link_socket(socket.AF_INET, socket.SOCK_DGRAM, interface).close()
+    except OSError as err:
+        raise link_unusable(interface, err) from None
+
+
 class UdpExchange(_Listener):
-    """One UDP request and its answer, for protocols no library speaks for us (SNTP)."""
+    """One UDP request and its answer over a connected socket, bound to `interface` if given."""
+
+    def __init__(self, interface: str | None = None) -> None:
+        super().__init__()
+        self._interface = interface
 
     async def request(
         self, address: str, port: int, payload: bytes, accept: Callable[[bytes], _T]
     ) -> _T:
         """Send `payload`; return `accept`'s value for the first datagram it takes; no timeout."""
         loop = asyncio.get_running_loop()
-        transport, protocol = await loop.create_datagram_endpoint(
-            _Datagrams, remote_addr=(address, port)
-        )
+        sock = link_socket(_family(address), socket.SOCK_DGRAM, self._interface)
+        try:
+            # Connected: only a connected UDP socket hears the ICMP port unreachable, which
+            # comes back as ConnectionRefusedError. A UDP connect does not block.
+            sock.connect((address, port))
+            transport, protocol = await loop.create_datagram_endpoint(_Datagrams, sock=sock)
+        except BaseException:
+            sock.close()
+            raise
         try:
             transport.sendto(payload)
             while True:
@@ -211,8 +270,20 @@ def answer_addresses(
     )
 
 
-class DnsExchange(_Listener):
-    """One DNS query over UDP, built, sent and read by dnspython, and its answer."""
+def dns_answer(query: dns.message.Message, data: bytes) -> dns.message.Message:
+    """The reply to `query` in a datagram; UnrelatedReply says why it is not one."""
+    try:
+        reply = dns.message.from_wire(data)
+    except dns.exception.DNSException as err:
+        raise UnrelatedReply(f"the reply is malformed ({err})") from None
+    reason = unrelated_reason(query, reply)
+    if reason is not None:
+        raise UnrelatedReply(reason)
+    return reply
+
+
+class DnsExchange(UdpExchange):
+    """One DNS query over UDP, built and read by dnspython, and its answer."""
 
     async def query(
         self,
@@ -223,30 +294,14 @@ class DnsExchange(_Listener):
         port: int = DNS_PORT,
     ) -> dns.message.Message:
         """Ask `server` (an IP address) for `name` once; return the answer; no timeout."""
-        # Recursion desired, no EDNS: what every resolver answers.
+        # Recursion desired, no EDNS: what every resolver answers. Not dns.asyncquery.udp: it
+        # cannot bind its socket to an interface, its socket is not connected (so it never
+        # hears a refusal), and it ends at the first datagram that is not our answer without
+        # saying why; we ignore such a datagram and remember why.
         query = dns.message.make_query(name, rdtype)
-        family = socket.AF_INET6 if ip_address(server).version == 6 else socket.AF_INET
-        backend = dns.asyncbackend.get_backend("asyncio")
-        # Connected, unlike the socket dns.asyncquery.udp makes on Linux: only a connected UDP
-        # socket hears the ICMP port unreachable, which it raises as ConnectionRefusedError.
-        sock = await backend.make_socket(  # type: ignore[no-untyped-call]
-            family, socket.SOCK_DGRAM, destination=(server, port)
+        return await self.request(
+            server, port, query.to_wire(), lambda data: dns_answer(query, data)
         )
-        async with sock:
-            await dns.asyncquery.send_udp(sock, query, None)
-            # dns.asyncquery.udp would end at the first datagram that is not our answer (or,
-            # told to ignore it, not say why): we ignore it and remember why.
-            while True:
-                try:
-                    received = await dns.asyncquery.receive_udp(sock)
-                except dns.exception.DNSException as err:
-                    self._ignore(f"the reply is malformed ({err})")
-                    continue
-                reply: dns.message.Message = received[0]
-                reason = unrelated_reason(query, reply)
-                if reason is None:
-                    return reply
-                self._ignore(reason)
 
 
 async def dns_query(
@@ -294,6 +349,22 @@ async def _resolve(host: str, port: int, kind: socket.SocketKind) -> str:
     return str(infos[0][4][0])
 
 
+async def _resolve_over_link(
+    host: str, interface: str, resolvers: Sequence[str], timeout: float
+) -> str:
+    """The first IPv4 address the link's resolvers give for `host`, asked over the link."""
+    with contextlib.suppress(ValueError):
+        return str(ip_address(host))
+    if not resolvers:
+        raise socket.gaierror(socket.EAI_NONAME, f"the network gave {interface} no DNS server")
+    answer, failures = await _ask_resolvers(resolvers, host, timeout, DNS_PORT, interface)
+    if answer is None:
+        raise socket.gaierror(
+            socket.EAI_NONAME, "; ".join(result.reason or "failed" for result in failures)
+        )
+    return str(answer.addresses[0])
+
+
 @dataclass(frozen=True)
 class _Reach:
     """How a check reaches its service, and what a refusal there means."""
@@ -314,19 +385,37 @@ _REACH = {
 class _Probe:
     """One check under way: its target, its clock, and its failures in plain words."""
 
-    def __init__(self, service: Service, host: str, port: int, timeout: float) -> None:
+    def __init__(
+        self,
+        service: Service,
+        host: str,
+        port: int,
+        timeout: float,
+        *,
+        interface: str | None = None,
+        resolvers: Sequence[str] = (),
+    ) -> None:
         self.service = service
         self._reach = _REACH[service]
         self.target = _endpoint_text(host, port, self._reach.port)
         self._host = host
         self._port = port
         self._timeout = timeout
+        self._interface = interface
+        self._resolvers = resolvers
         self._resolved = False
         self._start = time.monotonic()
 
     async def resolve(self, kind: socket.SocketKind) -> str:
         """The host's address; a timeout from here on is no longer the resolver's."""
-        address = await _resolve(self._host, self._port, kind)
+        if self._interface is None:
+            address = await _resolve(self._host, self._port, kind)
+        else:
+            # The check's own bound, which started first, ends a silent lookup: "could not
+            # resolve ... in N s".
+            address = await _resolve_over_link(
+                self._host, self._interface, self._resolvers, self._timeout
+            )
         self._resolved = True
         return address
 
@@ -376,15 +465,38 @@ class _Probe:
         return self.failed(f"{link} failed: {_os_error_text(err)}")
 
 
-async def check_https(url: str, timeout: float, context: ssl.SSLContext) -> CheckResult:
-    """TCP to the URL's host and port, then a TLS handshake that verifies the certificate."""
+async def _open_tcp(
+    address: str, port: int, interface: str | None
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A TCP connection to address:port, over `interface` only when one is given."""
+    sock = link_socket(_family(address), socket.SOCK_STREAM, interface)
+    try:
+        await asyncio.get_running_loop().sock_connect(sock, (address, port))
+        return await asyncio.open_connection(sock=sock)
+    except BaseException:
+        sock.close()
+        raise
+
+
+async def check_https(
+    url: str,
+    timeout: float,
+    context: ssl.SSLContext,
+    *,
+    interface: str | None = None,
+    resolvers: Sequence[str] = (),
+) -> CheckResult:
+    """TCP to the URL's host and port, then a TLS handshake that verifies the certificate.
+
+    With `interface`, the connection uses that link only and its `resolvers` find the host.
+    """
     host, port = _url_endpoint(url)
-    probe = _Probe(Service.HTTPS, host, port, timeout)
+    probe = _Probe(Service.HTTPS, host, port, timeout, interface=interface, resolvers=resolvers)
     handshake = False
     try:
         async with asyncio.timeout(timeout):
             address = await probe.resolve(socket.SOCK_STREAM)
-            _, writer = await asyncio.open_connection(address, port)
+            _, writer = await _open_tcp(address, port, interface)
             try:
                 handshake = True
                 await writer.start_tls(context, server_hostname=host)
@@ -397,7 +509,7 @@ async def check_https(url: str, timeout: float, context: ssl.SSLContext) -> Chec
     except ssl.SSLCertVerificationError as err:
         if err.verify_code in _CLOCK_ERRORS and not context.verify_flags & _NO_CHECK_TIME:
             return await _check_https_ignoring_the_clock(
-                url, timeout, host, str(err.verify_message)
+                url, timeout, host, str(err.verify_message), interface, resolvers
             )
         return probe.failed(
             f"the network intercepts HTTPS to {host} (a sign-in page?): its certificate is "
@@ -418,13 +530,18 @@ async def check_https(url: str, timeout: float, context: ssl.SSLContext) -> Chec
 
 
 async def _check_https_ignoring_the_clock(
-    url: str, timeout: float, host: str, complaint: str
+    url: str,
+    timeout: float,
+    host: str,
+    complaint: str,
+    interface: str | None,
+    resolvers: Sequence[str],
 ) -> CheckResult:
     """Verify again with the certificate's dates ignored, the rest of the chain still checked."""
     # A device without a battery-backed clock boots in the past; its link is fine all the same.
     relaxed = ssl.create_default_context()
     relaxed.verify_flags |= _NO_CHECK_TIME
-    result = await check_https(url, timeout, relaxed)
+    result = await check_https(url, timeout, relaxed, interface=interface, resolvers=resolvers)
     if not result.ok:
         return result
     _LOGGER.warning("The clock is wrong: %s's certificate %s by our time", host, complaint)
@@ -434,10 +551,20 @@ async def _check_https_ignoring_the_clock(
     )
 
 
-async def check_ntp(server: str, timeout: float, *, port: int = NTP_PORT) -> CheckResult:
-    """One SNTP request with a random transmit time; a valid server reply must echo it."""
-    probe = _Probe(Service.NTP, server, port, timeout)
-    exchange = UdpExchange()
+async def check_ntp(
+    server: str,
+    timeout: float,
+    *,
+    port: int = NTP_PORT,
+    interface: str | None = None,
+    resolvers: Sequence[str] = (),
+) -> CheckResult:
+    """One SNTP request with a random transmit time; a valid server reply must echo it.
+
+    With `interface`, the request uses that link only and its `resolvers` find the server.
+    """
+    probe = _Probe(Service.NTP, server, port, timeout, interface=interface, resolvers=resolvers)
+    exchange = UdpExchange(interface)
     try:
         async with asyncio.timeout(timeout):
             address = await probe.resolve(socket.SOCK_DGRAM)
@@ -456,58 +583,87 @@ async def check_ntp(server: str, timeout: float, *, port: int = NTP_PORT) -> Che
     return probe.passed()
 
 
-async def _query_resolver(resolver: str, name: str, timeout: float, port: int) -> CheckResult:
+@dataclass(frozen=True)
+class _Answer:
+    """One resolver's answer: its check result, and the addresses it gave when that passed."""
+
+    result: CheckResult
+    addresses: tuple[IPv4Address | IPv6Address, ...] = ()
+
+
+async def _query_resolver(
+    resolver: str, name: str, timeout: float, port: int, interface: str | None
+) -> _Answer:
     """One resolver's answer for `name`: ok only for NOERROR with at least one A record."""
     probe = _Probe(Service.DNS, resolver, port, timeout)
-    exchange = DnsExchange()
+    exchange = DnsExchange(interface)
     try:
         async with asyncio.timeout(timeout):
             address = await probe.resolve(socket.SOCK_DGRAM)
             reply = await exchange.query(address, name, port=port)
     except OSError as err:
-        return probe.failure(err, ignored=exchange.ignored)
+        return _Answer(probe.failure(err, ignored=exchange.ignored))
     rcode = reply.rcode()
     # NXDOMAIN is a failure although port 53 works: the device cannot reach its API without
     # the name, and the reason tells this apart from a blocked port.
     if rcode == dns.rcode.NXDOMAIN:
-        return probe.failed(f"{resolver} says {name} does not exist (NXDOMAIN)")
+        return _Answer(probe.failed(f"{resolver} says {name} does not exist (NXDOMAIN)"))
     if rcode != dns.rcode.NOERROR:
-        return probe.failed(
-            f"{resolver} did not resolve {name}: it answered {dns.rcode.to_text(rcode)}"
+        return _Answer(
+            probe.failed(
+                f"{resolver} did not resolve {name}: it answered {dns.rcode.to_text(rcode)}"
+            )
         )
-    if not answer_addresses(reply):
+    addresses = answer_addresses(reply)
+    if not addresses:
         extra = " (the answer was truncated)" if reply.flags & dns.flags.TC else ""
-        return probe.failed(f"{resolver} has no IPv4 address for {name}{extra}")
-    return probe.passed()
+        return _Answer(probe.failed(f"{resolver} has no IPv4 address for {name}{extra}"))
+    return _Answer(probe.passed(), addresses)
 
 
-async def check_dns(
-    resolvers: Sequence[str], name: str, timeout: float, *, port: int = DNS_PORT
-) -> CheckResult:
-    """Ask every resolver at once; DNS works when one of them resolves `name` to an address."""
-    target = ", ".join(_endpoint_text(resolver, port, DNS_PORT) for resolver in resolvers)
-    if not resolvers:
-        return CheckResult(
-            Service.DNS, "no resolver", False, None, "the network gave the device no DNS server"
-        )
+async def _ask_resolvers(
+    resolvers: Sequence[str], name: str, timeout: float, port: int, interface: str | None
+) -> tuple[_Answer | None, list[CheckResult]]:
+    """Ask every resolver at once: the first answer with an address, else every failure."""
     tasks = [
-        asyncio.create_task(_query_resolver(resolver, name, timeout, port))
+        asyncio.create_task(_query_resolver(resolver, name, timeout, port, interface))
         for resolver in resolvers
     ]
     failures: list[CheckResult] = []
     try:
         for next_done in asyncio.as_completed(tasks):
-            result = await next_done
-            if result.ok:
-                return CheckResult(Service.DNS, target, True, result.latency_ms)
-            failures.append(result)
+            answer = await next_done
+            if answer.result.ok:
+                return answer, []
+            failures.append(answer.result)
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-    # Report in the order the link lists its resolvers, not the order they failed.
+    # In the order the link lists its resolvers, not the order they failed.
     order = [_endpoint_text(resolver, port, DNS_PORT) for resolver in resolvers]
     failures.sort(key=lambda result: order.index(result.target))
+    return None, failures
+
+
+async def check_dns(
+    resolvers: Sequence[str],
+    name: str,
+    timeout: float,
+    *,
+    port: int = DNS_PORT,
+    interface: str | None = None,
+) -> CheckResult:
+    """Ask every resolver at once (over `interface` only, if given); DNS works when one of them
+    resolves `name` to an address."""
+    target = ", ".join(_endpoint_text(resolver, port, DNS_PORT) for resolver in resolvers)
+    if not resolvers:
+        return CheckResult(
+            Service.DNS, "no resolver", False, None, "the network gave the device no DNS server"
+        )
+    answer, failures = await _ask_resolvers(resolvers, name, timeout, port, interface)
+    if answer is not None:
+        return CheckResult(Service.DNS, target, True, answer.result.latency_ms)
     reason = "; ".join(result.reason or "failed" for result in failures)
     latencies = [result.latency_ms for result in failures if result.latency_ms is not None]
     return CheckResult(Service.DNS, target, False, max(latencies, default=None), reason)
@@ -524,20 +680,33 @@ def dns_name_for(https_urls: Sequence[str], ntp_server: str) -> str | None:
 
 
 async def check_reachability(
-    targets: CheckTargets, resolvers: Sequence[str], *, dns_name: str | None = None
+    targets: CheckTargets,
+    resolvers: Sequence[str],
+    *,
+    interface: str | None = None,
+    dns_name: str | None = None,
 ) -> tuple[CheckResult, ...]:
-    """Every check in parallel, each bounded by check_timeout: HTTPS per URL, then NTP, then DNS."""
+    """Every check in parallel, each bounded by check_timeout: HTTPS per URL, then NTP, then DNS.
+
+    With `interface`, every socket is bound to it and host names are asked of `resolvers`
+    over it; LinkUnusable, before anything is sent, when sockets cannot be bound to it.
+    """
     # The DNS check is left out when every target is an IP address and no `dns_name` is
     # given: then the device needs no name resolved.
+    if interface is not None:
+        check_bindable(interface)
     timeout = targets.check_timeout
     # The default context verifies certificates and host names against the system store, or
     # against SSL_CERT_FILE / SSL_CERT_DIR when they are set.
     context = ssl.create_default_context()
     name = dns_name or dns_name_for(targets.check_https, targets.check_ntp)
-    checks = [check_https(url, timeout, context) for url in targets.check_https]
-    checks.append(check_ntp(targets.check_ntp, timeout))
+    checks = [
+        check_https(url, timeout, context, interface=interface, resolvers=resolvers)
+        for url in targets.check_https
+    ]
+    checks.append(check_ntp(targets.check_ntp, timeout, interface=interface, resolvers=resolvers))
     if name is not None:
-        checks.append(check_dns([str(resolver) for resolver in resolvers], name, timeout))
+        checks.append(check_dns(resolvers, name, timeout, interface=interface))
     results = tuple(await asyncio.gather(*checks))
     for result in results:
         _LOGGER.debug(
@@ -549,6 +718,11 @@ async def check_reachability(
             result.reason or "",
         )
     return results
+
+
+async def check_link(targets: CheckTargets, link: ActiveLink) -> tuple[CheckResult, ...]:
+    """Every check over one link only: bound to its interface, names asked of its resolvers."""
+    return await check_reachability(targets, link.resolvers, interface=link.interface)
 
 
 def system_resolvers(path: Path = RESOLV_CONF) -> list[str]:

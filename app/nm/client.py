@@ -11,7 +11,13 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from ipaddress import IPv4Address
 from typing import Any, TypeVar
 
-from app.errors import NetworkManagerError, NetworkManagerUnavailable, NoWifiDevice
+from app.errors import (
+    LinkUnusable,
+    NetworkManagerError,
+    NetworkManagerUnavailable,
+    NoWifiDevice,
+    ValidationError,
+)
 from app.nm.bus import Signal, SignalSubscription, SystemBus
 from app.nm.compat import NMVersion, for_version, parse_nm_version
 from app.nm.const import (
@@ -38,6 +44,7 @@ from app.nm.const import (
 )
 from app.nm.models import (
     ActivationResult,
+    ActiveLink,
     Device,
     FailureKind,
     NetworkStatus,
@@ -49,6 +56,7 @@ from app.nm.models import (
 from app.nm.profiles import Settings
 from app.nm.security import classify
 from app.nm.variants import from_dbus, to_dbus
+from app.rules import check_interface_name
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -375,6 +383,42 @@ class NetworkManagerClient:
         # Before NM 1.14: the older, byte-order-bound form.
         legacy = await self._bus.get_property(config_path, IP4CONFIG_IFACE, "Nameservers")
         return nameservers_from_legacy(legacy)
+
+    async def active_link(self, active_path: str) -> ActiveLink:
+        """The interface an active connection's traffic leaves by, and its DNS servers.
+
+        Raises LinkUnusable when NetworkManager reports no IP interface for it: it is down.
+        """
+        path = active_path
+
+        async def find_again() -> None:
+            nonlocal path
+            path = await self._active_path_of(self._activated.get(active_path)) or path
+
+        try:
+            interface = await self._survive_restart(lambda: self._ip_interface(path), find_again)
+        except NetworkManagerError as err:
+            _LOGGER.debug("No IP interface for %s: %s", active_path, err)
+            interface = None  # the connection went down between the reads
+        if interface is None:
+            raise LinkUnusable(
+                "NetworkManager reports no network interface for the new connection: it is down"
+            )
+        resolvers = await self.nameservers(active_path)
+        return ActiveLink(interface=interface, resolvers=tuple(resolvers))
+
+    async def _ip_interface(self, active_path: str) -> str | None:
+        """The IpInterface of the active connection's first device that has one."""
+        devices = await self._bus.get_property(active_path, ACTIVE_IFACE, "Devices")
+        for device in devices if isinstance(devices, list) else []:
+            value = await self._bus.get_property(str(device), DEVICE_IFACE, "IpInterface")
+            if value == "":
+                continue  # not configured for IP (any more)
+            try:
+                return check_interface_name(value if isinstance(value, str) else "")
+            except ValidationError:
+                _LOGGER.warning("Ignoring a malformed IpInterface from NetworkManager: %r", value)
+        return None
 
     async def _active_path_of(self, uuid: str | None) -> str | None:
         """The path of a profile's active connection now: a restarted NM gives it a new one."""

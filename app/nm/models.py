@@ -114,6 +114,15 @@ class Uplink:
 
 
 @dataclass(frozen=True)
+class ActiveLink:
+    """Where an active connection's traffic goes: its IP interface and its IPv4 DNS servers."""
+
+    # Device.IpInterface: what sockets bind to (SO_BINDTODEVICE) to use only this link.
+    interface: str
+    resolvers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class NetworkStatus:
     """NetworkManager's overall view of the uplink."""
 

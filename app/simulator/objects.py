@@ -600,6 +600,8 @@ class DeviceInterface(_Ip4Only, ServiceInterface):
         self.is_wifi = spec.kind is DeviceKind.WIFI
         self.state, self.reason = _initial_state(spec)
         self.active: ActiveInterface | None = None
+        # The real interface (ap_link, uplink_link) the current activation configured, if any.
+        self.real_link: str | None = None
 
     def set_state(self, state: int, reason: int) -> None:
         """Move to `state`: PropertiesChanged, then the device's StateChanged signal."""
@@ -629,7 +631,8 @@ class DeviceInterface(_Ip4Only, ServiceInterface):
 
     @dbus_property("s")
     def IpInterface(self) -> str:
-        return self.spec.interface if self.state == 100 else ""
+        # Where packets really go: the app binds its checks to it, so it must exist.
+        return (self.real_link or self.spec.interface) if self.state == 100 else ""
 
     @dbus_property("s")
     def Driver(self) -> str:

@@ -59,8 +59,11 @@ A device:
                 never-default; both are removed on deactivation. IP4Config reports the
                 network's dns, as always. What either key put on an interface also comes off
                 when the simulator leaves the bus (an outage, or its exit). A failing `ip`
-                command fails the activation with reason 5 (ip-config-unavailable). Without
-                these two keys no real interface is touched
+                command fails the activation with reason 5 (ip-config-unavailable). While
+                either key's link is configured, the device's IpInterface names it (else
+                IpInterface is the device's interface once activated), so sockets bound to
+                IpInterface use the real link. Without these two keys no real interface is
+                touched
 
 A network (one access point; several entries may share an SSID):
   ssid | ssid_hex   required: the name as text, or its raw bytes in hex for non-UTF-8 names

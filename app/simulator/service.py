@@ -812,6 +812,7 @@ class SimulatedNetworkManager:
     ) -> str | None:
         """Put the activation's address on the real interface the scenario names, if any."""
         link = device.spec.ap_link if plan.ap_mode else device.spec.uplink_link
+        device.real_link = link if plan.ip4 is not None else None
         if link is None or plan.ip4 is None:
             return None
         never_default = bool(value(active.connection.settings, "ipv4", "never-default"))

@@ -1,7 +1,12 @@
-"""Fixtures of the net tier: namespaces rc-dev, rc-phone and rc-inet joined by veths.
+"""Fixtures of the net tier: namespaces rc-dev, rc-phone, rc-inet and rc-void joined by veths.
 
     rc-phone  rcv1 (DHCP) ---- rcv0 192.168.42.1/24  rc-dev  10.99.0.1/24 rcv2 ---- rcv3  rc-inet
                                 (the hotspot side)               (the uplink)     10.99.0.2-.5/24
+                                                     rc-dev  10.98.0.1/24 rcv4 ---- rcv5  rc-void
+                                                                 (a dead link)    10.98.0.2/24
+
+rc-void holds an address and nothing else, and forwards nothing: what is sent over the dead
+link reaches no server.
 
 The code under test runs in rc-dev (helpers.enter_netns); the phone and the servers use
 sockets made in their namespaces. Everything is removed at the end, and at the start too, in
@@ -35,9 +40,10 @@ from tests.net.servers import (
     udp_server,
 )
 
-DEV, PHONE, INET = "rc-dev", "rc-phone", "rc-inet"
+DEV, PHONE, INET, VOID = "rc-dev", "rc-phone", "rc-inet", "rc-void"
 HOTSPOT_IFACE, PHONE_IFACE = "rcv0", "rcv1"
 UPLINK_IFACE, INET_IFACE = "rcv2", "rcv3"
+DEAD_IFACE, VOID_IFACE = "rcv4", "rcv5"
 GATEWAY = IPv4Address("192.168.42.1")
 DHCP_RANGE = (IPv4Address("192.168.42.2"), IPv4Address("192.168.42.254"))
 UPLINK_ADDRESS = "10.99.0.1"
@@ -71,7 +77,7 @@ class Network:
 
 @pytest.fixture(scope="session")
 def network() -> Iterator[Network]:
-    """The three namespaces and two veths, removed afterwards (and before, after a crash)."""
+    """The four namespaces and three veths, removed afterwards (and before, after a crash)."""
     if os.geteuid() != 0:
         pytest.skip("the net tier needs root: it creates network namespaces")
     if shutil.which("ip") is None:
@@ -79,7 +85,7 @@ def network() -> Iterator[Network]:
     helpers.remove_leftovers()
     workdir = Path(tempfile.mkdtemp(prefix=f"{helpers.PREFIX}-net-"))
     try:
-        for name in (DEV, PHONE, INET):
+        for name in (DEV, PHONE, INET, VOID):
             helpers.add_netns(name)
         helpers.add_veth(DEV, HOTSPOT_IFACE, PHONE, PHONE_IFACE)
         helpers.add_address(DEV, HOTSPOT_IFACE, f"{GATEWAY}/24")
@@ -87,6 +93,9 @@ def network() -> Iterator[Network]:
         helpers.add_address(DEV, UPLINK_IFACE, f"{UPLINK_ADDRESS}/24")
         for address in (SERVERS, SPARE, SILENT, CLOSED):
             helpers.add_address(INET, INET_IFACE, f"{address}/24")
+        helpers.add_veth(DEV, DEAD_IFACE, VOID, VOID_IFACE)
+        helpers.add_address(DEV, DEAD_IFACE, "10.98.0.1/24")
+        helpers.add_address(VOID, VOID_IFACE, "10.98.0.2/24")
         has_nft = shutil.which("nft") is not None
         if has_nft:
             helpers.nft(INET, _NFT_RULES)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 
@@ -21,7 +23,9 @@ from app.flow.reachability import (
     UnrelatedReply,
     answer_addresses,
     build_sntp_request,
+    dns_answer,
     dns_name_for,
+    link_unusable,
     parse_sntp_reply,
     unrelated_reason,
 )
@@ -280,6 +284,48 @@ def _with_id(reply: dns.message.Message, new_id: int) -> dns.message.Message:
 )
 def test_replies_to_other_queries_are_told_apart(reply: dns.message.Message, reason: str) -> None:
     assert unrelated_reason(QUERY, reply) == reason
+
+
+def test_a_datagram_is_our_answer_or_ignored_with_the_reason() -> None:
+    assert answer_addresses(dns_answer(QUERY, _reply(QUERY, f"{NAME}. A 10.99.0.2").to_wire())) == (
+        IPv4Address("10.99.0.2"),
+    )
+    with pytest.raises(UnrelatedReply, match=r"^the reply is malformed \(.*too short.*\)$"):
+        dns_answer(QUERY, b"\x00\x01")
+    with pytest.raises(UnrelatedReply, match=r"^the packet is a query, not a reply$"):
+        dns_answer(QUERY, QUERY.to_wire())
+
+
+# --- binding to a link ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        # What Linux before 5.7 says to a process without CAP_NET_RAW (since 5.7 only changing
+        # a socket's binding needs it); an LSM may refuse with EACCES.
+        (
+            errno.EPERM,
+            "(Operation not permitted): before Linux 5.7 that needs CAP_NET_RAW; run "
+            "wifi-connect as root or give it CAP_NET_RAW",
+        ),
+        (errno.EACCES, "(Permission denied): before Linux 5.7 that needs CAP_NET_RAW"),
+    ],
+    ids=["EPERM", "EACCES"],
+)
+def test_a_refused_binding_says_which_capability_it_takes(code: int, words: str) -> None:
+    message = str(link_unusable("wlan0", OSError(code, os.strerror(code))))
+    assert message.startswith("binding the checks' sockets to wlan0 (SO_BINDTODEVICE) was refused ")
+    assert words in message
+
+
+def test_a_binding_to_a_vanished_interface_says_the_link_went_down() -> None:
+    gone = OSError(errno.ENODEV, os.strerror(errno.ENODEV))
+    assert str(link_unusable("wlan0", gone)) == (
+        "wlan0 is gone: the new link went down before its checks"
+    )
+    other = OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+    assert str(link_unusable("wlan0", other)) == "cannot bind a socket to wlan0: Invalid argument"
 
 
 # --- targets and reports ----------------------------------------------------------------------

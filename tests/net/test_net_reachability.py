@@ -17,20 +17,24 @@ import pytest
 
 from app.cli_output import check_report
 from app.config import Config
+from app.errors import LinkUnusable
 from app.flow.reachability import (
     DnsExchange,
     answer_addresses,
     check_dns,
     check_https,
+    check_link,
     check_ntp,
     check_reachability,
 )
 from app.flow.report import report_json
 from app.flow.state import CheckResult, Service, blocked_services
+from app.nm.models import ActiveLink
 from tests.net import helpers
 from tests.net.conftest import (
     API_HOST,
     CLOSED,
+    DEAD_IFACE,
     DEV,
     DROPPED_PORT,
     INET,
@@ -38,6 +42,7 @@ from tests.net.conftest import (
     SILENT,
     SPARE,
     UNKNOWN_CA_PORT,
+    UPLINK_IFACE,
     V6_ONLY_HOST,
     Certificates,
     Network,
@@ -381,3 +386,87 @@ async def test_no_resolver_at_all() -> None:
         "no resolver",
         "the network gave the device no DNS server",
     )
+
+
+# --- over one link only -----------------------------------------------------------------------
+
+# Every target by address, so only the link decides; the DNS check still asks for a name.
+_BY_ADDRESS = Config(check_https=(f"https://{SERVERS}/",), check_ntp=SERVERS, check_timeout=TIMEOUT)
+
+
+async def _over(link: ActiveLink, targets: Config = _BY_ADDRESS) -> tuple[CheckResult, ...]:
+    with helpers.enter_netns(DEV):
+        return await check_reachability(
+            targets, link.resolvers, interface=link.interface, dns_name=API_HOST
+        )
+
+
+async def test_checks_bound_to_the_link_that_reaches_the_servers_pass() -> None:
+    results = await _over(ActiveLink(UPLINK_IFACE, (SERVERS,)))
+    assert [(r.service, r.ok, r.reason) for r in results] == [
+        (Service.HTTPS, True, None),
+        (Service.NTP, True, None),
+        (Service.DNS, True, None),
+    ]
+
+
+async def test_checks_bound_to_a_dead_link_fail_though_another_link_reaches_the_servers() -> None:
+    # Unbound, the same checks pass: the routing table sends them over the uplink.
+    with helpers.enter_netns(DEV):
+        unbound = await check_reachability(_BY_ADDRESS, [SERVERS], dns_name=API_HOST)
+    assert all(r.ok for r in unbound)
+    start = time.monotonic()
+    results = await _over(ActiveLink(DEAD_IFACE, (SERVERS,)))
+    assert time.monotonic() - start < TIMEOUT + SLACK
+    assert blocked_services(results) == (Service.HTTPS, Service.NTP, Service.DNS)
+    # Bound to the dead link, nothing reaches a server: no route leads anywhere from it.
+    for result in results:
+        assert result.reason is not None and SERVERS in result.reason, result
+
+
+async def test_a_host_name_is_asked_of_the_links_resolvers_over_the_link() -> None:
+    # Only the resolver on SERVERS knows API_HOST; the system resolver has never heard of it.
+    by_name = Config(
+        check_https=(f"https://{API_HOST}/",), check_ntp=SERVERS, check_timeout=TIMEOUT
+    )
+    with helpers.enter_netns(DEV):
+        (https, *_) = await check_link(by_name, ActiveLink(UPLINK_IFACE, (SERVERS,)))
+        (dead, *_) = await check_link(by_name, ActiveLink(DEAD_IFACE, (SERVERS,)))
+    assert (https.target, https.ok, https.reason) == (API_HOST, True, None)
+    assert (dead.ok, dead.reason) == (False, f"could not resolve {API_HOST} in 1 s")
+
+
+@pytest.mark.parametrize(
+    ("resolvers", "reason"),
+    [
+        ((), f"could not resolve {API_HOST}: the network gave {UPLINK_IFACE} no DNS server"),
+        (
+            (CLOSED,),
+            f"could not resolve {API_HOST}: UDP 53 to {CLOSED} was refused: "
+            "no DNS server answers there",
+        ),
+        (
+            (SERVERS, CLOSED),
+            None,
+        ),
+    ],
+    ids=["no-resolver", "refused", "one-of-two"],
+)
+async def test_a_host_name_the_links_resolvers_cannot_give(
+    resolvers: tuple[str, ...], reason: str | None
+) -> None:
+    context = ssl.create_default_context()
+    with helpers.enter_netns(DEV):
+        result = await check_https(
+            f"https://{API_HOST}/",
+            TIMEOUT,
+            context,
+            interface=UPLINK_IFACE,
+            resolvers=resolvers,
+        )
+    assert (result.ok, result.reason) == (reason is None, reason)
+
+
+async def test_a_link_whose_interface_is_gone_is_refused_before_anything_is_sent() -> None:
+    with helpers.enter_netns(DEV), pytest.raises(LinkUnusable, match="rcnosuch0 is gone"):
+        await check_link(_BY_ADDRESS, ActiveLink("rcnosuch0", (SERVERS,)))

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from app.errors import NetworkManagerError, NetworkManagerUnavailable, NoWifiDevice
+from app.errors import LinkUnusable, NetworkManagerError, NetworkManagerUnavailable, NoWifiDevice
 from app.nm.bus import SystemBus
 from app.nm.client import NetworkManagerClient
 from app.nm.const import ActiveConnectionState, Connectivity, DeviceStateReason, DeviceType
-from app.nm.models import FailureKind, Uplink
+from app.nm.models import ActiveLink, FailureKind, Uplink
 from app.nm.profiles import client_profile, hotspot_profile
 from app.simulator import PrivateBus, SimulatedNetworkManager, parse_scenario
 from app.wifi import Credentials, SecurityKind
@@ -300,12 +300,18 @@ async def test_reads_fail_clearly_when_networkmanager_stays_away(
     ],
     ids=["dns"],
 )
-async def test_nameservers_of_the_active_connection(nm: NetworkManagerClient) -> None:
+async def test_nameservers_and_link_of_the_active_connection(nm: NetworkManagerClient) -> None:
     wifi = await nm.wifi_device()
     saved = await nm.add_connection(client_profile(Credentials(b"Home", SecurityKind.OPEN)))
     result = await nm.activate(saved, wifi.device, timeout=5)
-    assert result.ok
-    assert await nm.nameservers(result.active_path or "") == ["10.9.0.53", "10.9.0.54"]
+    assert result.ok and result.active_path is not None
+    assert await nm.nameservers(result.active_path) == ["10.9.0.53", "10.9.0.54"]
+    # What the checks bind to and ask: the device's IpInterface and the same resolvers.
+    link = ActiveLink(interface="wlan0", resolvers=("10.9.0.53", "10.9.0.54"))
+    assert await nm.active_link(result.active_path) == link
+    await nm.deactivate(result.active_path)
+    with pytest.raises(LinkUnusable, match="no network interface for the new connection"):
+        await nm.active_link(result.active_path)
 
 
 WIRED_UPLINK = scenario(
@@ -330,7 +336,9 @@ async def test_uplink_reads_survive_a_networkmanager_restart(
 
     returning = asyncio.create_task(come_back())
     # Both reads start while NM is gone; the restarted NM brings the uplink back under new paths.
-    again = await asyncio.gather(nm.primary_uplink(), nm.nameservers(result.active_path))
+    again = await asyncio.gather(
+        nm.primary_uplink(), nm.nameservers(result.active_path), nm.active_link(result.active_path)
+    )
     await returning
-    assert again == [uplink, ["10.77.0.1"]]
+    assert again == [uplink, ["10.77.0.1"], ActiveLink("eth0", ("10.77.0.1",))]
     assert result.active_path not in await probe.active_connection_paths()

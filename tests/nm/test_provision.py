@@ -17,7 +17,7 @@ from app.flow.state import CheckResult, FlowState, Service
 from app.flow.timing import Timings
 from app.nm.client import NetworkManagerClient
 from app.nm.const import DeviceStateReason
-from app.nm.models import FailureKind
+from app.nm.models import ActiveLink, FailureKind
 from app.nm.profiles import client_profile, hotspot_profile
 from app.simulator import SimulatedNetworkManager
 from app.wifi import Credentials, SecurityKind
@@ -103,8 +103,10 @@ async def test_wrong_password_keeps_the_saved_profile_and_reopens_the_portal(
 async def test_blocked_service_removes_the_new_profile(
     nm: NetworkManagerClient, probe: NMProbe
 ) -> None:
-    async def ntp_blocked(active_path: str) -> tuple[CheckResult, ...]:
-        assert active_path in await probe.active_connection_paths()
+    async def ntp_blocked(link: ActiveLink) -> tuple[CheckResult, ...]:
+        # The checks get the new connection's own link while it is up.
+        assert link == ActiveLink("wlan0", ("192.168.100.1",))
+        assert len(await probe.active_connection_paths()) == 1
         return (
             CheckResult(Service.HTTPS, "https://api.example", True, 12.0),
             CheckResult(Service.NTP, "pool.ntp.org", False, None, "no answer"),
