@@ -632,7 +632,9 @@ class DeviceInterface(_Ip4Only, ServiceInterface):
     @dbus_property("s")
     def IpInterface(self) -> str:
         # Where packets really go: the app binds its checks to it, so it must exist.
-        return (self.real_link or self.spec.interface) if self.state == 100 else ""
+        if self.state != 100:
+            return ""
+        return self.spec.ip_interface or self.real_link or self.spec.interface
 
     @dbus_property("s")
     def Driver(self) -> str:

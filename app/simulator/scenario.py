@@ -60,10 +60,13 @@ A device:
                 network's dns, as always. What either key put on an interface also comes off
                 when the simulator leaves the bus (an outage, or its exit). A failing `ip`
                 command fails the activation with reason 5 (ip-config-unavailable). While
-                either key's link is configured, the device's IpInterface names it (else
-                IpInterface is the device's interface once activated), so sockets bound to
-                IpInterface use the real link. Without these two keys no real interface is
-                touched
+                either key's link is configured, the device's IpInterface names it, so
+                sockets bound to IpInterface use the real link. Without these two keys no
+                real interface is touched
+  ip_interface  what IpInterface names while the device is activated, without the simulator
+                touching it: a real interface a client's sockets can bind to (e.g. "lo" where
+                a test's servers listen on loopback). Default: the link ap_link or
+                uplink_link configured, else the device's interface
 
 A network (one access point; several entries may share an SSID):
   ssid | ssid_hex   required: the name as text, or its raw bytes in hex for non-UTF-8 names
@@ -236,6 +239,7 @@ class DeviceSpec:
     connectivity: int | None = None
     ap_link: str | None = None
     uplink_link: str | None = None
+    ip_interface: str | None = None
 
 
 @dataclass(frozen=True)
@@ -415,6 +419,7 @@ def _device(obj: _Object, index: int) -> DeviceSpec:
         connectivity=obj.connectivity("connectivity", None),
         ap_link=ap_link,
         uplink_link=_link_name(obj, "uplink_link"),
+        ip_interface=_link_name(obj, "ip_interface"),
     )
     obj.check_unknown()
     return spec

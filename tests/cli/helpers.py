@@ -21,7 +21,8 @@ FAST: dict[str, Any] = {"activation_delay_ms": 40, "deactivation_delay_ms": 5, "
 # A resolver on loopback that the `internet` fixture serves, and one where nothing listens.
 RESOLVER = "127.0.0.77"
 DEAD_RESOLVER = "127.0.0.78"
-# Resolving this name needs no resolver of the machine's own (it is in /etc/hosts).
+# `check` resolves this name with no resolver of the machine's own (it is in /etc/hosts); `add`
+# asks the new link's resolver, as every check of a new link does.
 NTP_HOST = "localhost"
 
 
@@ -74,7 +75,9 @@ NETWORKS: list[dict[str, Any]] = [
 
 def scenario(**changes: Any) -> dict[str, Any]:
     """The tier's usual scenario with top-level keys replaced."""
-    return {**FAST, "devices": [{"interface": "wlan0"}], "networks": NETWORKS, **changes}
+    # The checks bind to IpInterface: loopback, where this tier's internet listens.
+    device = {"interface": "wlan0", "ip_interface": "lo"}
+    return {**FAST, "devices": [device], "networks": NETWORKS, **changes}
 
 
 @dataclass(frozen=True)

@@ -95,16 +95,19 @@ async def test_blocked_network_is_reported_and_rolled_back(
     result = await cli("add", "--ssid", "Filtered", "--passphrase", "password1")
 
     assert result.status == ExitStatus.FAILED
+    # The NTP server goes by name: the link's dead resolver cannot give it either.
     assert result.err_lines == [
-        "wifi-connect: connected to 'Filtered', but it blocks name lookups (UDP 53); "
-        "the new profile was removed"
+        "wifi-connect: connected to 'Filtered', but it blocks time servers (UDP 123) and name "
+        "lookups (UDP 53); the new profile was removed"
     ]
     # The report is printed first, so the installer sees what worked and what did not.
     lines = result.out.splitlines()
     assert lines[0] == "Connected to 'Filtered' (WPA/WPA2 Personal) on wlan0."
+    assert lines[2].split()[:3] == ["ntp", "localhost", "FAILED"]
+    assert "could not resolve localhost: UDP 53 to 127.0.0.78 was refused" in lines[2]
     assert lines[3].split()[:3] == ["dns", "127.0.0.78", "FAILED"]
     assert "refused" in lines[3]
-    assert lines[-1] == "Blocked on this network: DNS"
+    assert lines[-1] == "Blocked on this network: NTP, DNS"
     assert [c.uuid for c in _of(sim, b"Filtered")] == [old_uuid]
     assert await probe.active_connection_paths() == []
 

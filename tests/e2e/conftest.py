@@ -115,6 +115,21 @@ async def device(workdir: Path) -> AsyncIterator[DeviceStack]:
         await stack.stop()
 
 
+@pytest.fixture
+async def wired_device(workdir: Path) -> AsyncIterator[DeviceStack]:
+    """The device with a working wire (the default route) beside a routed WiFi network."""
+    stack = DeviceStack(
+        workdir, scenario(topology.ROUTED_WIFI_ADDRESS, topology.ROUTED_WIFI_GATEWAY)
+    )
+    try:
+        topology.add_wire()
+        await stack.start()
+        yield stack
+    finally:
+        await stack.stop()
+        topology.remove_wire()
+
+
 @pytest.fixture(scope="session")
 def timings() -> Iterator[Timings]:
     """Measurements of the whole run; the file is rewritten only when some were taken."""

@@ -37,6 +37,7 @@ from tests.e2e.world import (
     dnsmasq_pids,
     http_get,
     join_hotspot,
+    portal_status,
     start_app,
     wait_portal,
     wait_status,
@@ -220,6 +221,33 @@ async def test_blocked_ntp_is_named_and_the_new_profile_removed(
         # Deactivated before the hotspot came back: the uplink is gone again.
         assert addresses(topology.DEV, topology.UPLINK_IFACE) == []
         assert default_route(topology.DEV) is None
+
+
+async def test_a_working_wire_does_not_prove_a_wifi_link_that_blocks_443(
+    workdir: Path,
+    wired_device: DeviceStack,
+    internet: Internet,
+    certificates: Certificates,
+    timings: Timings,
+) -> None:
+    # The wire reaches every server and has the default route; the WiFi network the phone
+    # gives turns TCP 443 away. Checks that followed the route would pass over the wire.
+    wifi_address = topology.ROUTED_WIFI_ADDRESS.split("/")[0]
+    topology.firewall(topology.INET, f"ip saddr {wifi_address} tcp dport 443 reject with tcp reset")
+    app = await start_app(workdir, wired_device.address, certificates.ca.cert)
+    async with _serving(app), _phone_on_the_portal(workdir) as phone:
+        alert = await _fail_and_come_back(app, phone, GOOD_PASSWORD, timings, "wifi-443-blocked")
+        assert "secure web connections (TCP 443) are blocked" in alert
+        status = await portal_status()
+        assert status is not None
+        checks = {check["service"]: check for check in status["last_attempt"]["checks"]}
+        assert checks["https"]["reason"] == f"TCP 443 to {topology.API_HOST} was refused"
+        # NTP, DNS and the lookup of the API host went over the WiFi link: only 443 failed.
+        assert checks["ntp"]["ok"] and checks["dns"]["ok"]
+        assert internet.sntp.requests >= 1
+        assert internet.tls_names == []
+        assert _clients(await wired_device.profiles(), GOOD_SSID) == []
+        assert default_route(topology.DEV) == str(topology.WIRE_GATEWAY)
 
 
 @pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])

@@ -17,7 +17,7 @@ import pytest
 from app.flow.reachability import answer_addresses
 from app.nm.bus import SystemBus
 from app.nm.client import NetworkManagerClient
-from app.nm.models import FailureKind
+from app.nm.models import ActiveLink, FailureKind
 from app.nm.profiles import client_profile, hotspot_profile
 from app.simulator import PrivateBus, SimulatedNetworkManager, parse_scenario
 from app.simulator.scenario import ScenarioError
@@ -82,6 +82,9 @@ async def test_client_gets_the_networks_address_route_and_dns(
     assert addresses(topology.DEV, topology.UPLINK_IFACE) == [topology.DEVICE_ADDRESS]
     assert default_route(topology.DEV) == str(topology.INET_ADDRESS)
     assert await nm.nameservers(result.active_path) == [str(topology.INET_ADDRESS)]
+    # The link the checks bind to is the real interface, not the simulated device's name.
+    link = await nm.active_link(result.active_path)
+    assert link == ActiveLink(topology.UPLINK_IFACE, (str(topology.INET_ADDRESS),))
     # The link carries traffic: the internet's DNS server answers from e2e-dev.
     answer = await helpers.dns_ask(topology.DEV, str(topology.INET_ADDRESS), topology.API_HOST)
     assert answer_addresses(answer) == (topology.INET_ADDRESS,)

@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +52,17 @@ PORT = 80
 CHECK_TIMEOUT = "2"
 
 
-def scenario() -> dict[str, Any]:
-    """One radio (the AP veth) and two password networks that both lead to e2e-inet."""
+def scenario(
+    address: str = topology.DEVICE_ADDRESS, gateway: IPv4Address = topology.INET_ADDRESS
+) -> dict[str, Any]:
+    """One radio (the AP veth) and two password networks that both lead to e2e-inet.
+
+    Joining either gives the device `address` and a default route via `gateway`; its DNS
+    server is the internet's, on INET_ADDRESS.
+    """
     ip4 = {
-        "address": topology.DEVICE_ADDRESS,
-        "gateway": str(topology.INET_ADDRESS),
+        "address": address,
+        "gateway": str(gateway),
         "dns": [str(topology.INET_ADDRESS)],
     }
     return {

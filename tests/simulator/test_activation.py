@@ -273,6 +273,28 @@ async def test_a_hanging_network_stays_activating_until_deactivated(
     assert await client.get(MANAGER, NM, "State") == 20
 
 
+@pytest.mark.parametrize(
+    ("scenario_data", "named"),
+    [
+        (scenario_dict(), "wlan0"),
+        (scenario_dict(devices=[{"interface": "wlan0", "ip_interface": "lo"}]), "lo"),
+    ],
+    ids=["the-device", "ip_interface"],
+)
+async def test_ip_interface_is_named_only_while_activated(
+    sim: SimulatedNetworkManager, client: Client, named: str
+) -> None:
+    device = await first_device(client)
+    assert await client.get(device, DEVICE, "IpInterface") == ""
+    device, active = await _activate(client, wifi_settings(b"Cafe"))
+    await _until_activated(client, active)
+    assert await client.get(device, DEVICE, "IpInterface") == named
+    assert _properties_changes(client, device, "IpInterface") == [named]
+    await client.call(MANAGER, NM, "DeactivateConnection", "o", [active])
+    await _until_disconnected(client, device)
+    assert await client.get(device, DEVICE, "IpInterface") == ""
+
+
 async def test_user_deactivation_of_a_working_connection(
     sim: SimulatedNetworkManager, client: Client
 ) -> None:

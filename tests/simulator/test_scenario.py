@@ -170,6 +170,10 @@ def test_a_second_radio_scans_in_ap_mode_by_default() -> None:
             "devices[0].connected: only an ethernet",
         ),
         ({"devices": [{"interface": "x" * 16}]}, "devices[0].interface: must be 1-15 characters"),
+        (
+            {"devices": [{"interface": "wlan0", "ip_interface": "a b"}]},
+            "devices[0].ip_interface: 'a b' is not a Linux interface name",
+        ),
         ({"scan_delay_ms": -1}, "scan_delay_ms: must be between 0"),
         (
             {"connectivity": "great"},
