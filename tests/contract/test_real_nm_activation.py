@@ -10,6 +10,7 @@ from dbus_next.aio import MessageBus
 
 from app.nm.client import NetworkManagerClient
 from app.nm.const import ACTIVE_IFACE, DEVICE_IFACE, ActiveConnectionState, DeviceState
+from app.nm.models import ActivationResult, ActiveLink
 from tests.contract.realnm import NM_ADDRESS, RealNetworkManager
 from tests.nm.helpers import NMProbe
 from tests.simulator.rawclient import Client, Seen
@@ -89,3 +90,12 @@ async def test_ethernet_profile_activates_and_deactivates_with_state_signals(
     assert active not in await probe.active_connection_paths()
     assert real_nm.veth_addresses() == []
     await client.delete_connection(saved.path)
+
+
+async def test_the_active_link_names_the_interface_the_checks_bind_to(
+    client: NetworkManagerClient, real_nm: RealNetworkManager, ethernet_up: ActivationResult
+) -> None:
+    # Device.IpInterface of the activated veth; its static profile gives no DNS server.
+    assert ethernet_up.active_path is not None
+    link = await client.active_link(ethernet_up.active_path)
+    assert link == ActiveLink(real_nm.interface, ())
