@@ -233,6 +233,7 @@ async def add(command: Add, config: Config, timings: Timings) -> int:
     --no-activate the older profiles stay, as nothing proved the new one works.
     """
     from app.flow.attempt import connect_network
+    from app.flow.leftovers import settle_leftovers
     from app.flow.reachability import check_link
 
     stated = command.security or infer_security(command.passphrase, command.identity)
@@ -242,6 +243,10 @@ async def add(command: Add, config: Config, timings: Timings) -> int:
         return _add_error(err, command)
     async with SystemBus() as bus:
         nm = await _network_manager(bus, timings)
+
+        checks = functools.partial(check_link, config)
+        # What a killed run (of `add` or the portal) left goes before the radio is used.
+        await settle_leftovers(nm, checks, release_timeout=timings.scan)
         wifi = await nm.wifi_device(config.interface)
         seen = find_network(
             await wifi.scan(timeout=timings.scan, scan_time=timings.legacy_scan), command.ssid
@@ -265,7 +270,7 @@ async def add(command: Add, config: Config, timings: Timings) -> int:
             wifi.device,
             credentials,
             activation_timeout=timings.activation,
-            check_reachability=functools.partial(check_link, config),
+            check_reachability=checks,
         )
     if outcome.failure is not None:
         raise WifiConnectError(cli_output.failure_line(outcome.failure, name))

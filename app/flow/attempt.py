@@ -11,7 +11,7 @@ from app.errors import WifiConnectError
 from app.flow.state import AttemptOutcome, CheckResult, blocked_services
 from app.nm.client import NetworkManagerClient
 from app.nm.models import ActiveLink, Device, FailureKind, SavedConnection
-from app.nm.profiles import client_profile
+from app.nm.profiles import Settings, client_profile, pending_profile
 from app.rules import display_ssid
 from app.wifi import Credentials
 
@@ -32,14 +32,17 @@ async def connect_network(
 ) -> AttemptOutcome:
     """Save, activate and check one network; undo what fails, never losing a saved profile.
 
-    The rules every attempt follows: a failed activation or a failed check deletes only the
-    new profile; only success removes the older profiles of that SSID.
+    The rules every attempt follows: the new profile is saved pending (autoconnect off, marked)
+    and becomes ordinary only once proven; a failed activation or a failed check deletes only
+    the new profile; only success removes the older profiles of that SSID. A run killed
+    half-way leaves a marked profile, which the next start settles (app.flow.leftovers).
     """
     name = display_ssid(credentials.ssid)
-    saved = await nm.add_connection(client_profile(credentials))
+    built = client_profile(credentials)
+    saved = await nm.add_connection(pending_profile(built))
     try:
         return await _activate_and_check(
-            nm, device, saved, name, activation_timeout, check_reachability, on_checking
+            nm, device, saved, built, name, activation_timeout, check_reachability, on_checking
         )
     except BaseException:
         # Stopped half-way (a signal, NM gone): an unproven profile must not stay behind.
@@ -52,6 +55,7 @@ async def _activate_and_check(
     nm: NetworkManagerClient,
     device: Device,
     saved: SavedConnection,
+    built: Settings,
     name: str,
     activation_timeout: float,
     check_reachability: ReachabilityCheck | None,
@@ -87,9 +91,20 @@ async def _activate_and_check(
             "Reachability proven: %s",
             ", ".join(f"{c.service} {c.target} {c.latency_ms or 0:.0f} ms" for c in checks),
         )
-    await _forget_older_profiles(nm, saved)
+    await finish_proven(nm, saved, built)
     _LOGGER.info("Connected to '%s'", name)
     return AttemptOutcome(name, None, checks=checks)
+
+
+async def finish_proven(
+    nm: NetworkManagerClient, saved: SavedConnection, built: Settings | None = None
+) -> None:
+    """A proven pending profile becomes ordinary first, then the older ones of its SSID go.
+
+    In that order: a run killed in between leaves two working profiles, never none.
+    """
+    await nm.finish_pending(saved, built)
+    await _forget_older_profiles(nm, saved)
 
 
 async def _forget_older_profiles(nm: NetworkManagerClient, kept: SavedConnection) -> None:

@@ -19,6 +19,7 @@ from app.config import Config
 from app.errors import NetworkManagerError, WifiConnectError
 from app.exitcodes import ExitStatus
 from app.flow.attempt import ReachabilityCheck, connect_network
+from app.flow.leftovers import settle_leftovers
 from app.flow.state import AttemptOutcome, FlowState, FlowStatus
 from app.flow.timing import Clock, MonotonicClock, Timings
 from app.flow.uplink import Uplink, default_route_exists
@@ -134,13 +135,8 @@ class Provisioner:
         self._wifi = await self._nm.wifi_device(self._config.interface)
         _LOGGER.info("Using WiFi device %s", self._wifi.device.interface)
         # A hotspot left by a killed run may still be up, and a radio in AP mode cannot scan:
-        # it goes first.
-        stale = await self._nm.hotspot_connections()
-        for profile in stale:
-            _LOGGER.info("Removing hotspot profile '%s' left by an earlier run", profile.id)
-            await self._nm.delete_connection(profile.path)
-        if stale:
-            await self._nm.wait_device_released(self._wifi.device, timeout=self._timings.scan)
+        # it goes first (run() settled already; the demo and a bare provision() start here).
+        await settle_leftovers(self._nm, self._checks, release_timeout=self._timings.scan)
         self._networks = await self._scan(self._wifi)
         _LOGGER.info("Found %d networks", len(self._networks))
 
@@ -324,6 +320,8 @@ async def run(config: Config, nm: NetworkManagerClient, surroundings: Surroundin
         clock=surroundings.clock,
         has_default_route=surroundings.has_default_route,
     )
+    # Before the online check: a killed run's proven profile may be what makes us online.
+    await settle_leftovers(nm, surroundings.checks, release_timeout=surroundings.timings.scan)
     online = await uplink.works()
     if online and not config.force and not config.watch:
         _LOGGER.info("Already online: nothing to do (--force opens the portal anyway)")

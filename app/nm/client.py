@@ -53,9 +53,9 @@ from app.nm.models import (
     WifiNetwork,
     failure_for_reason,
 )
-from app.nm.profiles import Settings
+from app.nm.profiles import IEEE_8021X, WIRELESS_SECURITY, Settings, finished_profile, is_pending
 from app.nm.security import classify
-from app.nm.variants import from_dbus, to_dbus
+from app.nm.variants import from_dbus, signatures_of, to_dbus
 from app.rules import check_interface_name
 
 _LOGGER = logging.getLogger(__name__)
@@ -72,6 +72,8 @@ _STARTUP_RECHECK = 0.2
 # How long a scan takes on a NetworkManager without LastScan (before 1.12), which never says
 # when a scan has finished: a dual-band scan takes wpa_supplicant some 2-4 s.
 LEGACY_SCAN_TIME = 4.0
+# The settings that hold a profile's secrets, which GetSettings leaves out.
+_SECRET_SETTINGS = (WIRELESS_SECURITY, IEEE_8021X)
 
 
 class NetworkManagerClient:
@@ -274,6 +276,38 @@ class NetworkManagerClient:
         await self._bus.call(path, CONNECTION_IFACE, "Update", "a{sa{sv}}", [sent])
         _LOGGER.info("Updated connection %s", path)
 
+    async def finish_pending(
+        self, connection: SavedConnection, built: Settings | None = None
+    ) -> None:
+        """Make a proven pending profile ordinary (autoconnect on, mark gone) with one Update.
+
+        Update replaces every setting, secrets included: it gets the settings the app built,
+        or else (a profile left by an earlier run) what NM holds, secrets read back, each key
+        sent back with the type NM gave it.
+        """
+        if built is not None:
+            wire = to_dbus(finished_profile(built))
+        else:
+            stored = await self._settings_with_secrets(connection.path)
+            wire = to_dbus(finished_profile(from_dbus(stored)), signatures_of(stored))
+        await self._bus.call(connection.path, CONNECTION_IFACE, "Update", "a{sa{sv}}", [wire])
+        _LOGGER.info("'%s' is proven: an ordinary profile now", connection.id)
+
+    async def _settings_with_secrets(self, path: str) -> dict[str, dict[str, Any]]:
+        """A stored profile's settings as NM sends them (Variants), its secrets merged in."""
+        (settings,) = await self._bus.call(path, CONNECTION_IFACE, "GetSettings")
+        for name in _SECRET_SETTINGS:
+            if name not in settings:
+                continue
+            try:
+                (secrets,) = await self._bus.call(path, CONNECTION_IFACE, "GetSecrets", "s", [name])
+            except NetworkManagerError as err:
+                # No secret stored in NM (an agent owns it, say): nothing to send back.
+                _LOGGER.debug("No secrets of %s in %s: %s", name, path, err.message)
+                continue
+            settings[name] = {**settings[name], **secrets.get(name, {})}
+        return dict(settings)
+
     async def delete_connection(self, path: str) -> None:
         """Delete a stored profile (and its keyfile)."""
         await self._bus.call(path, CONNECTION_IFACE, "Delete")
@@ -429,6 +463,19 @@ class NetworkManagerClient:
             with contextlib.suppress(NetworkManagerError):
                 if await self._bus.get_property(path, ACTIVE_IFACE, "Uuid") == uuid:
                     return path
+        return None
+
+    async def activated_path(self, connection: SavedConnection) -> str | None:
+        """The path of the profile's active connection if it is ACTIVATED now, else None."""
+        paths = await self._bus.get_property(MANAGER_PATH, MANAGER_IFACE, "ActiveConnections")
+        for path in map(str, paths):
+            try:
+                props = await self._bus.get_properties(path, ACTIVE_IFACE)
+            except NetworkManagerError:
+                continue  # it went down between the reads
+            if props.get("Uuid") == connection.uuid:
+                activated = props.get("State") == ActiveConnectionState.ACTIVATED
+                return path if activated else None
         return None
 
     async def primary_uplink(self) -> Uplink | None:
@@ -768,6 +815,7 @@ def _saved_connection(path: str, settings: Settings, *, filename: str | None) ->
         if "interface-name" in connection
         else None,
         filename=filename,
+        pending=is_pending(settings),
     )
 
 

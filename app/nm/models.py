@@ -56,6 +56,8 @@ class SavedConnection:
     mode: str | None = None
     interface_name: str | None = None
     filename: str | None = None
+    # Saved by an attempt and not yet proven (app.nm.profiles.pending_profile).
+    pending: bool = False
 
 
 class FailureKind(StrEnum):

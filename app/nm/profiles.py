@@ -26,6 +26,12 @@ WIRELESS: Final = "802-11-wireless"
 WIRELESS_SECURITY: Final = "802-11-wireless-security"
 IEEE_8021X: Final = "802-1x"
 WIRELESS_TYPE: Final = "802-11-wireless"
+USER: Final = "user"
+# The mark of a profile saved but not yet proven, in NetworkManager's `user` setting (since
+# 1.8; its data keys need a dot). Such a profile never autoconnects: a run killed before the
+# proof leaves nothing that NetworkManager would bring up by itself, and the next start knows it.
+PENDING_KEY: Final = "wifi-connect.pending"
+PENDING_VALUE: Final = "unproven"
 
 
 def _security_settings(creds: Credentials) -> Settings:
@@ -88,6 +94,37 @@ def client_profile(
     }
     settings.update(_security_settings(creds))
     return settings
+
+
+def pending_profile(settings: Settings) -> Settings:
+    """`settings` saved before the proof: autoconnect off and the pending mark in `user.data`."""
+    marked = {name: dict(values) for name, values in settings.items()}
+    marked[CONNECTION]["autoconnect"] = False
+    user = marked.setdefault(USER, {})
+    user["data"] = {**user.get("data", {}), PENDING_KEY: PENDING_VALUE}
+    return marked
+
+
+def finished_profile(settings: Settings) -> Settings:
+    """A proven pending profile as an ordinary one: autoconnect on, the mark gone."""
+    finished = {name: dict(values) for name, values in settings.items()}
+    finished[CONNECTION]["autoconnect"] = True
+    user = finished.get(USER)
+    if user is not None:
+        data = {k: v for k, v in user.get("data", {}).items() if k != PENDING_KEY}
+        if data:
+            user["data"] = data
+        else:
+            user.pop("data", None)
+        if not user:
+            del finished[USER]
+    return finished
+
+
+def is_pending(settings: Settings) -> bool:
+    """Whether stored settings carry the pending mark."""
+    data = settings.get(USER, {}).get("data")
+    return isinstance(data, dict) and PENDING_KEY in data
 
 
 def hotspot_profile(

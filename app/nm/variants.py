@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from dbus_next.signature import Variant
@@ -55,19 +56,32 @@ def _variant(signature: str, value: Any) -> Variant:
     return Variant(signature, value)
 
 
-def to_dbus(settings: Settings) -> dict[str, dict[str, Variant]]:
+def to_dbus(
+    settings: Settings, known: Mapping[tuple[str, str], str] | None = None
+) -> dict[str, dict[str, Variant]]:
     """Wrap every value of a settings dict in a Variant of NetworkManager's type for that key.
 
     The type is libnm's (app/nm/nm_settings.py). A key libnm does not know, or a value that is
     not of the key's type, is typed by its value, so that NetworkManager, not this function,
-    names it in its refusal.
+    names it in its refusal. `known` gives the types a running NetworkManager itself sent for
+    settings read back from it (see signatures_of): they win, whatever its version.
     """
+    known = known or {}
     return {
         setting: {
-            key: _variant(_key_signature(setting, key, value), value)
+            key: _variant(known.get((setting, key)) or _key_signature(setting, key, value), value)
             for key, value in values.items()
         }
         for setting, values in settings.items()
+    }
+
+
+def signatures_of(settings: Mapping[str, Mapping[str, Variant]]) -> dict[tuple[str, str], str]:
+    """The D-Bus type of every key of settings as NetworkManager sent them."""
+    return {
+        (setting, key): variant.signature
+        for setting, values in settings.items()
+        for key, variant in values.items()
     }
 
 

@@ -29,6 +29,8 @@ through autoconnect, which the simulator does not do).
 
 from app.simulator.bus import PrivateBus, PrivateBusError
 from app.simulator.scenario import (
+    Fault,
+    FaultAction,
     NetworkSpec,
     Scenario,
     ScenarioError,
@@ -39,6 +41,8 @@ from app.simulator.scenario import (
 from app.simulator.service import ReceivedConnection, SimulatedNetworkManager
 
 __all__ = [
+    "Fault",
+    "FaultAction",
     "NetworkSpec",
     "PrivateBus",
     "PrivateBusError",

@@ -30,6 +30,12 @@ Top level:
   outages               list of {"after_ms", "duration_ms"}: NetworkManager leaves the bus
                         after_ms after the simulator starts and returns duration_ms later,
                         with new object paths, as after a real restart
+  faults                list of {"method", "action", "skip", "times"}: calls of a method
+                        (NetworkManager's member name, e.g. "Update") answered badly. action
+                        fail (default) answers org.freedesktop.NetworkManager.Failed; hang
+                        never answers (the caller's own bound ends the call). The first `skip`
+                        calls (default 0) are answered as usual, then the next `times` calls
+                        (default 1; 0: every later call) get the fault
 
 A device:
   interface     required, e.g. "wlan0"
@@ -250,6 +256,27 @@ class Outage:
     duration_ms: int
 
 
+class FaultAction(StrEnum):
+    """What an injected fault does to a method call."""
+
+    FAIL = "fail"
+    HANG = "hang"
+
+
+@dataclass(frozen=True)
+class Fault:
+    """Calls `skip`+1 to `skip`+`times` of a method (every later one when `times` is 0) fail."""
+
+    method: str
+    action: FaultAction = FaultAction.FAIL
+    skip: int = 0
+    times: int = 1
+
+    def applies(self, call: int) -> bool:
+        """Whether the method's call number `call` (counted from 0) gets the fault."""
+        return call >= self.skip and (self.times == 0 or call < self.skip + self.times)
+
+
 @dataclass(frozen=True)
 class Scenario:
     """Everything the simulator needs to know; build it with parse_scenario or load_scenario."""
@@ -266,6 +293,7 @@ class Scenario:
     missing_property_error: str = INVALID_ARGS
     version: str = f"{version_text(NEWEST)}.0"
     outages: tuple[Outage, ...] = ()
+    faults: tuple[Fault, ...] = ()
 
 
 class _Object:
@@ -548,6 +576,12 @@ def parse_scenario(data: Any, source: str = "scenario") -> Scenario:
     for obj in top.objects("outages"):
         outages.append(Outage(obj.integer("after_ms", 0), obj.integer("duration_ms", 0)))
         obj.check_unknown()
+    faults = []
+    for obj in top.objects("faults"):
+        action = obj.choice("action", FaultAction, FaultAction.FAIL) or FaultAction.FAIL
+        skip, times = obj.integer("skip", 0), obj.integer("times", 1)
+        faults.append(Fault(obj.required_text("method"), action, skip, times))
+        obj.check_unknown()
     networks = tuple(_network(obj, i) for i, obj in enumerate(top.objects("networks")))
     bssids = [n.bssid for n in networks]
     for i, bssid in enumerate(bssids):
@@ -567,6 +601,7 @@ def parse_scenario(data: Any, source: str = "scenario") -> Scenario:
         missing_property_error=_error_name(top, "missing_property_error", INVALID_ARGS),
         version=top.text("version") or f"{version_text(nm_version)}.0",
         outages=tuple(outages),
+        faults=tuple(faults),
     )
     top.check_unknown()
     return scenario
@@ -607,6 +642,8 @@ __all__ = [
     "DeviceKind",
     "DeviceSpec",
     "Failure",
+    "Fault",
+    "FaultAction",
     "Ip4Spec",
     "NetworkSpec",
     "Outage",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import dataclasses
 import itertools
@@ -57,6 +58,8 @@ from app.simulator.plan import (
 from app.simulator.scenario import (
     ApModeScan,
     DeviceKind,
+    Fault,
+    FaultAction,
     NetworkSpec,
     ScanBehaviour,
     Scenario,
@@ -90,6 +93,8 @@ _DEVICE_ERROR = "org.freedesktop.NetworkManager.Device"
 _SETTINGS_ERROR = "org.freedesktop.NetworkManager.Settings"
 # NMSettingsAddConnection2Flags
 _ADD_TO_DISK, _ADD_IN_MEMORY, _ADD_BLOCK_AUTOCONNECT = 0x1, 0x2, 0x20
+# What an injected fault answers: NetworkManager's generic failure.
+FAULT_ERROR = "org.freedesktop.NetworkManager.Failed"
 
 # Device states and reasons (nm-dbus-interface.h).
 DISCONNECTED, DEACTIVATING = 30, 110
@@ -287,6 +292,9 @@ class SimulatedNetworkManager:
         self._tasks: set[asyncio.Task[None]] = set()
         self._outages: set[asyncio.Task[None]] = set()
         self._links = _RealLinks()
+        # Injected faults, and how many calls of each method came so far (restarts included).
+        self._faults: list[Fault] = list(scenario.faults)
+        self._calls: collections.Counter[str] = collections.Counter()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -1142,6 +1150,10 @@ class SimulatedNetworkManager:
             for c in self._connections.values()
         )
 
+    def inject(self, fault: Fault) -> None:
+        """Answer calls of a method badly from now on; `skip` counts calls from now."""
+        self._faults.append(dataclasses.replace(fault, skip=self._calls[fault.method] + fault.skip))
+
     @property
     def networks(self) -> tuple[NetworkSpec, ...]:
         """The access points in the air now."""
@@ -1222,7 +1234,22 @@ class SimulatedNetworkManager:
                 f"Type of message, \u201c({message.signature})\u201d, does not match expected "
                 f"type \u201c({expected})\u201d",
             )
-        return reply_to(target, message)
+        faulty = self._fault_reply(message)
+        return faulty if faulty is not None else reply_to(target, message)
+
+    def _fault_reply(self, message: Message) -> Message | bool | None:
+        """An injected fault's answer to this call (True: none ever), or None to answer it."""
+        member = str(message.member)
+        call = self._calls[member]
+        self._calls[member] += 1
+        for fault in self._faults:
+            if fault.method != member or not fault.applies(call):
+                continue
+            _LOGGER.info("Fault: %s %s on %s (call %d)", fault.action, member, message.path, call)
+            if fault.action is FaultAction.HANG:
+                return True
+            return error_reply(message, FAULT_ERROR, f"injected fault: {member} failed")
+        return None
 
     def _check_properties_call(
         self, message: Message, exported: dict[str, ServiceInterface]

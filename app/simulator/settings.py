@@ -109,6 +109,8 @@ PROPERTIES: dict[str, dict[str, str]] = {
         " s390-subchannels:as speed:u wake-on-lan:u wake-on-lan-password:s"
     ),
     "proxy": _table("browser-only:b method:i pac-script:s pac-url:s"),
+    # Since NetworkManager 1.8: free-form strings for the user, such as the app's pending mark.
+    "user": _table("data:a{ss}"),
 }
 
 # Other settings NetworkManager knows: accepted as they come, since the app never sends them.
@@ -116,7 +118,7 @@ _OTHER = """
     6lowpan 802-11-olpc-mesh adsl bluetooth bond bond-port bridge bridge-port cdma dcb dummy
     ethtool generic gsm hostname infiniband ip-tunnel loopback macsec macvlan match ovs-bridge
     ovs-dpdk ovs-external-ids ovs-interface ovs-other-config ovs-patch ovs-port ppp pppoe
-    serial sriov tc team team-port tun user veth vlan vpn vrf vxlan wifi-p2p wimax wireguard wpan
+    serial sriov tc team team-port tun veth vlan vpn vrf vxlan wifi-p2p wimax wireguard wpan
 """
 OTHER_SETTINGS = frozenset(_OTHER.split())
 

@@ -10,7 +10,15 @@ import pytest
 
 from app.errors import ValidationError
 from app.nm.const import HOTSPOT_ID_PREFIX
-from app.nm.profiles import Settings, client_profile, hotspot_profile
+from app.nm.profiles import (
+    PENDING_KEY,
+    Settings,
+    client_profile,
+    finished_profile,
+    hotspot_profile,
+    is_pending,
+    pending_profile,
+)
 from app.nm.variants import to_dbus
 from app.rules import check_credentials
 from app.wifi import Credentials, SecurityKind
@@ -461,3 +469,38 @@ def test_address_data_entries_are_typed() -> None:
     (entry,) = to_dbus(hotspot)["ipv4"]["address-data"].value
     assert entry["address"].signature == "s"
     assert entry["prefix"].signature == "u"
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        creds(SecurityKind.WPA_PSK, "password1"),
+        creds(SecurityKind.OPEN),
+        creds(SecurityKind.WPA_EAP, "pw", identity="alice"),
+    ],
+    ids=["psk", "open", "eap"],
+)
+def test_a_pending_profile_never_autoconnects_and_finishes_into_the_built_one(
+    credentials: Credentials,
+) -> None:
+    built = client_profile(credentials, uuid=UUID)
+    pending = pending_profile(built)
+    assert pending["connection"]["autoconnect"] is False
+    assert pending["user"] == {"data": {PENDING_KEY: "unproven"}}
+    assert is_pending(pending) and not is_pending(built)
+    # Only the mark and autoconnect differ; the builder's own dict is left alone.
+    assert {k: v for k, v in pending.items() if k != "user"} == {
+        **built,
+        "connection": {**built["connection"], "autoconnect": False},
+    }
+    assert built["connection"]["autoconnect"] is True and "user" not in built
+    assert finished_profile(pending) == built
+    assert to_dbus(pending)["user"]["data"].signature == "a{ss}"
+
+
+def test_finishing_keeps_other_user_data() -> None:
+    built = client_profile(creds(SecurityKind.OPEN), uuid=UUID)
+    built["user"] = {"data": {"org.example.owner": "kiosk"}}
+    finished = finished_profile(pending_profile(built))
+    assert finished["user"] == {"data": {"org.example.owner": "kiosk"}}
+    assert not is_pending(finished)
