@@ -271,17 +271,43 @@ class Provisioner:
             await self._clock.sleep(max(self._timings.idle_poll, timeout - idle))
 
     async def rejoin_saved_when_quiet(self) -> None:
-        """--watch: every so often, while no phone uses the portal, look for a saved network."""
+        """--watch: every so often, while no phone uses the portal, look for a saved network.
+
+        NetworkManager failing on the way ends only that look, as it ends an attempt: it is
+        logged, the portal comes back (retried with a growing pause), and the next look follows.
+        """
         every = self._timings.watch_retry_saved
         while True:
             await self._clock.sleep(every)
             quiet = self._clock.now() - self._last_request >= every / 2
-            if self._status.state is FlowState.PORTAL and quiet and await self.try_saved_networks():
-                return
+            if self._status.state is not FlowState.PORTAL or not quiet:
+                continue
+            try:
+                if await self.try_saved_networks():
+                    return
+            except WifiConnectError as err:
+                _LOGGER.error("Looking for a saved network failed (%s); reopening the portal", err)
+                await self.reopen_portal()
 
     async def try_saved_networks(self) -> bool:
-        """Step the portal aside, scan, and join a saved network in range; reopen if none works."""
+        """Step the portal aside, scan, and join a saved network in range; reopen if none works.
+
+        When NetworkManager fails on the way the error goes to the caller, with the state
+        STARTING: the portal serves no phone until it is open again.
+        """
         self._set_state(FlowState.CONNECTING)
+        try:
+            if await self._join_saved():
+                self._set_state(FlowState.CONNECTED)
+                return True
+        except WifiConnectError:
+            self._set_state(FlowState.STARTING)
+            raise
+        await self.open_portal()
+        return False
+
+    async def _join_saved(self) -> bool:
+        """Close the portal, scan, and activate the first saved network in range that works."""
         await self.close_portal()
         wifi = self._device()
         await self._nm.wait_device_released(wifi.device, timeout=self._timings.scan)
@@ -290,11 +316,16 @@ class Provisioner:
             if saved.ssid not in visible:
                 continue
             _LOGGER.info("Saved network '%s' is in range again; joining it", saved.id)
-            result = await self._nm.activate(saved, wifi.device, timeout=self._timings.activation)
+            try:
+                result = await self._nm.activate(
+                    saved, wifi.device, timeout=self._timings.activation
+                )
+            except NetworkManagerError as err:
+                # One profile NM refuses to activate must not keep the others from a try.
+                _LOGGER.error("Could not activate '%s': %s", saved.id, err)
+                continue
             if result.ok:
-                self._set_state(FlowState.CONNECTED)
                 return True
-        await self.open_portal()
         return False
 
     async def _scan(self, wifi: WifiDevice) -> list[WifiNetwork]:

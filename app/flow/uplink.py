@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import netifaces
 
+from app.errors import WifiConnectError
 from app.flow.timing import Clock, Timings
 from app.nm.client import NetworkManagerClient
 from app.nm.const import Connectivity, NMState
@@ -58,7 +59,13 @@ class Uplink:
         gone_since: float | None = None
         while True:
             await self._clock.sleep(self._timings.watch_poll)
-            if await self.works():
+            try:
+                online = await self.works()
+            except WifiConnectError as err:
+                # NM restarting, say: no answer is no news, and --watch goes on.
+                _LOGGER.warning("Cannot tell whether the uplink works: %s", err)
+                continue
+            if online:
                 gone_since = None
                 continue
             now = self._clock.now()

@@ -374,6 +374,9 @@ class NetworkManagerClient:
                 )
             except NetworkManagerError as err:
                 # Already gone (it failed, or someone else took it down): nothing left to do.
+                # Still up: NM refused, and the caller must not believe it went down.
+                if not await gone(None):
+                    raise
                 _LOGGER.debug("Deactivate %s: %s", active_path, err)
                 return
             if not await changes.wait_until(gone, timeout=timeout):

@@ -1210,7 +1210,8 @@ class SimulatedNetworkManager:
                 f"Object does not exist at path \u201c{message.path}\u201d",
             )
         if interface_name == "org.freedesktop.DBus.Properties":
-            return self._check_properties_call(message, exported)
+            refused = self._check_properties_call(message, exported)
+            return refused if refused is not None else self._fault_reply(message)
         if interface_name is None:
             return None
         target = exported.get(interface_name)

@@ -12,6 +12,8 @@ from app.simulator.scenario import (
     ApModeScan,
     DeviceKind,
     Failure,
+    Fault,
+    FaultAction,
     ScenarioError,
     Security,
     default_scenario,
@@ -216,3 +218,18 @@ def test_load_scenario_reports_unreadable_and_malformed_files(tmp_path: Path) ->
     good = tmp_path / "good.json"
     good.write_text(json.dumps({"scan_delay_ms": 5, "networks": [{"ssid": "a"}]}))
     assert load_scenario(good).scan_delay_ms == 5
+
+
+def test_faults_are_parsed_and_count_calls() -> None:
+    scenario = parse_scenario(
+        {"faults": [{"method": "Update", "action": "hang", "skip": 1}, {"method": "Delete"}]}
+    )
+    hang, fail = scenario.faults
+    assert hang == Fault("Update", FaultAction.HANG, skip=1, times=1)
+    assert [hang.applies(call) for call in range(3)] == [False, True, False]
+    assert fail.action is FaultAction.FAIL and fail.applies(0) and not fail.applies(1)
+    assert all(Fault("GetAll", times=0).applies(call) for call in range(5))
+    with pytest.raises(ScenarioError, match=r"faults\[0\]\.action: 'crash' is not one of"):
+        parse_scenario({"faults": [{"method": "Update", "action": "crash"}]})
+    with pytest.raises(ScenarioError, match=r"faults\[0\]\.method"):
+        parse_scenario({"faults": [{"action": "hang"}]})
