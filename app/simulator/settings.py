@@ -29,6 +29,7 @@ MISSING_PROPERTY = f"{_CONNECTION_ERROR}.MissingProperty"
 INVALID_SETTING = f"{_CONNECTION_ERROR}.InvalidSetting"
 MISSING_SETTING = f"{_CONNECTION_ERROR}.MissingSetting"
 SETTING_NOT_FOUND = f"{_CONNECTION_ERROR}.SettingNotFound"
+CONNECTION_FAILED = f"{_CONNECTION_ERROR}.Failed"
 NO_SECRETS = "org.freedesktop.NetworkManager.AgentManager.NoSecrets"
 
 WIRELESS = "802-11-wireless"
@@ -187,6 +188,8 @@ def _decode(settings: Mapping[str, Mapping[str, Variant]]) -> None:
                 if key in _CUSTOM_DECODED:
                     raise _invalid(setting, key, reason)
                 raise _invalid(setting, key, f"failed to set property: {setting}.{key}: {reason}")
+        if setting == "user" and "data" in values:
+            _check_user_data(values["data"].value)
         key_type = values.get("wep-key-type") if setting == WIRELESS_SECURITY else None
         if key_type is not None and not 0 <= int(key_type.value) <= _WEP_KEY_TYPE_LAST:
             raise _invalid(
@@ -195,6 +198,36 @@ def _decode(settings: Mapping[str, Mapping[str, Variant]]) -> None:
                 f"failed to set property: {setting}.wep-key-type: can not set property: "
                 f"value \"((NMWepKeyType) {int(key_type.value)})\" of type 'NMWepKeyType' "
                 "is invalid or out of range for property 'wep-key-type' of type 'NMWepKeyType'",
+            )
+
+
+# libnm's bound on one user.data value, in bytes.
+_USER_VALUE_MAX = 8 * 1024
+
+
+def _user_key_problem(key: str) -> str | None:
+    """What NetworkManager finds wrong with a user.data key, or None."""
+    if not key:
+        return "missing key"
+    allowed = all(c.isascii() and (c.isalnum() or c in "-_.") for c in key)
+    if not allowed or key.startswith(".") or key.endswith("."):
+        return "key contains invalid characters"
+    if ".." in key:
+        return 'key cannot contain ".."'
+    if "." not in key:
+        return "key requires a '.' for a namespace"
+    return None
+
+
+def _check_user_data(data: Mapping[str, str]) -> None:
+    """user.data as NetworkManager decodes it (messages of a real 1.42.4)."""
+    for key, text in data.items():
+        problem = _user_key_problem(key)
+        if problem is not None:
+            raise SettingsError(CONNECTION_FAILED, f'user.data: invalid key "{key}": {problem}')
+        if len(text.encode()) > _USER_VALUE_MAX:
+            raise SettingsError(
+                CONNECTION_FAILED, f'user.data: invalid value for "{key}": value is too large'
             )
 
 

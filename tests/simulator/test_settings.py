@@ -10,6 +10,7 @@ import pytest
 from dbus_next.signature import Variant
 
 from app.simulator.settings import (
+    CONNECTION_FAILED,
     INVALID_PROPERTY,
     INVALID_SETTING,
     MISSING_PROPERTY,
@@ -107,6 +108,9 @@ ACCEPTED: dict[str, Wire] = {
     "psk 64 hex digits": psk("a" * 63 + "b"),
     "psk counted in bytes": psk("ääää"),
     "psk with a tab": psk("pass\tword1"),
+    "user data with a namespaced key": wifi(
+        user={"data": V("a{ss}", {"wifi-connect.pending": "unproven", "a.b": "x" * 8192})}
+    ),
     "psk absent (asked for later)": secured(key_mgmt=V("s", "wpa-psk")),
     "sae takes any length": psk("a", key_mgmt="sae"),
     "sae empty": psk("", key_mgmt="sae"),
@@ -348,6 +352,26 @@ REJECTED: dict[str, tuple[Wire, str, str]] = {
     "missing base setting before a bad interface name": (
         edit(without(wifi(), "802-11-wireless"), "connection", "interface-name", V("s", "a b")),
         *NO_WIRELESS,
+    ),
+    **{
+        f"user.data key {key!r}": (
+            wifi(user={"data": V("a{ss}", {key: "x"})}),
+            CONNECTION_FAILED,
+            f'user.data: invalid key "{key}": {problem}',
+        )
+        for key, problem in (
+            ("pending", "key requires a '.' for a namespace"),
+            (".a.b", "key contains invalid characters"),
+            ("a.b.", "key contains invalid characters"),
+            ("a b.c", "key contains invalid characters"),
+            ("a..b", 'key cannot contain ".."'),
+            ("", "missing key"),
+        )
+    },
+    "user.data value too large": (
+        wifi(user={"data": V("a{ss}", {"a.b": "x" * 9000})}),
+        CONNECTION_FAILED,
+        'user.data: invalid value for "a.b": value is too large',
     ),
     "interface name too long": (
         edit(wifi(), "connection", "interface-name", V("s", "x" * 20)),
