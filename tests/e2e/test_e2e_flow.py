@@ -37,14 +37,14 @@ from tests.e2e.world import (
     dnsmasq_pids,
     http_get,
     join_hotspot,
+    kill_service,
     portal_status,
     start_app,
+    until_gone,
     wait_portal,
     wait_status,
 )
-from tests.net import helpers
 from tests.net.servers import Internet
-from tests.support import eventually
 
 PORTAL = f"http://{topology.GATEWAY}/"
 HOTSPOT_ADDRESS = f"{topology.GATEWAY}/24"
@@ -279,22 +279,6 @@ async def test_activity_timeout_ends_the_run_and_tears_down(
     await _assert_torn_down(device)
 
 
-async def _kill_service(run: Process) -> None:
-    """SIGKILL the run and what it started, as a supervisor kills a hung service as a whole
-    (a container's processes, a systemd unit's cgroup)."""
-    doomed = [run.pid, *app_children(run)]
-    for pid in doomed:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    assert await run.wait(10) == -signal.SIGKILL
-    await _until_gone(doomed)
-
-
-async def _until_gone(pids: list[int], timeout: float = 5.0) -> None:
-    # Polled: a killed process that is not our child cannot be waited for.
-    await eventually(lambda: not any(helpers.alive(pid) for pid in pids), timeout)
-
-
 async def _listed_ssids() -> list[str]:
     """The names GET /networks offers the phone."""
     code, body = await http_get(topology.DEV, "127.0.0.1", PORT, "/networks")
@@ -309,7 +293,7 @@ async def test_a_killed_run_leaves_a_hotspot_the_next_run_removes(
     async with _serving(first):
         stale = _hotspots(await device.profiles())
         assert len(stale) == 1
-        await _kill_service(first)
+        await kill_service(first)
     # The simulator outlived it: the hotspot profile, still active, is left behind.
     assert [p.path for p in _hotspots(await device.profiles())] == [stale[0].path]
     assert addresses(topology.DEV, topology.AP_IFACE) == [HOTSPOT_ADDRESS]
@@ -334,7 +318,7 @@ async def test_after_a_killed_run_the_portal_still_lists_the_networks(
 ) -> None:
     first = await start_app(workdir, device.address, certificates.ca.cert)
     async with _serving(first):
-        await _kill_service(first)
+        await kill_service(first)
     second = await start_app(workdir, device.address, certificates.ca.cert, "app-2.log")
     async with _serving(second):
         assert GOOD_SSID in await _listed_ssids(), second.tail()
@@ -363,5 +347,5 @@ async def test_a_run_killed_alone_does_not_stop_the_next_one(
         for pid in started:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
-        await _until_gone(started)
+        await until_gone(started)
     await _assert_torn_down(device)

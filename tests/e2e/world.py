@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -32,6 +34,7 @@ from tests.e2e import topology
 from tests.e2e.processes import Process, command_name, descendants
 from tests.net import helpers
 from tests.net.servers import CertPair
+from tests.support import eventually
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -243,6 +246,23 @@ async def start_app(
 
 async def http_get(netns: str, host: str, port: int, path: str) -> tuple[int, bytes]:
     """A plain HTTP/1.0 GET from inside `netns`: the status code and the body."""
+    return await _http(netns, host, port, f"GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n".encode())
+
+
+async def http_post_json(
+    netns: str, host: str, port: int, path: str, body: dict[str, Any]
+) -> tuple[int, bytes]:
+    """A plain HTTP/1.0 POST of a JSON body from inside `netns`: the status code and the body."""
+    data = json.dumps(body).encode()
+    head = (
+        f"POST {path} HTTP/1.0\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(data)}\r\n\r\n"
+    )
+    return await _http(netns, host, port, head.encode() + data)
+
+
+async def _http(netns: str, host: str, port: int, request: bytes) -> tuple[int, bytes]:
+    """Send one HTTP/1.0 request from inside `netns`; the status code and the body."""
     sock = helpers.netns_socket(netns, socket.AF_INET, socket.SOCK_STREAM)
     try:
         await asyncio.get_running_loop().sock_connect(sock, (host, port))
@@ -251,7 +271,7 @@ async def http_get(netns: str, host: str, port: int, path: str) -> tuple[int, by
         raise
     reader, writer = await asyncio.open_connection(sock=sock)
     try:
-        writer.write(f"GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n".encode())
+        writer.write(request)
         await writer.drain()
         raw = await reader.read()
     finally:
@@ -339,6 +359,23 @@ def dnsmasq_pids(netns: str) -> list[int]:
 def app_children(app: Process) -> list[int]:
     """The processes the app started (its dnsmasq), while they run."""
     return descendants(app.pid)
+
+
+async def kill_service(run: Process) -> None:
+    """SIGKILL the run and what it started, as a supervisor kills a hung service as a whole
+    (a container's processes, a systemd unit's cgroup)."""
+    doomed = [run.pid, *app_children(run)]
+    for pid in doomed:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    assert await run.wait(10) == -signal.SIGKILL
+    await until_gone(doomed)
+
+
+async def until_gone(pids: list[int], timeout: float = 5.0) -> None:
+    """Wait until none of the processes runs."""
+    # Polled: a killed process that is not our child cannot be waited for.
+    await eventually(lambda: not any(helpers.alive(pid) for pid in pids), timeout)
 
 
 # --- the phone -------------------------------------------------------------------------------

@@ -6,7 +6,10 @@ NetworkManager). It talks to the bus as the adapter does, through app.nm.bus.Sys
 
 from __future__ import annotations
 
-from app.errors import NoWifiDevice
+import contextlib
+from typing import Any
+
+from app.errors import NetworkManagerError, NoWifiDevice
 from app.nm.bus import SystemBus
 from app.nm.client import NetworkManagerClient, access_point_network, strongest_per_ssid
 from app.nm.const import (
@@ -14,6 +17,8 @@ from app.nm.const import (
     CONNECTION_IFACE,
     MANAGER_IFACE,
     MANAGER_PATH,
+    SETTINGS_IFACE,
+    SETTINGS_PATH,
     WIRELESS_IFACE,
     Connectivity,
     WifiMode,
@@ -61,6 +66,27 @@ class NMProbe:
         """The secrets of one setting of a stored profile (e.g. 802-11-wireless-security)."""
         (secrets,) = await self._bus.call(path, CONNECTION_IFACE, "GetSecrets", "s", [setting])
         return from_dbus(secrets)
+
+    async def stored_profiles(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Every stored profile by path, as NM sends it (Variants), its secrets merged in.
+
+        Variants compare by type and value, so two snapshots are equal only when every key of
+        every profile is, byte for byte.
+        """
+        (paths,) = await self._bus.call(SETTINGS_PATH, SETTINGS_IFACE, "ListConnections")
+        found = {}
+        for path in map(str, paths):
+            (settings,) = await self._bus.call(path, CONNECTION_IFACE, "GetSettings")
+            for name in ("802-11-wireless-security", "802-1x"):
+                # NM refuses GetSecrets (NoSecrets) for a setting that holds none.
+                with contextlib.suppress(NetworkManagerError):
+                    if name in settings:
+                        (secrets,) = await self._bus.call(
+                            path, CONNECTION_IFACE, "GetSecrets", "s", [name]
+                        )
+                        settings[name] = {**settings[name], **secrets.get(name, {})}
+            found[path] = settings
+        return found
 
     async def networks(self, device: Device) -> list[WifiNetwork]:
         """What NM knows now, without a scan, one entry per SSID as the adapter lists them."""
