@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from ipaddress import IPv4Address
 from pathlib import Path
 
 import pytest
 
 from app.exitcodes import ExitStatus
 from app.nm.client import NetworkManagerClient
-from app.nm.profiles import client_profile
+from app.nm.profiles import client_profile, hotspot_profile, pending_profile
 from app.simulator import ReceivedConnection, SimulatedNetworkManager
 from app.wifi import Credentials, SecurityKind
 from tests.cli.helpers import Cli, Internet, scenario
@@ -17,6 +18,9 @@ from tests.nm.helpers import NMProbe
 
 OLD_ID = "old profile"
 DISCONNECTED, ACTIVATED = 30, 100
+HOME = Credentials(b"Home", SecurityKind.WPA_PSK, "password1")
+CAFE = Credentials(b"Cafe", SecurityKind.OPEN)
+GATEWAY = IPv4Address("192.168.42.1")
 
 
 async def _save_old(nm: NetworkManagerClient, ssid: bytes, security: SecurityKind, pw: str) -> str:
@@ -291,3 +295,26 @@ async def test_security_says_what_the_scan_cannot(cli: Cli, sim: SimulatedNetwor
     assert new.received == client_profile(
         Credentials(b"Old Router", SecurityKind.WEP, "abcde"), uuid=new.uuid
     )
+
+
+async def test_add_first_settles_what_a_killed_run_left(
+    cli: Cli, sim: SimulatedNetworkManager, nm: NetworkManagerClient, internet: Internet
+) -> None:
+    # A killed run's leftovers: a hotspot, a pending profile up (and proven by the checks),
+    # and a pending profile never activated.
+    device = (await nm.wifi_device()).device
+    home = await nm.add_connection(pending_profile(client_profile(HOME)))
+    assert (await nm.activate(home, device, timeout=5)).ok
+    cafe = await nm.add_connection(pending_profile(client_profile(CAFE)))
+    await nm.add_connection(
+        hotspot_profile(ssid="Old", interface="wlan0", gateway=GATEWAY, passphrase=None)
+    )
+
+    result = await cli("add", "--ssid", "Office", "--passphrase", "sae-secret", "--no-activate")
+
+    assert (result.status, result.err) == (ExitStatus.OK, "")
+    saved = {c.uuid: c for c in await nm.saved_connections()}
+    assert cafe.uuid not in saved and not await nm.hotspot_connections()
+    assert not saved[home.uuid].pending, "the proven one is an ordinary profile now"
+    assert internet.ntp_requests >= 1, "proven by the checks"
+    assert {c.id for c in saved.values()} == {"Home", "Office"}
