@@ -26,6 +26,8 @@ async def settle_leftovers(
     """Remove stale hotspots; finish each pending profile that is up and proven, delete the rest."""
     saved = await nm.saved_connections()
     hotspots = [profile for profile in saved if profile.id.startswith(HOTSPOT_ID_PREFIX)]
+    # Only a hotspot still up keeps its radio busy: the others' devices may carry a client.
+    busy = {h.interface_name for h in hotspots if await nm.activated_path(h) is not None}
     for hotspot in hotspots:
         _LOGGER.info("Removing hotspot profile '%s' left by an earlier run", hotspot.id)
         await nm.delete_connection(hotspot.path)
@@ -37,9 +39,8 @@ async def settle_leftovers(
             _LOGGER.info("Removing '%s', left unproven by an earlier run", pending.id)
             await nm.delete_connection(pending.path)
     # A radio still leaving AP mode cannot scan yet: what comes next waits for it.
-    interfaces = {hotspot.interface_name for hotspot in hotspots}
-    for device in await nm.devices() if hotspots else []:
-        if device.interface in interfaces:
+    for device in await nm.devices() if busy else []:
+        if device.interface in busy:
             await nm.wait_device_released(device, timeout=release_timeout)
 
 
