@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from app.config import Config
-from app.errors import NetworkManagerError, WifiConnectError
+from app.errors import (
+    NetworkManagerError,
+    NetworkManagerUnavailable,
+    NoWifiDevice,
+    WifiConnectError,
+)
 from app.exitcodes import ExitStatus
 from app.flow.attempt import ReachabilityCheck, connect_network
 from app.flow.leftovers import settle_leftovers
@@ -343,6 +348,11 @@ class Provisioner:
         self._status = FlowStatus(state, last_attempt=self._status.last_attempt)
 
 
+# NetworkManager's errors, which --watch outlives; any other (a busy port, dnsmasq dying for
+# good) still ends the run, for a supervisor to act on.
+_NM_TROUBLE = (NetworkManagerError, NetworkManagerUnavailable, NoWifiDevice)
+
+
 async def run(config: Config, nm: NetworkManagerClient, surroundings: Surroundings) -> ExitStatus:
     """`wifi-connect run`: nothing when already online, else provision; --watch goes on."""
     uplink = Uplink(
@@ -357,13 +367,25 @@ async def run(config: Config, nm: NetworkManagerClient, surroundings: Surroundin
     if online and not config.force and not config.watch:
         _LOGGER.info("Already online: nothing to do (--force opens the portal anyway)")
         return ExitStatus.ALREADY_ONLINE
+    pause = surroundings.timings.reopen_first
     while True:
         if online and not config.force:
             _LOGGER.info("Online")
         else:
-            status = await provision(config, nm, surroundings)
+            try:
+                status = await provision(config, nm, surroundings)
+            except _NM_TROUBLE as err:
+                if not config.watch:
+                    raise
+                # A device watched for years outlives NetworkManager's bad moments (a restart,
+                # a dongle pulled): the portal is tried again, as a reopen is.
+                _LOGGER.error("The portal could not run (%s); trying again in %g s", err, pause)
+                await surroundings.clock.sleep(pause)
+                pause = min(pause * 2, surroundings.timings.reopen_max)
+                continue
             if status is not ExitStatus.OK or not config.watch:
                 return status
+            pause = surroundings.timings.reopen_first
         await uplink.wait_until_gone()
         online = False
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from contextlib import AbstractAsyncContextManager
 
 import pytest
 
 from app.config import Config
 from app.errors import NetworkManagerError, WifiConnectError
-from app.flow.provision import Provisioner
+from app.flow.provision import Provisioner, Surroundings, run
 from app.flow.state import FlowState
 from app.flow.timing import Timings
 from app.flow.uplink import Uplink
@@ -174,3 +176,44 @@ async def test_the_uplink_watch_outlives_an_nm_error(
         polls += 1
     # Nothing is up: the next poll sees it gone, then the grace passes in whole polls.
     assert polls == 1 + timings.watch_grace / timings.watch_poll
+
+
+def _no_portal(_flow: Provisioner) -> AbstractAsyncContextManager[object]:
+    """The flow without its web server: these tests watch NetworkManager, not phones."""
+    return contextlib.nullcontext()
+
+
+async def test_watch_tries_the_portal_again_when_nm_refuses_it(
+    nm: NetworkManagerClient, sim: SimulatedNetworkManager
+) -> None:
+    clock = ManualClock()
+    surroundings = Surroundings(portal=_no_portal, clock=clock, has_default_route=lambda: False)
+    # The hotspot is refused twice: the run waits reopen_first, then twice that, on the clock.
+    sim.inject(Fault("ActivateConnection", times=2))
+    running = asyncio.create_task(run(CONFIG, nm, surroundings))
+    try:
+        assert await clock.tick(Timings().reopen_first, running)
+        await clock.until_sleeping(running)
+        assert not _hotspot_up(sim)
+        await clock.advance(Timings().reopen_first)
+        assert not _hotspot_up(sim), "the second pause is twice the first"
+        await clock.advance(Timings().reopen_first)
+        await eventually(lambda: _hotspot_up(sim), what="the portal's hotspot, third time")
+        assert not running.done(), "NetworkManager's refusals did not end --watch"
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+    assert not any(c.id.startswith("wifi-connect-hotspot") for c in sim.connections)
+
+
+async def test_without_watch_nm_refusing_the_portal_ends_the_run(
+    nm: NetworkManagerClient, sim: SimulatedNetworkManager
+) -> None:
+    surroundings = Surroundings(portal=_no_portal, has_default_route=lambda: False)
+    sim.inject(Fault("ActivateConnection"))
+
+    with pytest.raises(NetworkManagerError):
+        await run(Config(ssid="Test Portal"), nm, surroundings)
+
+    assert not any(c.id.startswith("wifi-connect-hotspot") for c in sim.connections)
