@@ -779,3 +779,74 @@ RANGES: Final[dict[tuple[str, str], tuple[int, int]]] = {
     ("wpan", "pan-id"): (0, 65535),
     ("wpan", "short-address"): (0, 65535),
 }
+
+# D-Bus integer type -> its inclusive range.
+INT_RANGES: Final = {
+    "y": (0, 255),
+    "n": (-32768, 32767),
+    "q": (0, 65535),
+    "i": (-2147483648, 2147483647),
+    "u": (0, 4294967295),
+    "x": (-9223372036854775808, 9223372036854775807),
+    "t": (0, 18446744073709551615),
+}
+
+# (setting, key) -> the words libnm has constants for, for a string or string-list key.
+WORDS: Final[dict[tuple[str, str], tuple[str, ...]]] = {
+    ("802-11-wireless", "mode"): (
+        "adhoc",
+        "ap",
+        "infrastructure",
+        "mesh",
+    ),
+    ("adsl", "encapsulation"): (
+        "llc",
+        "vcmux",
+    ),
+    ("adsl", "protocol"): (
+        "ipoatm",
+        "pppoa",
+        "pppoe",
+    ),
+    ("bluetooth", "type"): (
+        "dun",
+        "nap",
+        "panu",
+    ),
+    ("ipv4", "method"): (
+        "auto",
+        "disabled",
+        "link-local",
+        "manual",
+        "shared",
+    ),
+    ("ipv6", "method"): (
+        "auto",
+        "dhcp",
+        "disabled",
+        "ignore",
+        "link-local",
+        "manual",
+        "shared",
+    ),
+    ("team", "runner"): (
+        "activebackup",
+        "broadcast",
+        "lacp",
+        "loadbalance",
+        "random",
+        "roundrobin",
+    ),
+    ("team", "runner-agg-select-policy"): (
+        "bandwidth",
+        "count",
+        "lacp_prio",
+        "lacp_prio_stable",
+        "port_config",
+    ),
+    ("team", "runner-hwaddr-policy"): (
+        "by_active",
+        "only_active",
+        "same_all",
+    ),
+}
