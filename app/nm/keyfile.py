@@ -17,46 +17,17 @@ import re
 import sys
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 from typing import Any, Final, NoReturn
 
+from app import rules
 from app.errors import ValidationError
-from app.nm.glib_keyfile import (
-    SPACE,
-    KeyfileError,
-    Section,
-    Value,
-    bool_value,
-    int_value,
-    is_empty,
-    list_value,
-    read_sections,
-    secret_value,
-    text_value,
-    unescape,
-    word_value,
-)
-from app.nm.nm_settings import (
-    ALIASES,
-    INT_RANGES,
-    LIBNM_VERSION,
-    RANGES,
-    SECRET_FLAGS,
-    SECRETS,
-    SETTINGS,
-    WORDS,
-)
+from app.nm import glib_keyfile as glib
+from app.nm import nm_settings as nm
+from app.nm.glib_keyfile import SPACE, KeyfileError, Section, Value
 from app.nm.profiles import CONNECTION, IEEE_8021X, WIRELESS, WIRELESS_SECURITY, Settings
-from app.rules import (
-    WEP_KEY_TYPE_KEY,
-    check_credentials,
-    check_identity,
-    check_interface_name,
-    display_ssid,
-    is_literal_wep_key,
-)
 from app.wifi import Credentials, SecurityKind
 
 _ETHERNET: Final = "802-3-ethernet"
@@ -64,7 +35,6 @@ _IPV4: Final = "ipv4"
 _IPV6: Final = "ipv6"
 # Real keyfiles are under 2 KiB; a boot partition may hold anything, which is not slurped.
 MAX_KEYFILE_BYTES: Final = 64 * 1024
-_NMCONNECTION: Final = ".nmconnection"
 # Besides balenaOS's *.ignore samples, what NetworkManager never loads from its directory:
 # hidden files (also macOS's ._* litter on FAT), editor backups and 802.1X certificates.
 _SKIPPED_SUFFIXES: Final = (".ignore", "~", ".pem", ".der")
@@ -96,12 +66,12 @@ _SECRET_KEYS: Final[dict[SecurityKind, tuple[str, ...]]] = {
     SecurityKind.WPA_PSK: ("psk", "psk-flags"),
     SecurityKind.SAE: ("psk", "psk-flags"),
 }
-_CREDENTIAL_KEYS: Final = ("psk", "psk-flags", "wep-key0", "wep-key-flags", "wep-key-type")
+_CREDENTIAL_KEYS: Final = _SECRET_KEYS[SecurityKind.WEP] + _SECRET_KEYS[SecurityKind.WPA_PSK]
 _INFRASTRUCTURE: Final = "infrastructure"
-# WORDS, and the words of keys libnm has no constants for (as its verify() takes them; 1.30 to
-# 1.52 agree), with key-mgmt cut to the kinds above.
+# libnm's words, and those of keys it has no constants for (as its verify() takes them; 1.30
+# to 1.52 agree), with key-mgmt cut to the kinds above.
 _WORDS: Final[dict[tuple[str, str], tuple[str, ...]]] = {
-    **WORDS,
+    **nm.WORDS,
     (WIRELESS, "band"): ("a", "bg"),
     (WIRELESS_SECURITY, "key-mgmt"): tuple(_KEY_MGMT),
     (WIRELESS_SECURITY, "auth-alg"): ("open", "shared", "leap"),
@@ -111,7 +81,7 @@ _WORDS: Final[dict[tuple[str, str], tuple[str, ...]]] = {
 }
 # Methods under which NetworkManager refuses static addresses, DNS servers and search domains.
 _NO_ADDRESS_METHODS: Final = frozenset({"link-local", "disabled", "ignore"})
-# NMSettingIP6ConfigAddrGenMode, which a keyfile names by word; sent over D-Bus as int32.
+# NMSettingIP6ConfigAddrGenMode by value, which a keyfile names by word.
 _ADDR_GEN_MODES: Final = ("eui64", "stable-privacy", "default-or-eui64", "default")
 # NetworkManager's keyfile reader takes a missing addr-gen-mode in an [ipv6] section as this one
 # (not D-Bus's default), so that its meaning never changes under an upgrade.
@@ -174,13 +144,12 @@ class ImportResult:
         return f"{self.places[setting]} {key}" if key and setting in self.places else None
 
 
-# ---------------------------------------------------------------------------------------------
-# One key, read by its D-Bus type, or by the keyfile's own form of it.
+# --- One key, read by its D-Bus type, or by the keyfile's own form of it. ---------------------
 
 
 def _bytes(value: Value) -> bytes:
     """Bytes: NetworkManager's list form such as 72;111;109;101;, else the text as UTF-8."""
-    text = unescape(value, in_list=False, keep_semicolon=True)[0]
+    text = glib.unescape(value, in_list=False, keep_semicolon=True)[0]
     # The same test as NetworkManager's reader: only digits, spaces and `;`, each number ends
     # in `;`. So "65;66;" is the bytes AB, while "65;66" is the five characters 6 5 ; 6 6.
     if _BYTE_LIST.fullmatch(text):
@@ -196,25 +165,23 @@ def _mac(value: Value, text: str) -> bytes:
     if _MAC_TEXT.fullmatch(text):
         return bytes.fromhex(re.sub("[:-]", "", text))
     items = [item.strip(SPACE) for item in text.removesuffix(";").split(";")]
-    if len(items) == _MAC_BYTES and all(item.isdecimal() and int(item) <= 0xFF for item in items):
+    if len(items) == _MAC_BYTES and all(
+        item.isascii() and item.isdigit() and int(item) <= 0xFF for item in items
+    ):
         return bytes(int(item) for item in items)
     raise value.error("is not a MAC address (like 00:22:68:12:79:a2)")
 
 
-def _mac_text(value: Value, text: str) -> str:
-    """A MAC address in NetworkManager's text form: upper-case, colons."""
+def _mac_text(value: Value, text: str, words: tuple[str, ...] = ()) -> str:
+    """A MAC address in NetworkManager's text form (upper case, colons), or one of `words`."""
+    if text.strip(SPACE) in words:
+        return text.strip(SPACE)
     return ":".join(f"{byte:02X}" for byte in _mac(value, text))
-
-
-def _cloned_mac(value: Value) -> str:
-    """cloned-mac-address: a MAC or one of NetworkManager's words, sent as assigned-mac-address."""
-    text = text_value(value).strip(SPACE)
-    return text if text in _CLONED_MAC_WORDS else _mac_text(value, text)
 
 
 def _certificate(value: Value) -> bytes:
     """An 802.1X certificate or key: a path (the keyfile's form) or an inline base64 blob."""
-    text = text_value(value)
+    text = glib.text_value(value)
     if text.startswith(_CERT_BLOB_SCHEME):
         try:
             return base64.b64decode(text.removeprefix(_CERT_BLOB_SCHEME), validate=True)
@@ -230,7 +197,7 @@ def _certificate(value: Value) -> bytes:
 
 def _secret_flags(value: Value) -> int | None:
     """Secret flags that keep the secret in this profile: 0 (the default, left out) or 4."""
-    flags = int_value(value, 0, _SECRET_FLAGS_MAX)
+    flags = glib.int_value(value, 0, _SECRET_FLAGS_MAX)
     if flags & _SECRET_NOT_STORED:
         raise value.error(
             "must be 0 (or 4): the secret has to be stored in this file, "
@@ -239,30 +206,24 @@ def _secret_flags(value: Value) -> int | None:
     return flags or None
 
 
-def _uuid(value: Value) -> str:
-    """A UUID in its canonical form."""
-    try:
-        return str(uuid.UUID(text_value(value)))
-    except ValueError:
-        raise value.error("is not a UUID (like 6e94595b-c7e6-4795-bd49-301c9acfd396)") from None
+def _parsed(parse: Callable[[str], Any], reason: str) -> Callable[[Value], Any]:
+    """A reader of a text key: `parse` of its text, with `reason` when that refuses it."""
+
+    def read(value: Value) -> Any:
+        text = glib.text_value(value)
+        try:
+            return parse(text)
+        except (ValueError, ValidationError):
+            raise value.error(reason) from None
+
+    return read
 
 
-def _interface_name(value: Value) -> str:
-    """A network interface name."""
-    try:
-        return check_interface_name(text_value(value))
-    except ValidationError:
-        raise value.error(
-            "is not a network interface name (1 to 15 characters, no / : or spaces)"
-        ) from None
-
-
-def _connection_type(value: Value) -> str:
+def _connection_type(word: str) -> str:
     """connection.type: a setting name, or its keyfile alias (wifi, ethernet)."""
-    word = text_value(value)
-    name = ALIASES.get(word, word)
-    if name not in SETTINGS or name in (CONNECTION, _IPV4, _IPV6):
-        raise value.error(f"is not a NetworkManager {LIBNM_VERSION} connection type")
+    name = nm.ALIASES.get(word, word)
+    if name not in nm.SETTINGS or name in (CONNECTION, _IPV4, _IPV6):
+        raise ValueError(word)
     return name
 
 
@@ -286,7 +247,7 @@ def _ip_address(value: Value, text: str) -> IPv4Address | IPv6Address:
 def _dns(value: Value) -> list[int | bytes]:
     """DNS servers in the form of NetworkManager's `dns` property (the one every version has)."""
     servers: list[int | bytes] = []
-    for item in list_value(value):
+    for item in glib.list_value(value):
         if "#" in item:
             # NetworkManager 1.48 and later read 1.1.1.1#name into dns-data; 1.42's `dns` cannot.
             raise value.error("DNS-over-TLS server names (#name) are not supported")
@@ -299,7 +260,7 @@ def _dns(value: Value) -> list[int | bytes]:
 
 def _domains(value: Value) -> list[str]:
     """dns-search: a list of domains, none empty."""
-    domains = list_value(value)
+    domains = glib.list_value(value)
     if any(not domain.strip() for domain in domains):
         raise value.error("holds an empty domain")
     return domains
@@ -307,22 +268,32 @@ def _domains(value: Value) -> list[str]:
 
 # The keys the keyfile format writes in a form of its own, by (setting, key); "*" is any setting.
 _READERS: Final[dict[tuple[str, str], Callable[[Value], Any]]] = {
-    (CONNECTION, "type"): _connection_type,
-    (CONNECTION, "uuid"): _uuid,
-    (CONNECTION, "interface-name"): _interface_name,
+    (CONNECTION, "type"): _parsed(
+        _connection_type, f"is not a NetworkManager {nm.LIBNM_VERSION} connection type"
+    ),
+    (CONNECTION, "uuid"): _parsed(
+        lambda text: str(uuid.UUID(text)),
+        "is not a UUID (like 6e94595b-c7e6-4795-bd49-301c9acfd396)",
+    ),
+    (CONNECTION, "interface-name"): _parsed(
+        rules.check_interface_name,
+        "is not a network interface name (1 to 15 characters, no / : or spaces)",
+    ),
     (CONNECTION, "permissions"): _permissions,
     (WIRELESS, "ssid"): _bytes,
-    ("*", "mac-address"): lambda value: _mac(value, text_value(value)),
-    ("*", "bssid"): lambda value: _mac(value, text_value(value)),
+    ("*", "mac-address"): lambda value: _mac(value, glib.text_value(value)),
+    ("*", "bssid"): lambda value: _mac(value, glib.text_value(value)),
     ("*", "mac-address-blacklist"): lambda value: [
-        _mac_text(value, item) for item in list_value(value)
+        _mac_text(value, item) for item in glib.list_value(value)
     ],
-    ("*", "cloned-mac-address"): _cloned_mac,
+    ("*", "cloned-mac-address"): lambda value: _mac_text(
+        value, glib.text_value(value), _CLONED_MAC_WORDS
+    ),
     ("*", "dns"): _dns,
-    ("*", "gateway"): lambda value: str(_ip_address(value, text_value(value).strip(SPACE))),
+    ("*", "gateway"): lambda value: str(_ip_address(value, glib.text_value(value).strip(SPACE))),
     ("*", "dns-search"): _domains,
     (_IPV6, "addr-gen-mode"): lambda value: _ADDR_GEN_MODES.index(
-        word_value(value, _ADDR_GEN_MODES)
+        glib.word_value(value, _ADDR_GEN_MODES)
     ),
 }
 # What a keyfile key becomes on D-Bus when the two names differ.
@@ -331,11 +302,11 @@ _DBUS_NAMES: Final = {"cloned-mac-address": "assigned-mac-address"}
 
 def _setting_of(section: str) -> str:
     """The setting a [section] holds: its name, or an alias such as [wifi]."""
-    setting = ALIASES.get(section, section)
+    setting = nm.ALIASES.get(section, section)
     if setting in _UNTYPED_SETTINGS:
         reason = _UNTYPED_SETTINGS[setting]
-    elif setting not in SETTINGS:
-        reason = f"NetworkManager {LIBNM_VERSION} has no setting of that name"
+    elif setting not in nm.SETTINGS:
+        reason = f"NetworkManager {nm.LIBNM_VERSION} has no setting of that name"
     else:
         return setting
     raise KeyfileError(f"[{section}]", f"this section is not supported: {reason}")
@@ -344,27 +315,27 @@ def _setting_of(section: str) -> str:
 def _typed(setting: str, value: Value) -> Any:
     """One key's value in its D-Bus type; None for `key=` on a string, list or bytes key."""
     key = value.key
-    signature = SETTINGS[setting][key]
+    signature = nm.SETTINGS[setting][key]
     reader = _READERS.get((setting, key)) or _READERS.get(("*", key))
     words = _WORDS.get((setting, key))
-    if signature in ("s", "as", "ay", "au") and is_empty(value):
+    if signature in ("s", "as", "ay", "au") and glib.is_empty(value):
         # NetworkManager writes empty lists and unset strings as `key=`: its default.
         return None
     if reader is not None:
         return reader(value)
-    if key in SECRET_FLAGS.get(setting, ()):
+    if key in nm.SECRET_FLAGS.get(setting, ()):
         return _secret_flags(value)
-    if signature in INT_RANGES:
-        return int_value(value, *RANGES.get((setting, key), INT_RANGES[signature]))
+    if signature in nm.INT_RANGES:
+        return glib.int_value(value, *nm.RANGES.get((setting, key), nm.INT_RANGES[signature]))
     match signature:
-        case "s" if key in SECRETS.get(setting, ()):
-            return secret_value(value)
+        case "s" if key in nm.SECRETS.get(setting, ()):
+            return glib.secret_value(value)
         case "s":
-            return word_value(value, words) if words else text_value(value)
+            return glib.word_value(value, words) if words else glib.text_value(value)
         case "b":
-            return bool_value(value)
+            return glib.bool_value(value)
         case "as":
-            items = list_value(value)
+            items = glib.list_value(value)
             if words and (not items or any(item not in words for item in items)):
                 raise value.error(f"must be a list of: {', '.join(sorted(words))}")
             return items
@@ -373,8 +344,8 @@ def _typed(setting: str, value: Value) -> Any:
         case "ay":
             return _bytes(value)
         case "au":
-            numbers = [Value(value.section, key, item) for item in list_value(value)]
-            return [int_value(number, *INT_RANGES["u"]) for number in numbers]
+            numbers = [Value(value.section, key, item) for item in glib.list_value(value)]
+            return [glib.int_value(number, *nm.INT_RANGES["u"]) for number in numbers]
     raise value.error(
         f"holds a value of D-Bus type {signature}, which this importer does not read from a "
         "keyfile; add the profile with nmcli"
@@ -388,9 +359,9 @@ def _setting(setting: str, section: Section, places: dict[str, str]) -> dict[str
     for key, value in section.values.items():
         if setting in (_IPV4, _IPV6) and _IP_LINE.fullmatch(key):
             continue
-        if key not in SETTINGS[setting]:
+        if key not in nm.SETTINGS[setting]:
             raise value.error(
-                f"is not a key of [{section.name}]: NetworkManager {LIBNM_VERSION} has no "
+                f"is not a key of [{section.name}]: NetworkManager {nm.LIBNM_VERSION} has no "
                 f"{setting}.{key}"
             )
         typed = _typed(setting, value)
@@ -401,8 +372,7 @@ def _setting(setting: str, section: Section, places: dict[str, str]) -> dict[str
     return result
 
 
-# ---------------------------------------------------------------------------------------------
-# The profile: what NetworkManager's keyfile reader fills in, and the rules across keys.
+# --- The profile: what NetworkManager's keyfile reader fills in, and the rules across keys. ---
 
 
 def parse_keyfile(text: str, *, filename: str | None = None) -> Settings:
@@ -412,7 +382,7 @@ def parse_keyfile(text: str, *, filename: str | None = None) -> Settings:
 
 def _parse(text: str, filename: str | None, places: dict[str, str]) -> Settings:
     """parse_keyfile(), recording in `places` where each sent key is in the file."""
-    sections = read_sections(text.removeprefix("\ufeff"), _setting_of)
+    sections = glib.read_sections(text.removeprefix("\ufeff"), _setting_of)
     connection = sections.get(CONNECTION) or Section(CONNECTION, {})
     connection_type = _type_of(connection, sections)
     typed = {name: _setting(name, section, places) for name, section in sections.items()}
@@ -447,16 +417,13 @@ def _parse(text: str, filename: str | None, places: dict[str, str]) -> Settings:
 
 
 def _type_of(connection: Section, sections: dict[str, Section]) -> str:
-    """The connection type, from [connection] type or else from the sections present.
-
-    Also refuses the type-specific sections of another kind of connection.
-    """
+    """The connection type, given or guessed; the sections of another type are refused."""
     value = connection.get("type")
     # NetworkManager too guesses a missing type from the type-specific section.
     guessed = [setting for setting in (WIRELESS, _ETHERNET) if setting in sections]
     if value is None and not guessed:
         raise KeyfileError(connection.place("type"), "missing: set type=wifi or type=ethernet")
-    connection_type = guessed[0] if value is None else _connection_type(value)
+    connection_type = guessed[0] if value is None else _READERS[(CONNECTION, "type")](value)
     kind = {WIRELESS: "a wifi", _ETHERNET: "an ethernet"}.get(
         connection_type, f"a {connection_type}"
     )
@@ -464,7 +431,7 @@ def _type_of(connection: Section, sections: dict[str, Section]) -> str:
     for setting in foreign:
         if setting in sections:
             raise sections[setting].error(f"is not used by {kind} connection")
-    return connection_type
+    return str(connection_type)
 
 
 def _connection(
@@ -479,9 +446,9 @@ def _connection(
     connection_id = typed.get("id")
     if connection_id is None and base:
         # NetworkManager's own fallback: the file name without .nmconnection.
-        connection_id = base.removesuffix(_NMCONNECTION) or base
+        connection_id = base.removesuffix(".nmconnection") or base
     if connection_id is None and ssid is not None:
-        connection_id = display_ssid(ssid)
+        connection_id = rules.display_ssid(ssid)
     if connection_id is None:
         raise KeyfileError(section.place("id"), "missing")
     return {
@@ -497,61 +464,60 @@ def _security(
     sections: dict[str, Section], typed: dict[str, Any], wireless: dict[str, Any]
 ) -> Settings:
     """The security settings, with the credentials checked by the rules of app.rules."""
-    security, eap = sections.get(WIRELESS_SECURITY), sections.get(IEEE_8021X)
-    places = {"ssid": sections[WIRELESS].place("ssid")}
-    creds: dict[str, Any] = {"ssid": wireless["ssid"], "hidden": bool(wireless.get("hidden"))}
-    if security is None:
-        if eap is not None:
-            raise eap.error("needs a [wifi-security] section with key-mgmt=wpa-eap")
-        _check(check_credentials, Credentials(security=SecurityKind.OPEN, **creds), places)
-        return {}
-    settings: Settings = {WIRELESS_SECURITY: typed.get(WIRELESS_SECURITY, {})}
-    result = settings[WIRELESS_SECURITY]
-    if "key-mgmt" not in result:
+    security = sections.get(WIRELESS_SECURITY) or Section("wifi-security", {})
+    eap = sections.get(IEEE_8021X)
+    result = typed.get(WIRELESS_SECURITY, {})
+    key_mgmt = result.get("key-mgmt")
+    if WIRELESS_SECURITY in sections and key_mgmt is None:
         raise KeyfileError(security.place("key-mgmt"), "missing")
-    kind = creds["security"] = _KEY_MGMT[result["key-mgmt"]]
+    kind = _KEY_MGMT[key_mgmt] if key_mgmt else SecurityKind.OPEN
+    if eap is not None and kind is not SecurityKind.WPA_EAP:
+        need = "is not used with" if key_mgmt else "needs a [wifi-security] section with"
+        raise eap.error(f"{need} key-mgmt={key_mgmt or 'wpa-eap'}")
     own_keys = _SECRET_KEYS.get(kind, ())
     for key in _CREDENTIAL_KEYS:
         value = security.get(key)
         if value is not None and key not in own_keys:
-            raise value.error(f"is not used with key-mgmt={result['key-mgmt']}")
+            raise value.error(f"is not used with key-mgmt={key_mgmt}")
     auth_alg = security.get("auth-alg")
     if auth_alg is not None and kind is not SecurityKind.WEP:
-        word_value(auth_alg, ("open",))
+        glib.word_value(auth_alg, ("open",))
+    places = {"ssid": sections[WIRELESS].place("ssid")}
+    hidden = bool(wireless.get("hidden"))
+    creds = Credentials(ssid=wireless["ssid"], security=kind, hidden=hidden)
     if own_keys:
         places["passphrase"] = security.place(own_keys[0])
-        creds["passphrase"] = result.get(own_keys[0])
-    elif kind is SecurityKind.WPA_EAP:
+        creds = replace(creds, passphrase=result.get(own_keys[0]))
+    settings: Settings = {WIRELESS_SECURITY: result} if key_mgmt else {}
+    if kind is SecurityKind.WPA_EAP:
         if eap is None:
             raise KeyfileError(
                 "[802-1x] eap", "missing: key-mgmt=wpa-eap needs an [802-1x] section"
             )
-        settings[IEEE_8021X] = eap_settings = typed.get(IEEE_8021X, {})
+        settings[IEEE_8021X] = found = typed.get(IEEE_8021X, {})
         places.update(
             passphrase=eap.place("password"),
             identity=eap.place("identity"),
             security=eap.place("eap"),
         )
-        methods = eap_settings.get("eap")
-        if methods is None or len(methods) != 1:
+        methods = found.get("eap", [])
+        if len(methods) != 1:
             raise KeyfileError(
                 eap.place("eap"), "must name one method: peap or ttls" if methods else "missing"
             )
-        anonymous = eap_settings.get("anonymous-identity")
-        if anonymous is not None:
-            _check(check_identity, anonymous, {"identity": eap.place("anonymous-identity")})
-        creds.update(
+        anonymous = found.get("anonymous-identity", "")
+        _check(rules.check_identity, anonymous, {"identity": eap.place("anonymous-identity")})
+        creds = replace(
+            creds,
             eap_method=methods[0],
-            identity=eap_settings.get("identity"),
-            passphrase=eap_settings.get("password"),
+            identity=found.get("identity"),
+            passphrase=found.get("password"),
         )
-    if eap is not None and kind is not SecurityKind.WPA_EAP:
-        raise eap.error(f"is not used with key-mgmt={result['key-mgmt']}")
-    _check(check_credentials, Credentials(**creds), places)
-    if result.get("wep-key-type") == WEP_KEY_TYPE_KEY and not is_literal_wep_key(
-        creds.get("passphrase") or ""
+    _check(rules.check_credentials, creds, places)
+    # Left out, NetworkManager tells a literal WEP key from a passphrase by its form.
+    if result.get("wep-key-type") == rules.WEP_KEY_TYPE_KEY and not rules.is_literal_wep_key(
+        creds.passphrase or ""
     ):
-        # Left out, NetworkManager tells a literal key from a passphrase by its form.
         raise KeyfileError(
             places["passphrase"],
             "with wep-key-type=1 the key must be 5 or 13 characters, or 10 or 26 hex digits",
@@ -585,12 +551,13 @@ def _ip(section: Section | None, typed: dict[str, Any], places: dict[str, str]) 
                 # NetworkManager would silently keep the first: a second one is a mistake.
                 raise value.error("gives a second, different gateway: a profile has one")
             gateway = address_gateway
-    gateway_value = section.get("gateway")
-    if "gateway" in result and gateway_value is not None:
-        if gateway is not None and gateway != result["gateway"]:
-            raise gateway_value.error("differs from the gateway given in an address line")
+    if "gateway" in result:
+        if gateway not in (None, result["gateway"]):
+            raise section.values["gateway"].error(
+                "differs from the gateway given in an address line"
+            )
         if not addresses:
-            raise gateway_value.error("needs an address (address1=ADDRESS/PREFIX)")
+            raise section.values["gateway"].error("needs an address (address1=ADDRESS/PREFIX)")
     elif gateway is not None:
         result["gateway"] = gateway
         places[f"{setting}.gateway"] = places[f"{setting}.address-data"]
@@ -604,19 +571,23 @@ def _ip(section: Section | None, typed: dict[str, Any], places: dict[str, str]) 
         if hop is not None and not hop.is_unspecified:
             route["next-hop"] = str(hop)
         if len(fields) > 3:
-            route["metric"] = int_value(
-                Value(value.section, value.key, fields[3]), *INT_RANGES["u"]
-            )
+            metric = Value(value.section, value.key, fields[3])
+            route["metric"] = glib.int_value(metric, *nm.INT_RANGES["u"])
         routes.append(route)
-    for key, found in (("address-data", addresses), ("route-data", routes)):
-        if found:
-            result[key] = found
+    result.update(
+        {
+            key: found
+            for key, found in (("address-data", addresses), ("route-data", routes))
+            if found
+        }
+    )
     for key in ("address-data", "dns", "dns-search"):
         if key in result and method in _NO_ADDRESS_METHODS:
             raise KeyfileError(places[f"{setting}.{key}"], f"is not allowed with method={method}")
-    never_default = section.get("never-default")
-    if never_default is not None and result.get("never-default") and "gateway" in result:
-        raise never_default.error("true contradicts the gateway this section sets")
+    if result.get("never-default") and "gateway" in result:
+        raise section.values["never-default"].error(
+            "true contradicts the gateway this section sets"
+        )
     if setting == _IPV6 and "addr-gen-mode" not in result:
         result["addr-gen-mode"] = _KEYFILE_ADDR_GEN_MODE
     return result
@@ -625,7 +596,7 @@ def _ip(section: Section | None, typed: dict[str, Any], places: dict[str, str]) 
 def _lines(
     section: Section, kind: str, places: dict[str, str]
 ) -> list[tuple[Value, list[str], dict[str, Any]]]:
-    """The section's address (or route) lines, each with its fields and its {address, prefix}.
+    """The section's address (or route) lines, with their fields and {address, prefix}.
 
     In NetworkManager's order: by number, the bare line first, then the older spelling.
     """
@@ -640,7 +611,7 @@ def _lines(
     lines = []
     for *_, value in sorted(found, key=lambda item: item[:2]):
         # A trailing `;` is an old form NetworkManager still reads.
-        fields = _FIELDS.split(text_value(value).strip(SPACE).removesuffix(";"))
+        fields = _FIELDS.split(glib.text_value(value).strip(SPACE).removesuffix(";"))
         if not 2 <= len(fields) <= most:
             raise value.error(f"must be {form}")
         address = _ip_address(value, fields[0])
@@ -652,8 +623,7 @@ def _lines(
     return lines
 
 
-# ---------------------------------------------------------------------------------------------
-# A directory.
+# --- A directory. ----------------------------------------------------------------------------
 
 
 def is_skipped_filename(name: str) -> bool:
@@ -667,34 +637,29 @@ def import_directory(directory: Path | str) -> list[ImportResult]:
         # Only regular files: a FIFO would block the read, and a symlink may point anywhere.
         names = sorted(entry.name for entry in entries if entry.is_file(follow_symlinks=False))
     return [
-        ImportResult(name, skipped=True)
-        if is_skipped_filename(name)
-        else _import_file(Path(directory) / name)
+        ImportResult(name, skipped=True) if is_skipped_filename(name) else _import(directory, name)
         for name in names
     ]
 
 
-def _import_file(path: Path) -> ImportResult:
+def _import(directory: Path | str, name: str) -> ImportResult:
     """One file's result; an unreadable file or a bad key becomes its error."""
-    name = path.name
     try:
-        with path.open("rb") as file:
+        with (Path(directory) / name).open("rb") as file:
             data = file.read(MAX_KEYFILE_BYTES + 1)
+        if len(data) > MAX_KEYFILE_BYTES:
+            return ImportResult(
+                name, error=f"is larger than {MAX_KEYFILE_BYTES // 1024} KiB: not a keyfile"
+            )
+        places: dict[str, str] = {}
+        return ImportResult(
+            name, settings=_parse(data.decode("utf-8"), name, places), places=places
+        )
     except OSError as error:
         return ImportResult(name, error=f"cannot be read: {error.strerror or error}")
-    if len(data) > MAX_KEYFILE_BYTES:
-        return ImportResult(
-            name, error=f"is larger than {MAX_KEYFILE_BYTES // 1024} KiB: not a keyfile"
-        )
-    try:
-        text = data.decode("utf-8")
     except UnicodeDecodeError:
         return ImportResult(
-            name,
-            error="is not UTF-8 text (write a non-UTF-8 SSID as bytes, e.g. ssid=72;105;)",
+            name, error="is not UTF-8 text (write a non-UTF-8 SSID as bytes, e.g. ssid=72;105;)"
         )
-    places: dict[str, str] = {}
-    try:
-        return ImportResult(name, settings=_parse(text, name, places), places=places)
     except KeyfileError as error:
         return ImportResult(name, error=str(error))
