@@ -18,6 +18,7 @@ import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 from typing import Any, Final, NoReturn
@@ -206,11 +207,10 @@ def _secret_flags(value: Value) -> int | None:
     return flags or None
 
 
-def _parsed(parse: Callable[[str], Any], reason: str) -> Callable[[Value], Any]:
-    """A reader of a text key: `parse` of its text, with `reason` when that refuses it."""
+def _parsed(parse: Callable[[str], Any], reason: str) -> Callable[[Value, str], Any]:
+    """A reader of text: `parse` of it, with `reason` when that refuses it."""
 
-    def read(value: Value) -> Any:
-        text = glib.text_value(value)
+    def read(value: Value, text: str) -> Any:
         try:
             return parse(text)
         except (ValueError, ValidationError):
@@ -219,15 +219,16 @@ def _parsed(parse: Callable[[str], Any], reason: str) -> Callable[[Value], Any]:
     return read
 
 
-def _connection_type(word: str) -> str:
+def _connection_type(value: Value) -> str:
     """connection.type: a setting name, or its keyfile alias (wifi, ethernet)."""
+    word = glib.text_value(value)
     name = nm.ALIASES.get(word, word)
     if name not in nm.SETTINGS or name in (CONNECTION, _IPV4, _IPV6):
-        raise ValueError(word)
+        raise value.error(f"is not a NetworkManager {nm.LIBNM_VERSION} connection type")
     return name
 
 
-def _permissions(value: Value) -> NoReturn:
+def _permissions(value: Value, _: str) -> NoReturn:
     """connection.permissions: left empty, since no user logs in on this device."""
     raise value.error("is not supported: leave it empty (no user logs in on this device)")
 
@@ -244,33 +245,28 @@ def _ip_address(value: Value, text: str) -> IPv4Address | IPv6Address:
         raise value.error(f"holds something that is not an IPv{version} address") from None
 
 
-def _dns(value: Value) -> list[int | bytes]:
-    """DNS servers in the form of NetworkManager's `dns` property (the one every version has)."""
-    servers: list[int | bytes] = []
-    for item in glib.list_value(value):
-        if "#" in item:
-            # NetworkManager 1.48 and later read 1.1.1.1#name into dns-data; 1.42's `dns` cannot.
-            raise value.error("DNS-over-TLS server names (#name) are not supported")
-        packed = _ip_address(value, item.strip(SPACE)).packed
-        # ipv4.dns is `au` of in_addr_t: the uint32 whose bytes in memory are the address, in
-        # the byte order of this host, which is also NetworkManager's host.
-        servers.append(packed if value.section == _IPV6 else int.from_bytes(packed, sys.byteorder))
-    return servers
+def _dns_server(value: Value, text: str) -> int | bytes:
+    """A DNS server in the form of NetworkManager's `dns` property (the one every version has)."""
+    if "#" in text:
+        # NetworkManager 1.48 and later read 1.1.1.1#name into dns-data; 1.42's `dns` cannot.
+        raise value.error("DNS-over-TLS server names (#name) are not supported")
+    packed = _ip_address(value, text.strip(SPACE)).packed
+    # ipv4.dns is `au` of in_addr_t: the uint32 whose bytes in memory are the address, in the
+    # byte order of this host, which is also NetworkManager's host.
+    return packed if value.section == _IPV6 else int.from_bytes(packed, sys.byteorder)
 
 
-def _domains(value: Value) -> list[str]:
-    """dns-search: a list of domains, none empty."""
-    domains = glib.list_value(value)
-    if any(not domain.strip() for domain in domains):
+def _domain(value: Value, text: str) -> str:
+    """A search domain of dns-search, not empty."""
+    if not text.strip():
         raise value.error("holds an empty domain")
-    return domains
+    return text
 
 
 # The keys the keyfile format writes in a form of its own, by (setting, key); "*" is any setting.
-_READERS: Final[dict[tuple[str, str], Callable[[Value], Any]]] = {
-    (CONNECTION, "type"): _parsed(
-        _connection_type, f"is not a NetworkManager {nm.LIBNM_VERSION} connection type"
-    ),
+# A list key's reader reads each item, any other key's its text.
+_READERS: Final[dict[tuple[str, str], Callable[[Value, str], Any]]] = {
+    (CONNECTION, "type"): lambda value, _: _connection_type(value),
     (CONNECTION, "uuid"): _parsed(
         lambda text: str(uuid.UUID(text)),
         "is not a UUID (like 6e94595b-c7e6-4795-bd49-301c9acfd396)",
@@ -280,19 +276,14 @@ _READERS: Final[dict[tuple[str, str], Callable[[Value], Any]]] = {
         "is not a network interface name (1 to 15 characters, no / : or spaces)",
     ),
     (CONNECTION, "permissions"): _permissions,
-    (WIRELESS, "ssid"): _bytes,
-    ("*", "mac-address"): lambda value: _mac(value, glib.text_value(value)),
-    ("*", "bssid"): lambda value: _mac(value, glib.text_value(value)),
-    ("*", "mac-address-blacklist"): lambda value: [
-        _mac_text(value, item) for item in glib.list_value(value)
-    ],
-    ("*", "cloned-mac-address"): lambda value: _mac_text(
-        value, glib.text_value(value), _CLONED_MAC_WORDS
-    ),
-    ("*", "dns"): _dns,
-    ("*", "gateway"): lambda value: str(_ip_address(value, glib.text_value(value).strip(SPACE))),
-    ("*", "dns-search"): _domains,
-    (_IPV6, "addr-gen-mode"): lambda value: _ADDR_GEN_MODES.index(
+    ("*", "mac-address"): _mac,
+    ("*", "bssid"): _mac,
+    ("*", "mac-address-blacklist"): _mac_text,
+    ("*", "cloned-mac-address"): partial(_mac_text, words=_CLONED_MAC_WORDS),
+    ("*", "dns"): _dns_server,
+    ("*", "gateway"): lambda value, text: str(_ip_address(value, text.strip(SPACE))),
+    ("*", "dns-search"): _domain,
+    (_IPV6, "addr-gen-mode"): lambda value, text: _ADDR_GEN_MODES.index(
         glib.word_value(value, _ADDR_GEN_MODES)
     ),
 }
@@ -321,8 +312,10 @@ def _typed(setting: str, value: Value) -> Any:
     if signature in ("s", "as", "ay", "au") and glib.is_empty(value):
         # NetworkManager writes empty lists and unset strings as `key=`: its default.
         return None
+    if reader is not None and signature.startswith("a") and signature != "ay":
+        return [reader(value, item) for item in glib.list_value(value)]
     if reader is not None:
-        return reader(value)
+        return reader(value, glib.text_value(value))
     if key in nm.SECRET_FLAGS.get(setting, ()):
         return _secret_flags(value)
     if signature in nm.INT_RANGES:
@@ -423,7 +416,7 @@ def _type_of(connection: Section, sections: dict[str, Section]) -> str:
     guessed = [setting for setting in (WIRELESS, _ETHERNET) if setting in sections]
     if value is None and not guessed:
         raise KeyfileError(connection.place("type"), "missing: set type=wifi or type=ethernet")
-    connection_type = guessed[0] if value is None else _READERS[(CONNECTION, "type")](value)
+    connection_type = guessed[0] if value is None else _connection_type(value)
     kind = {WIRELESS: "a wifi", _ETHERNET: "an ethernet"}.get(
         connection_type, f"a {connection_type}"
     )
@@ -431,7 +424,7 @@ def _type_of(connection: Section, sections: dict[str, Section]) -> str:
     for setting in foreign:
         if setting in sections:
             raise sections[setting].error(f"is not used by {kind} connection")
-    return str(connection_type)
+    return connection_type
 
 
 def _connection(
