@@ -64,3 +64,19 @@ def test_table_holds_the_guides_settings_and_keyfile_aliases() -> None:
     assert "psk" in nm_settings.SECRETS["802-11-wireless-security"]
     assert "psk-flags" in nm_settings.SECRET_FLAGS["802-11-wireless-security"]
     assert nm_settings.RANGES[("connection", "autoconnect-priority")] == (-999, 999)
+    assert nm_settings.INT_RANGES["u"] == (0, 2**32 - 1)
+    assert nm_settings.INT_RANGES["x"] == (-(2**63), 2**63 - 1)
+
+
+def test_words_are_libnms_constants_of_string_keys() -> None:
+    """NM_SETTING_WIRELESS_MODE_AP is a word of 802-11-wireless.mode; ..._PSK_FLAGS is a key."""
+    assert nm_settings.WORDS[("802-11-wireless", "mode")] == (
+        "adhoc",
+        "ap",
+        "infrastructure",
+        "mesh",
+    )
+    # ipv4 has a key named link-local too: the method of that name is still a word.
+    assert "link-local" in nm_settings.WORDS[("ipv4", "method")]
+    assert {"auto", "dhcp", "ignore"} <= set(nm_settings.WORDS[("ipv6", "method")])
+    assert ("802-11-wireless-security", "psk") not in nm_settings.WORDS
