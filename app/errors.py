@@ -37,5 +37,14 @@ class NetworkManagerError(WifiConnectError):
         self.message = message
 
 
+class MalformedReply(NetworkManagerError, ValueError):
+    """NetworkManager answered with a value of the wrong type: a bad reply, not a refusal."""
+
+    def __init__(self, message: str) -> None:
+        WifiConnectError.__init__(self, f"NetworkManager sent a malformed reply: {message}")
+        self.name = "MalformedReply"
+        self.message = message
+
+
 class LinkUnusable(WifiConnectError):
     """A new link cannot carry its checks: it went down, or sockets may not be bound to it."""

@@ -41,27 +41,32 @@ async def connect_network(
     built = client_profile(credentials)
     saved = await nm.add_connection(pending_profile(built))
     try:
-        return await _activate_and_check(
-            nm, device, saved, built, name, activation_timeout, check_reachability, on_checking
+        outcome = await _activate_and_check(
+            nm, device, saved, name, activation_timeout, check_reachability, on_checking
         )
     except BaseException:
         # Stopped half-way (a signal, NM gone): an unproven profile must not stay behind.
         with contextlib.suppress(WifiConnectError):
             await asyncio.shield(nm.delete_connection(saved.path))
         raise
+    if outcome.ok:
+        # Proven: from here on nothing rolls it back. Stopped while finishing, it stays
+        # pending and up, and the next start finishes it (app.flow.leftovers).
+        await finish_proven(nm, saved, built)
+        _LOGGER.info("Connected to '%s'", name)
+    return outcome
 
 
 async def _activate_and_check(
     nm: NetworkManagerClient,
     device: Device,
     saved: SavedConnection,
-    built: Settings,
     name: str,
     activation_timeout: float,
     check_reachability: ReachabilityCheck | None,
     on_checking: Callable[[], None] | None,
 ) -> AttemptOutcome:
-    """Activate a just-saved profile and check the link; roll back what fails."""
+    """Activate a just-saved profile and check the link; roll back what fails, keep it pending."""
     result = await nm.activate(saved, device, timeout=activation_timeout)
     if not result.ok:
         await nm.delete_connection(saved.path)
@@ -91,8 +96,6 @@ async def _activate_and_check(
             "Reachability proven: %s",
             ", ".join(f"{c.service} {c.target} {c.latency_ms or 0:.0f} ms" for c in checks),
         )
-    await finish_proven(nm, saved, built)
-    _LOGGER.info("Connected to '%s'", name)
     return AttemptOutcome(name, None, checks=checks)
 
 
@@ -112,4 +115,8 @@ async def _forget_older_profiles(nm: NetworkManagerClient, kept: SavedConnection
     for old in await nm.wifi_connections():
         if old.ssid == kept.ssid and old.uuid != kept.uuid:
             _LOGGER.info("Removing older profile '%s' for the same network", old.id)
-            await nm.delete_connection(old.path)
+            try:
+                await nm.delete_connection(old.path)
+            except WifiConnectError as err:
+                # The new one works already: an old one left over costs nothing but a listing.
+                _LOGGER.warning("Could not remove older profile '%s': %s", old.id, err)

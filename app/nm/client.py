@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from app.errors import (
     LinkUnusable,
+    MalformedReply,
     NetworkManagerError,
     NetworkManagerUnavailable,
     NoWifiDevice,
@@ -286,7 +287,7 @@ class NetworkManagerClient:
         sent back with the type NM gave it.
         """
         if built is not None:
-            wire = to_dbus(finished_profile(built))
+            wire = to_dbus(for_version(finished_profile(built), await self.version()))
         else:
             stored = await self._settings_with_secrets(connection.path)
             wire = to_dbus(finished_profile(from_dbus(stored)), signatures_of(stored))
@@ -295,7 +296,8 @@ class NetworkManagerClient:
 
     async def _settings_with_secrets(self, path: str) -> dict[str, dict[str, Any]]:
         """A stored profile's settings as NM sends them (Variants), its secrets merged in."""
-        (settings,) = await self._bus.call(path, CONNECTION_IFACE, "GetSettings")
+        (reply,) = await self._bus.call(path, CONNECTION_IFACE, "GetSettings")
+        settings = _as_settings(reply, "GetSettings")
         for name in _SECRET_SETTINGS:
             if name not in settings:
                 continue
@@ -305,7 +307,7 @@ class NetworkManagerClient:
                 # No secret stored in NM (an agent owns it, say): nothing to send back.
                 _LOGGER.debug("No secrets of %s in %s: %s", name, path, err.message)
                 continue
-            settings[name] = {**settings[name], **secrets.get(name, {})}
+            settings[name] = {**settings[name], **_as_settings(secrets, "GetSecrets").get(name, {})}
         return dict(settings)
 
     async def delete_connection(self, path: str) -> None:
@@ -462,7 +464,7 @@ class NetworkManagerClient:
         if uuid is None:
             return None
         paths = await self._bus.get_property(MANAGER_PATH, MANAGER_IFACE, "ActiveConnections")
-        for path in map(str, paths):
+        for path in _as_paths(paths, "ActiveConnections"):
             with contextlib.suppress(NetworkManagerError):
                 if await self._bus.get_property(path, ACTIVE_IFACE, "Uuid") == uuid:
                     return path
@@ -471,7 +473,7 @@ class NetworkManagerClient:
     async def activated_path(self, connection: SavedConnection) -> str | None:
         """The path of the profile's active connection if it is ACTIVATED now, else None."""
         paths = await self._bus.get_property(MANAGER_PATH, MANAGER_IFACE, "ActiveConnections")
-        for path in map(str, paths):
+        for path in _as_paths(paths, "ActiveConnections"):
             try:
                 props = await self._bus.get_properties(path, ACTIVE_IFACE)
             except NetworkManagerError:
@@ -701,15 +703,15 @@ async def _listed(
     (paths,) = await bus.call(*listing)
     what = listing[2]
     found: list[_T] = []
-    for path in paths:
+    for path in _as_paths(paths, what):
         try:
-            item = await read(str(path))
+            item = await read(path)
+        except ValueError as err:  # MalformedReply included
+            _LOGGER.warning("Ignoring %s from %s, a bad reply: %s", path, what, err)
+            continue
         except NetworkManagerError as err:
             # Objects come and go while we read them: a USB dongle pulled, an access point gone.
             _LOGGER.debug("Skipping %s from %s: %s", path, what, err)
-            continue
-        except ValueError as err:
-            _LOGGER.warning("Ignoring %s from %s, a bad reply: %s", path, what, err)
             continue
         if item is not None:
             found.append(item)
@@ -825,5 +827,19 @@ def _saved_connection(path: str, settings: Settings, *, filename: str | None) ->
 def _as_int(value: Any, name: str) -> int:
     """An integer from a D-Bus reply; anything else is a malformed reply."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"NetworkManager sent {name}={value!r}, not an integer")
+        raise MalformedReply(f"{name}={value!r}, not an integer")
+    return value
+
+
+def _as_paths(value: Any, name: str) -> list[str]:
+    """Object paths from a D-Bus reply; anything else is a malformed reply."""
+    if not isinstance(value, list) or not all(isinstance(path, str) for path in value):
+        raise MalformedReply(f"{name}={value!r}, not a list of object paths")
+    return value
+
+
+def _as_settings(value: Any, name: str) -> dict[str, dict[str, Any]]:
+    """Settings (a{sa{sv}}) from a D-Bus reply; anything else is a malformed reply."""
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise MalformedReply(f"{name} is not a dictionary of settings")
     return value

@@ -12,6 +12,7 @@ import pytest
 from app.config import Config
 from app.errors import WifiConnectError
 from app.exitcodes import ExitStatus
+from app.flow.attempt import connect_network
 from app.flow.provision import Provisioner, Surroundings, run
 from app.flow.state import CheckResult, FlowState, Service
 from app.flow.timing import Timings
@@ -19,7 +20,7 @@ from app.nm.client import NetworkManagerClient
 from app.nm.const import DeviceStateReason
 from app.nm.models import ActiveLink, FailureKind
 from app.nm.profiles import client_profile, hotspot_profile
-from app.simulator import SimulatedNetworkManager
+from app.simulator import Fault, SimulatedNetworkManager
 from app.wifi import Credentials, SecurityKind
 from tests.nm.conftest import scenario
 from tests.nm.helpers import NMProbe
@@ -229,3 +230,22 @@ async def test_a_portal_service_dying_for_good_is_reported(nm: NetworkManagerCli
     failure = await asyncio.wait_for(flow.portal_failed(), 2)
     assert str(failure) == "dnsmasq kept dying"
     await flow.cleanup()
+
+
+async def test_a_proven_profile_stays_when_an_older_one_cannot_be_removed(
+    nm: NetworkManagerClient, sim: SimulatedNetworkManager
+) -> None:
+    """Once proven nothing rolls the new profile back, not even a failing clean-up after it."""
+    home = _psk(b"Home")
+    older = {(await nm.add_connection(client_profile(home))).uuid for _ in range(2)}
+    wifi = await nm.wifi_device()
+    sim.inject(Fault("Delete", skip=1))  # the second older profile cannot be removed
+
+    outcome = await connect_network(nm, wifi.device, home, activation_timeout=5)
+
+    assert outcome.ok
+    profiles = [c for c in await nm.wifi_connections() if c.ssid == b"Home"]
+    (new,) = [c for c in profiles if c.uuid not in older]
+    assert not new.pending, "the new profile was finished"
+    assert len(profiles) == 2, "one older profile is left over, the new one kept"
+    assert await nm.activated_path(new) is not None
