@@ -33,6 +33,11 @@ def as_taken_by(real_nm: RealNetworkManager, name: str) -> Settings:
     later know; 1.30 is sent eui64 (0), what that mode means there (app/nm/compat.py).
     """
     sent = parse_keyfile((KEYFILES / name).read_text(), filename=name)
+    return as_sent(real_nm, sent)
+
+
+def as_sent(real_nm: RealNetworkManager, sent: Settings) -> Settings:
+    """Settings as the adapter sends them to this NetworkManager version (app/nm/compat.py)."""
     return for_version(sent, real_nm.major_minor)
 
 
@@ -107,3 +112,31 @@ async def test_a_key_networkmanager_refuses_is_told_at_the_files_key(
     assert told.startswith("[802-1x] phase2-auth"), told
     assert "NetworkManager refused: " in told
     assert "ttls passphrase" not in told
+
+
+# ipv4.dhcp-dscp came in NetworkManager 1.46, after the table's libnm (1.42): sent as text.
+NEWER_KEY = (
+    "[connection]\nid=DSCP\nuuid=5b0e3c0e-1e4f-4d7a-9f55-0c2f6a1d7e10\ntype=ethernet\n"
+    "[ethernet]\n[ipv4]\nmethod=auto\ndhcp-dscp=CS4\n"
+)
+DHCP_DSCP_SINCE = (1, 46)
+
+
+async def test_a_key_newer_than_the_table_is_sent_and_judged_by_networkmanager(
+    client: NetworkManagerClient, probe: NMProbe, real_nm: RealNetworkManager, tmp_path: Path
+) -> None:
+    """1.52 takes ipv4.dhcp-dscp and stores it; 1.30 and 1.42 refuse it, told at the file's key."""
+    (tmp_path / "dscp.nmconnection").write_text(NEWER_KEY)
+    [result] = import_directory(tmp_path)
+    assert result.settings is not None
+    assert result.settings["ipv4"]["dhcp-dscp"] == "CS4"
+
+    if real_nm.major_minor >= DHCP_DSCP_SINCE:
+        saved = await client.add_connection(result.settings)
+        assert await read_back(probe, saved.path, as_sent(real_nm, result.settings)) == []
+        await client.delete_connection(saved.path)
+        return
+    with pytest.raises(NetworkManagerError) as refused:
+        await client.add_connection(result.settings)
+    told = result.refusal(refused.value.message)
+    assert told.startswith("[ipv4] dhcp-dscp: NetworkManager refused: "), told
