@@ -140,3 +140,21 @@ async def test_a_key_newer_than_the_table_is_sent_and_judged_by_networkmanager(
         await client.add_connection(result.settings)
     told = result.refusal(refused.value.message)
     assert told.startswith("[ipv4] dhcp-dscp: NetworkManager refused: "), told
+
+
+async def test_an_entry_networkmanager_refuses_is_told_at_its_section(
+    client: NetworkManagerClient, tmp_path: Path
+) -> None:
+    """[user] entries are read as they are; NetworkManager's rule of their names is its own."""
+    (tmp_path / "user.nmconnection").write_text(
+        "[connection]\nid=User\ntype=ethernet\n[ethernet]\n[user]\nno-namespace=1\n"
+    )
+    [result] = import_directory(tmp_path)
+    assert result.settings is not None
+
+    with pytest.raises(NetworkManagerError) as refused:
+        await client.add_connection(result.settings)
+
+    told = result.refusal(refused.value.message)
+    assert told.startswith("[user]: NetworkManager refused: "), told
+    assert "no-namespace" in told
