@@ -93,23 +93,36 @@ async def test_import_command_adds_then_updates_in_place(
         assert await read_back(probe, path, expected) == [], name
 
 
-async def test_a_key_networkmanager_refuses_is_told_at_the_files_key(
-    client: NetworkManagerClient, tmp_path: Path
-) -> None:
-    """TTLS without an inner method: the importer leaves that rule to NetworkManager."""
-    (tmp_path / "ttls.nmconnection").write_text(
+# Files whose refusal the importer leaves to NetworkManager, and where it must be told.
+REFUSED_BY_NM = {
+    # TTLS without an inner method; 1.42 names both inner-method keys ("exactly one property
+    # must be set").
+    "ttls": (
         "[connection]\nid=TTLS\ntype=wifi\n[wifi]\nssid=TTLS\n[wifi-security]\n"
-        "key-mgmt=wpa-eap\n[802-1x]\neap=ttls;\nidentity=joe\npassword=ttls passphrase\n"
-    )
+        "key-mgmt=wpa-eap\n[802-1x]\neap=ttls;\nidentity=joe\npassword=ttls passphrase\n",
+        "[802-1x] phase2-auth",
+    ),
+    # A [user] entry is read as it is; the rule of its name is NetworkManager's.
+    "user entry": (
+        "[connection]\nid=User\ntype=ethernet\n[ethernet]\n[user]\nno-namespace=1\n",
+        "[user]: NetworkManager refused: ",
+    ),
+}
+
+
+@pytest.mark.parametrize(("text", "told_at"), REFUSED_BY_NM.values(), ids=REFUSED_BY_NM)
+async def test_a_key_networkmanager_refuses_is_told_at_the_files_key(
+    client: NetworkManagerClient, tmp_path: Path, text: str, told_at: str
+) -> None:
+    (tmp_path / "refused.nmconnection").write_text(text)
     [result] = import_directory(tmp_path)
     assert result.settings is not None
 
     with pytest.raises(NetworkManagerError) as refused:
         await client.add_connection(result.settings)
 
-    # NetworkManager 1.42 names both inner-method keys ("exactly one property must be set").
     told = result.refusal(refused.value.message)
-    assert told.startswith("[802-1x] phase2-auth"), told
+    assert told.startswith(told_at), told
     assert "NetworkManager refused: " in told
     assert "ttls passphrase" not in told
 
@@ -140,21 +153,3 @@ async def test_a_key_newer_than_the_table_is_sent_and_judged_by_networkmanager(
         await client.add_connection(result.settings)
     told = result.refusal(refused.value.message)
     assert told.startswith("[ipv4] dhcp-dscp: NetworkManager refused: "), told
-
-
-async def test_an_entry_networkmanager_refuses_is_told_at_its_section(
-    client: NetworkManagerClient, tmp_path: Path
-) -> None:
-    """[user] entries are read as they are; NetworkManager's rule of their names is its own."""
-    (tmp_path / "user.nmconnection").write_text(
-        "[connection]\nid=User\ntype=ethernet\n[ethernet]\n[user]\nno-namespace=1\n"
-    )
-    [result] = import_directory(tmp_path)
-    assert result.settings is not None
-
-    with pytest.raises(NetworkManagerError) as refused:
-        await client.add_connection(result.settings)
-
-    told = result.refusal(refused.value.message)
-    assert told.startswith("[user]: NetworkManager refused: "), told
-    assert "no-namespace" in told
