@@ -1,11 +1,13 @@
 """Pure reader of NetworkManager keyfiles (a system-connections/ directory) into Settings.
 
 Settings, keys, D-Bus types, ranges and words are NetworkManager's own (app/nm/nm_settings.py,
-generated from libnm): any key NetworkManager takes is read by its type, any other refused by
-name. Here are only the forms keyfiles write their own way (addresses, routes, DNS, SSIDs, MACs,
-certificates), the defaults NetworkManager's keyfile reader fills in, and the checks it makes
-only at AddConnection or never; every error names the file's [section] key. A key an older
-NetworkManager lacks is sent, and its refusal told at the file's key (ImportResult.refusal).
+generated from libnm): a key the table has is read by its type. Here are only the forms
+keyfiles write their own way (addresses, routes, DNS, SSIDs, MACs, certificates, one key per
+entry of a string dictionary), the defaults NetworkManager's keyfile reader fills in, and the
+app's own checks of credentials; every error names the file's [section] key. A setting or key
+the table lacks (newer than its libnm) is sent as text, and a security kind app.rules has no
+rule for is sent as it is: NetworkManager judges both, its refusal told at the file's key
+(ImportResult.refusal).
 """
 
 from __future__ import annotations
@@ -42,18 +44,40 @@ _SKIPPED_SUFFIXES: Final = (".ignore", "~", ".pem", ".der")
 # Seeds the UUID of a keyfile that has none, so a re-import gives the same UUID and the caller
 # can tell an update from a new profile instead of piling up duplicates.
 _UUID_NAMESPACE: Final = uuid.UUID("6e94595b-c7e6-4795-bd49-301c9acfd396")
-# A VPN's [vpn] keys are its plugin's, typed by no table of NetworkManager's.
-_UNTYPED_SETTINGS: Final = {
-    "vpn": "a VPN's keys belong to its plugin, which NetworkManager's settings table does not "
-    "describe; add a VPN with nmcli or its plugin's editor",
+# Sections whose keys are the entries of a string dictionary (a{ss}), as NetworkManager's
+# keyfile reader takes them: section -> (setting, key, prefix of the entries' keys). A VPN's
+# [vpn] keys are its plugin's, which the plugin checks when it connects.
+_DICT_SECTIONS: Final = {
+    "user": ("user", "data", ""),
+    "bond": ("bond", "options", ""),
+    "vpn": ("vpn", "data", ""),
+    "vpn-secrets": ("vpn", "secrets", ""),
+    "ovs-external-ids": ("ovs-external-ids", "data", "data."),
+    "ovs-other-config": ("ovs-other-config", "data", "data."),
+    "ethernet-s390-options": ("802-3-ethernet", "s390-options", ""),
 }
+# Keys and sections in forms of NetworkManager's own that are not read here (routing rules,
+# SR-IOV VFs, traffic control, WireGuard peers): refused by name rather than sent as unknown.
+_UNREAD_KEY: Final = re.compile(r"routing-rule[0-9]+|vf\.[0-9]+|(qdisc|tfilter)\..+")
+_UNREAD_SECTION_PREFIX: Final = "wireguard-peer."
+_UNREAD: Final = "is written in a form this importer does not read; add the profile with nmcli"
+# A keyfile's escape of a character a GLib key name cannot hold, such as \2F for `/`.
+_KEY_ESCAPE: Final = re.compile(rb"\\([0-9A-Fa-f]{2})")
+# A route attribute, NAME=VALUE with `\` escaping the next character; the words of its booleans
+# (_nm_utils_ascii_str_to_bool's).
+_ROUTE_ATTRIBUTE: Final = re.compile(r"((?:[^\\=]|\\.)*)=(.*)", re.DOTALL)
+_ESCAPED: Final = re.compile(r"\\(.)", re.DOTALL)
+_ROUTE_BOOLEANS: Final = dict.fromkeys(("true", "yes", "on", "1"), True) | dict.fromkeys(
+    ("false", "no", "off", "0"), False
+)
 # NetworkManager's own records (last activation, BSSIDs seen) and the obsolete pointer to
 # [wifi-security]: read by type, then left to NetworkManager.
 _BOOKKEEPING: Final = frozenset(
     {(CONNECTION, "timestamp"), (WIRELESS, "seen-bssids"), (WIRELESS, "security")}
 )
 
-# The kinds of security whose credentials app.rules checks; dynamic WEP and Suite-B are not.
+# The kinds of security whose credentials app.rules checks; NetworkManager judges the others
+# (dynamic WEP, Suite-B, and any newer).
 _KEY_MGMT: Final = {
     "none": SecurityKind.WEP,
     "wpa-psk": SecurityKind.WPA_PSK,
@@ -70,11 +94,10 @@ _SECRET_KEYS: Final[dict[SecurityKind, tuple[str, ...]]] = {
 _CREDENTIAL_KEYS: Final = _SECRET_KEYS[SecurityKind.WEP] + _SECRET_KEYS[SecurityKind.WPA_PSK]
 _INFRASTRUCTURE: Final = "infrastructure"
 # libnm's words, and those of keys it has no constants for (as its verify() takes them; 1.30
-# to 1.52 agree), with key-mgmt cut to the kinds above.
+# to 1.52 agree).
 _WORDS: Final[dict[tuple[str, str], tuple[str, ...]]] = {
     **nm.WORDS,
     (WIRELESS, "band"): ("a", "bg"),
-    (WIRELESS_SECURITY, "key-mgmt"): tuple(_KEY_MGMT),
     (WIRELESS_SECURITY, "auth-alg"): ("open", "shared", "leap"),
     (WIRELESS_SECURITY, "proto"): ("wpa", "rsn"),
     (WIRELESS_SECURITY, "pairwise"): ("tkip", "ccmp"),
@@ -223,8 +246,9 @@ def _connection_type(value: Value) -> str:
     """connection.type: a setting name, or its keyfile alias (wifi, ethernet)."""
     word = glib.text_value(value)
     name = nm.ALIASES.get(word, word)
-    if name not in nm.SETTINGS or name in (CONNECTION, _IPV4, _IPV6):
-        raise value.error(f"is not a NetworkManager {nm.LIBNM_VERSION} connection type")
+    if name in (CONNECTION, _IPV4, _IPV6):
+        # Any other name is NetworkManager's to judge: a newer one may be a type it has.
+        raise value.error("is not a connection type")
     return name
 
 
@@ -293,23 +317,18 @@ _DBUS_NAMES: Final = {"cloned-mac-address": "assigned-mac-address"}
 
 def _setting_of(section: str) -> str:
     """The setting a [section] holds: its name, or an alias such as [wifi]."""
-    setting = nm.ALIASES.get(section, section)
-    if setting in _UNTYPED_SETTINGS:
-        reason = _UNTYPED_SETTINGS[setting]
-    elif setting not in nm.SETTINGS:
-        reason = f"NetworkManager {nm.LIBNM_VERSION} has no setting of that name"
-    else:
-        return setting
-    raise KeyfileError(f"[{section}]", f"this section is not supported: {reason}")
+    if section.startswith(_UNREAD_SECTION_PREFIX):
+        raise KeyfileError(f"[{section}]", _UNREAD)
+    return nm.ALIASES.get(section, section)
 
 
 def _typed(setting: str, value: Value) -> Any:
     """One key's value in its D-Bus type; None for `key=` on a string, list or bytes key."""
     key = value.key
-    signature = nm.SETTINGS[setting][key]
+    signature = nm.SETTINGS.get(setting, {}).get(key, "s")
     reader = _READERS.get((setting, key)) or _READERS.get(("*", key))
     words = _WORDS.get((setting, key))
-    if signature in ("s", "as", "ay", "au") and glib.is_empty(value):
+    if (signature == "s" or signature.startswith("a")) and glib.is_empty(value):
         # NetworkManager writes empty lists and unset strings as `key=`: its default.
         return None
     if reader is not None and signature.startswith("a") and signature != "ay":
@@ -339,24 +358,50 @@ def _typed(setting: str, value: Value) -> Any:
         case "au":
             numbers = [Value(value.section, key, item) for item in glib.list_value(value)]
             return [glib.int_value(number, *nm.INT_RANGES["u"]) for number in numbers]
-    raise value.error(
-        f"holds a value of D-Bus type {signature}, which this importer does not read from a "
-        "keyfile; add the profile with nmcli"
+    raise value.error(f"holds a value of D-Bus type {signature} and {_UNREAD}")
+
+
+def _dict_key(value: Value, key: str) -> str:
+    """An entry's name from its keyfile key, whose \\XX escapes stand for bytes."""
+    decoded = _KEY_ESCAPE.sub(
+        lambda match: bytes([int(match[1], 16)]) if int(match[1], 16) else match[0],
+        key.encode("utf-8"),
     )
+    try:
+        return decoded.decode("utf-8")
+    except UnicodeDecodeError:
+        raise value.error("is escaped to a name that is not UTF-8") from None
+
+
+def _entries(
+    name: str, section: Section, places: dict[str, str]
+) -> tuple[dict[str, Any], set[str]]:
+    """The string dictionary whose entries are the section's keys, and the keys it took."""
+    setting, key, prefix = _DICT_SECTIONS[name]
+    # A VPN's own keys (service-type, ...) are read by their types, as is a key of an OVS
+    # section without the data. prefix.
+    own = nm.SETTINGS[setting].keys() if name == "vpn" else ()
+    taken = {entry for entry in section.values if entry.startswith(prefix) and entry not in own}
+    read = glib.secret_value if key == "secrets" else glib.text_value
+    entries = {
+        _dict_key(section.values[entry], entry.removeprefix(prefix)): read(section.values[entry])
+        for entry in taken
+        # The old place of connection.interface-name, which _parse reads.
+        if (name, entry) != ("bond", "interface-name")
+    }
+    places[f"{setting}.{key}"] = f"[{section.name}]"
+    return ({key: dict(sorted(entries.items()))} if entries else {}), taken
 
 
 def _setting(setting: str, section: Section, places: dict[str, str]) -> dict[str, Any]:
     """One section's keys in their D-Bus types; the IP address and route lines are left out."""
-    places[setting] = f"[{section.name}]"
-    result: dict[str, Any] = {}
+    places.setdefault(setting, f"[{section.name}]")
+    result, taken = _entries(setting, section, places) if setting in _DICT_SECTIONS else ({}, set())
     for key, value in section.values.items():
-        if setting in (_IPV4, _IPV6) and _IP_LINE.fullmatch(key):
+        if key in taken or (setting in (_IPV4, _IPV6) and _IP_LINE.fullmatch(key)):
             continue
-        if key not in nm.SETTINGS[setting]:
-            raise value.error(
-                f"is not a key of [{section.name}]: NetworkManager {nm.LIBNM_VERSION} has no "
-                f"{setting}.{key}"
-            )
+        if _UNREAD_KEY.fullmatch(key):
+            raise value.error(_UNREAD)
         typed = _typed(setting, value)
         name = _DBUS_NAMES.get(key, key)
         places[f"{setting}.{name}"] = value.where
@@ -379,6 +424,16 @@ def _parse(text: str, filename: str | None, places: dict[str, str]) -> Settings:
     connection = sections.get(CONNECTION) or Section(CONNECTION, {})
     connection_type = _type_of(connection, sections)
     typed = {name: _setting(name, section, places) for name, section in sections.items()}
+    for name, (setting, _, _) in _DICT_SECTIONS.items():
+        if name != setting and name in typed:
+            # [vpn-secrets] and [ethernet-s390-options] fill a key of another setting.
+            typed.setdefault(setting, {}).update(typed.pop(name))
+    bond = sections.get("bond")
+    # NetworkManager still reads a bond's interface-name there when [connection] has none.
+    if bond is not None and "interface-name" in bond.values:
+        typed.setdefault(CONNECTION, {}).setdefault(
+            "interface-name", _typed(CONNECTION, bond.values["interface-name"])
+        )
 
     # A setting without keys is left to NetworkManager's defaults, but for the connection's own.
     settings: Settings = {name: values for name, values in typed.items() if values}
@@ -463,7 +518,18 @@ def _security(
     key_mgmt = result.get("key-mgmt")
     if WIRELESS_SECURITY in sections and key_mgmt is None:
         raise KeyfileError(security.place("key-mgmt"), "missing")
-    kind = _KEY_MGMT[key_mgmt] if key_mgmt else SecurityKind.OPEN
+    kind = _KEY_MGMT.get(key_mgmt) if key_mgmt else SecurityKind.OPEN
+    if kind is None and key_mgmt.rstrip(SPACE) in _KEY_MGMT:
+        # NetworkManager keeps the spaces, and then refuses the word.
+        raise security.values["key-mgmt"].error("remove the spaces after it")
+    if kind is None:
+        # A kind app.rules has no rule for (ieee8021x, wpa-eap-suite-b-192, ...).
+        _check(rules.check_ssid, wireless["ssid"], {"ssid": sections[WIRELESS].place("ssid")})
+        return {
+            setting: typed[setting]
+            for setting in (WIRELESS_SECURITY, IEEE_8021X)
+            if setting in typed
+        }
     if eap is not None and kind is not SecurityKind.WPA_EAP:
         need = "is not used with" if key_mgmt else "needs a [wifi-security] section with"
         raise eap.error(f"{need} key-mgmt={key_mgmt or 'wpa-eap'}")
@@ -494,10 +560,12 @@ def _security(
             security=eap.place("eap"),
         )
         methods = found.get("eap", [])
-        if len(methods) != 1:
-            raise KeyfileError(
-                eap.place("eap"), "must name one method: peap or ttls" if methods else "missing"
-            )
+        if not methods:
+            raise KeyfileError(eap.place("eap"), "missing")
+        if len(methods) != 1 or methods[0] not in rules.EAP_METHODS:
+            # Methods app.rules has no rule for (tls, several at once): NetworkManager's call.
+            _check(rules.check_ssid, creds.ssid, places)
+            return settings
         anonymous = found.get("anonymous-identity", "")
         _check(rules.check_identity, anonymous, {"identity": eap.place("anonymous-identity")})
         creds = replace(
@@ -566,6 +634,9 @@ def _ip(section: Section | None, typed: dict[str, Any], places: dict[str, str]) 
         if len(fields) > 3:
             metric = Value(value.section, value.key, fields[3])
             route["metric"] = glib.int_value(metric, *nm.INT_RANGES["u"])
+        options = section.get(f"{value.key}_options")
+        if options is not None:
+            route.update(_route_options(options))
         routes.append(route)
     result.update(
         {
@@ -586,6 +657,28 @@ def _ip(section: Section | None, typed: dict[str, Any], places: dict[str, str]) 
     return result
 
 
+def _route_options(value: Value) -> dict[str, Any]:
+    """A route's attributes from its routeN_options line: NAME=VALUE,NAME=VALUE."""
+    attributes: dict[str, Any] = {}
+    for item in filter(None, re.split(r"(?<!\\),", glib.text_value(value))):
+        match = _ROUTE_ATTRIBUTE.fullmatch(item)
+        if match is None:
+            raise value.error("must be NAME=VALUE,NAME=VALUE (an attribute has no =VALUE)")
+        name, text = (_ESCAPED.sub(r"\1", part) for part in match.groups())
+        # An attribute newer than the table goes as text, for NetworkManager to judge.
+        signature = nm.ROUTE_ATTRIBUTES.get(name, "s")
+        if signature == "b" and text.lower() not in _ROUTE_BOOLEANS:
+            raise value.error(f"{name} must be true or false")
+        if signature == "b":
+            attributes[name] = _ROUTE_BOOLEANS[text.lower()]
+        elif signature in nm.INT_RANGES:
+            number = Value(value.section, value.key, text)
+            attributes[name] = glib.int_value(number, *nm.INT_RANGES[signature])
+        else:
+            attributes[name] = text
+    return attributes
+
+
 def _lines(
     section: Section, kind: str, places: dict[str, str]
 ) -> list[tuple[Value, list[str], dict[str, Any]]]:
@@ -597,9 +690,8 @@ def _lines(
     found: list[tuple[int, str, Value]] = []
     for key, value in section.values.items():
         match = _IP_LINE.fullmatch(key)
-        if match and match[1].startswith(kind):
-            if match[3]:
-                raise value.error(f"{kind} options are not read by this importer")
+        # A route's options line is read with its route; NetworkManager ignores one without.
+        if match and match[1].startswith(kind) and not match[3]:
             found.append((int(match[2]) if match[2] is not None else -1, match[1], value))
     lines = []
     for *_, value in sorted(found, key=lambda item: item[:2]):

@@ -8,7 +8,7 @@ from typing import Any
 from dbus_next.signature import Variant
 
 from app.nm.bus import unwrap
-from app.nm.nm_settings import SETTINGS
+from app.nm.nm_settings import ROUTE_ATTRIBUTES, SETTINGS
 from app.nm.profiles import Settings
 
 _INTEGERS = frozenset("ynqiuxt")
@@ -43,13 +43,19 @@ def _signature_of(value: Any) -> str:
     raise TypeError(f"no D-Bus type for {type(value).__name__} value")
 
 
+def _entry_signature(key: str, value: Any) -> str:
+    """The type of one field of an address-data or route-data entry (a route's tos is a byte)."""
+    signature = ROUTE_ATTRIBUTES.get(key)
+    return signature if signature is not None and _fits(signature, value) else _signature_of(value)
+
+
 def _variant(signature: str, value: Any) -> Variant:
     if signature == "aa{sv}":
         # address-data, route-data, dns-data: each entry a dict of small variants.
         return Variant(
             signature,
             [
-                {key: Variant(_signature_of(item), item) for key, item in entry.items()}
+                {key: Variant(_entry_signature(key, item), item) for key, item in entry.items()}
                 for entry in value
             ],
         )

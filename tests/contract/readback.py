@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from app.nm import nm_settings
@@ -21,6 +23,18 @@ NM_DEFAULTS: dict[tuple[str, str], Any] = {
 # 1.30 leaves a 1 out of GetSettings; 1.42 and 1.52 default to 3 and return a 1 as sent.
 OLD_ADDR_GEN_MODE_DEFAULT = (1, 40)
 _ABSENT = object()
+# libnm's path scheme of an 802.1X certificate or key: file://PATH and a closing NUL byte.
+_CERT_PATH = re.compile(rb"file://(/.+)\x00")
+
+
+def _stored_blob(sent: Any, got: Any) -> Any:
+    """What a certificate sent inline holds once saved: every version (1.30, 1.42, 1.52) writes
+    an inline certificate to a file beside the keyfile and returns its path, whose content is
+    then what was sent."""
+    match = _CERT_PATH.fullmatch(got) if isinstance(got, bytes) else None
+    if match is None or not isinstance(sent, bytes) or _CERT_PATH.fullmatch(sent):
+        return got
+    return Path(match[1].decode()).read_bytes()
 
 
 def nm_defaults(version: tuple[int, int]) -> dict[tuple[str, str], Any]:
@@ -46,7 +60,7 @@ def differences(
                     found.append(f"{setting}.{key}: a secret came back from GetSettings")
                 got = secrets[setting].get(setting, {}).get(key, _ABSENT)
             else:
-                got = stored.get(key, defaults.get((setting, key), _ABSENT))
+                got = _stored_blob(value, stored.get(key, defaults.get((setting, key), _ABSENT)))
             if got != value:
                 shown = "nothing" if got is _ABSENT else repr(got)
                 found.append(f"{setting}.{key}: sent {value!r}, NetworkManager has {shown}")

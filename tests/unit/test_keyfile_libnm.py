@@ -32,6 +32,34 @@ EXTRA = {
         "[802-1x]\neap=ttls;\nidentity=me\npassword=pw\nphase2-auth=pap\n"
         "ca-cert=/etc/ssl/ca.pem\ndomain-suffix-match=example.org\n"
     ),
+    # One key per entry of a string dictionary, and a kind of security app.rules has no rule for.
+    "dictionaries.nmconnection": (
+        "[connection]\nid=Dicts\nuuid=0b5c1a55-3f0e-4c1e-9d43-2a8f0f5e7a13\ntype=ethernet\n"
+        "[ethernet]\n[ethernet-s390-options]\nportname=P1\nlayer2=1\n"
+        "[user]\nmy\\2Dnote.x=a\\sb\nwifi-connect.pending=unproven\n"
+        "[ipv4]\nmethod=auto\nroute1=10.9.0.0/16\n"
+        "route1_options=table=100,lock-mtu=yes,mtu=1400,scope=253,tos=16\n"
+        "[ipv6]\nmethod=ignore\ndns=\n"
+    ),
+    "ovs.nmconnection": (
+        "[connection]\nid=OVS\nuuid=0b5c1a55-3f0e-4c1e-9d43-2a8f0f5e7a14\ntype=ovs-bridge\n"
+        "interface-name=br0\n[ovs-bridge]\n[ovs-external-ids]\ndata.owner=factory\n"
+        "[ovs-other-config]\ndata.stp-priority=1\n"
+    ),
+    "bond.nmconnection": (
+        "[connection]\nid=Bond\nuuid=0b5c1a55-3f0e-4c1e-9d43-2a8f0f5e7a15\ntype=bond\n"
+        "[bond]\nmode=balance-rr\nmiimon=100\ninterface-name=bond3\n"
+    ),
+    "vpn.nmconnection": (
+        "[connection]\nid=VPN\nuuid=0b5c1a55-3f0e-4c1e-9d43-2a8f0f5e7a16\ntype=vpn\n"
+        "[vpn]\nservice-type=org.freedesktop.NetworkManager.openvpn\nuser-name=me\n"
+        "remote=vpn.example.com\n[vpn-secrets]\npassword=pw\n"
+    ),
+    "dynamic-wep.nmconnection": (
+        "[connection]\nid=DWEP\nuuid=0b5c1a55-3f0e-4c1e-9d43-2a8f0f5e7a17\ntype=wifi\n"
+        "[wifi]\nssid=DWEP\n[wifi-security]\nkey-mgmt=ieee8021x\n"
+        "[802-1x]\neap=peap;ttls;\nidentity=me\npassword=pw\nphase2-auth=mschapv2\n"
+    ),
 }
 
 

@@ -80,3 +80,18 @@ def test_words_are_libnms_constants_of_string_keys() -> None:
     assert "link-local" in nm_settings.WORDS[("ipv4", "method")]
     assert {"auto", "dhcp", "ignore"} <= set(nm_settings.WORDS[("ipv6", "method")])
     assert ("802-11-wireless-security", "psk") not in nm_settings.WORDS
+
+
+def test_ethtool_options_and_route_attributes_are_typed_as_libnm_types_them() -> None:
+    """A keyfile writes each ethtool option as a key of [ethtool]; a route's attributes in
+    routeN_options, each of the one type libnm's check takes."""
+    ethtool = nm_settings.SETTINGS["ethtool"]
+    assert (ethtool["feature-tso"], ethtool["ring-rx"], ethtool["coalesce-rx-usecs"]) == (
+        "b",
+        "u",
+        "u",
+    )
+    assert ethtool["pause-autoneg"] == "b"
+    attributes = nm_settings.ROUTE_ATTRIBUTES
+    assert (attributes["tos"], attributes["table"], attributes["onlink"]) == ("y", "u", "b")
+    assert (attributes["src"], attributes["mtu"], attributes["lock-mtu"]) == ("s", "u", "b")
