@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 from collections.abc import AsyncIterator, Iterator
@@ -56,6 +57,8 @@ START_TIMEOUT = 30.0
 FLOW_TIMEOUT = 60.0
 SCAN_TIMEOUT = 60.0
 SNAPSHOT_EVERY = 0.05
+_ICMP = Path("/proc/sys/net/ipv4")
+ICMP_UNLIMITED = {"icmp_ratelimit": "0", "icmp_msgs_per_sec": "100000", "icmp_msgs_burst": "100000"}
 
 
 def _forms(secret: str) -> list[bytes]:
@@ -132,16 +135,41 @@ async def _watching(workdir: Path, collected: Collected) -> AsyncIterator[list[P
         collected.snapshot(None, workdir)
 
 
-def _icmp_unlimited() -> None:
-    """Let the device namespace answer every closed UDP port (Linux limits ICMP per peer)."""
-    limits = (
-        ("icmp_ratelimit", "0"),
-        ("icmp_msgs_per_sec", "1000000"),
-        ("icmp_msgs_burst", "1000000"),
-    )
-    for name, value in limits:
-        setting = Path(f"/proc/sys/net/ipv4/{name}")
-        helpers.in_netns(topology.DEV, lambda s=setting, v=value: s.write_text(v))
+def _set(setting: Path, value: str) -> str:
+    """Write a sysctl; its old value."""
+    old = setting.read_text().strip()
+    setting.write_text(value)
+    return old
+
+
+def _set_for_dev(setting: Path, value: str) -> tuple[bool, str]:
+    """Set the device namespace's own sysctl, else (a global one) the host's; where, and the old."""
+    if helpers.in_netns(topology.DEV, setting.exists):
+        return True, helpers.in_netns(topology.DEV, functools.partial(_set, setting, value))
+    return False, _set(setting, value)
+
+
+@contextlib.contextmanager
+def _icmp_unlimited() -> Iterator[None]:
+    """Let the device namespace answer every closed UDP port while the block runs.
+
+    Linux limits ICMP errors per peer (icmp_ratelimit) and in all (icmp_msgs_per_sec and
+    _burst: per namespace on newer kernels, global on older ones, where the host's are raised
+    for the scan's few seconds). Every value is put back.
+    """
+    changed: list[tuple[Path, bool, str]] = []
+    try:
+        for name, value in ICMP_UNLIMITED.items():
+            in_dev, old = _set_for_dev(_ICMP / name, value)
+            changed.append((_ICMP / name, in_dev, old))
+        yield
+    finally:
+        for setting, in_dev, old in changed:
+            restore = functools.partial(_set, setting, old)
+            if in_dev:
+                helpers.in_netns(topology.DEV, restore)
+            else:
+                restore()
 
 
 async def _scan() -> dict[str, Any]:
@@ -174,7 +202,6 @@ async def test_a_prying_phone_finds_only_the_portals_ports_and_no_secret(
     certificates: Certificates,
     timings: Timings,
 ) -> None:
-    _icmp_unlimited()
     collected = Collected()
     env = {"PORTAL_PASSPHRASE": HOTSPOT_PASSPHRASE, "LOG_LEVEL": "debug"}
     async with _watching(workdir, collected) as apps:
@@ -183,7 +210,8 @@ async def test_a_prying_phone_finds_only_the_portals_ports_and_no_secret(
         try:
             await wait_portal(app, START_TIMEOUT)
             await join_hotspot()
-            scan = await _scan()
+            with _icmp_unlimited():
+                scan = await _scan()
             timings.record("port scan, TCP 1-65535", scan["tcp_seconds"])
             timings.record("port scan, UDP 1-65535", scan["udp_seconds"])
             assert (scan["tcp_open"], scan["tcp_silent"]) == (OPEN_TCP, []), scan

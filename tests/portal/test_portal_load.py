@@ -22,8 +22,8 @@ import pytest
 
 from app.flow.state import AttemptOutcome, FlowState
 from app.portal.app import create_app
-from app.portal.ratelimit import RateLimiter
 from app.portal.server import LOOPBACK, serve_portal
+from app.portal.state import CONNECT_LIMIT
 from tests.portal.helpers import RecordingController, make_config
 from tests.portal.simulated import SimPortal, simulated_portal
 from tests.support import eventually, free_port
@@ -102,7 +102,7 @@ async def test_a_connect_flood_does_not_stop_a_second_phone(simulated: SimPortal
         codes = Counter(await asyncio.gather(*(flood_once(flooder) for _ in range(FLOOD))))
     # The flooder's own window lets 5 through: the first starts an attempt, the rest find the
     # flow busy (or a second attempt, if the first already failed). Everything else is 429.
-    allowed = RateLimiter(limit=5, window=60).limit
+    allowed = CONNECT_LIMIT
     assert set(codes) <= {200, 429, 503}, codes
     assert codes[200] >= 1 and codes[200] + codes[503] == allowed, codes
     assert codes[429] == FLOOD - allowed, codes
