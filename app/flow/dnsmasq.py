@@ -11,6 +11,7 @@ import shutil
 import signal
 import tempfile
 import time
+from collections.abc import Mapping
 from ipaddress import IPv4Address
 from pathlib import Path
 
@@ -41,6 +42,15 @@ _STARTED_LINE = "started, version"
 # dnsmasq translates its messages; the C locale keeps the "started" line (and the error text
 # users see) in English.
 _DNSMASQ_ENV = {"LC_ALL": "C"}
+
+
+def dnsmasq_environment(parent: Mapping[str, str]) -> dict[str, str]:
+    """dnsmasq's whole environment: PATH and the C locale, nothing else of ours.
+
+    The app's environment may hold PORTAL_PASSPHRASE, and a child's environment is readable in
+    /proc by whoever may read the child's: dnsmasq needs none of it.
+    """
+    return {"PATH": parent.get("PATH", os.defpath), **_DNSMASQ_ENV}
 
 
 class DnsmasqError(WifiConnectError):
@@ -282,7 +292,7 @@ class Dnsmasq:
                 # Its own session: a Ctrl-C meant for us must not reach dnsmasq, which we stop
                 # in order ourselves.
                 start_new_session=True,
-                env={**os.environ, **_DNSMASQ_ENV},
+                env=dnsmasq_environment(os.environ),
             )
         except OSError as err:
             raise DnsmasqError(f"could not run {self._binary}: {err}") from err

@@ -18,18 +18,22 @@ _LOGGER = logging.getLogger(__name__)
 LOOPBACK = IPv4Address("127.0.0.1")
 # <linux/in.h>: bind to an address the machine does not have (yet); Python does not name it.
 _IP_FREEBIND = 15
+# How long a connection may stay open without finishing a request (aiohttp's keep-alive timer
+# runs from the moment it is accepted): held or trickling connections are closed by then, and a
+# phone polling /status reconnects at no cost.
+IDLE_TIMEOUT = 15.0
 
 
 @contextlib.asynccontextmanager
 async def serve_portal(
-    app: web.Application, gateway: IPv4Address, port: int
+    app: web.Application, gateway: IPv4Address, port: int, *, idle_timeout: float = IDLE_TIMEOUT
 ) -> AsyncIterator[None]:
     """Serve `app` on the gateway and on loopback while the block runs, and only there.
 
     Loopback lets the device itself (an installer's shell, a health check) read /status; the
     device's other networks never see the portal. The runner is always cleaned up.
     """
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None, keepalive_timeout=idle_timeout)
     await runner.setup()
     try:
         for address in dict.fromkeys((gateway, LOOPBACK)):

@@ -28,6 +28,11 @@ def accepted_hosts(gateway: IPv4Address, port: int) -> frozenset[str]:
     return frozenset(hosts)
 
 
+# POST /connect per client address: a phone retrying a typo is fine, a flood gets 429s.
+CONNECT_LIMIT = 5
+CONNECT_WINDOW = 60.0
+
+
 @dataclass(frozen=True)
 class Portal:
     """Everything a handler needs; built once by create_app."""
@@ -40,7 +45,9 @@ class Portal:
     hosts: frozenset[str]
     theme_css: str
     csrf: CsrfTokens = field(default_factory=CsrfTokens)
-    connect_limit: RateLimiter = field(default_factory=lambda: RateLimiter(limit=5, window=60.0))
+    connect_limit: RateLimiter = field(
+        default_factory=lambda: RateLimiter(limit=CONNECT_LIMIT, window=CONNECT_WINDOW)
+    )
 
 
 PORTAL = web.AppKey("portal", Portal)

@@ -16,7 +16,7 @@ import dns.rrset
 import pytest
 
 from app.cli_output import check_report
-from app.flow.dnsmasq import Dnsmasq, DnsmasqError, dnsmasq_argv
+from app.flow.dnsmasq import Dnsmasq, DnsmasqError, dnsmasq_argv, dnsmasq_environment
 from app.flow.reachability import (
     NTP_UNIX_OFFSET,
     BadReply,
@@ -83,6 +83,13 @@ def test_argv_follows_gateway_range_binary_and_lease_time() -> None:
     assert "--dhcp-range=10.0.0.100,10.0.0.150,255.255.255.0,10m" in argv
     assert "--dhcp-option=option:router,10.0.0.1" in argv
     assert "--dhcp-option=option:dns-server,10.0.0.1" in argv
+
+
+def test_dnsmasq_gets_no_environment_of_ours() -> None:
+    # PORTAL_PASSPHRASE would be readable in dnsmasq's /proc/PID/environ for its whole life.
+    parent = {"PATH": "/sbin:/bin", "PORTAL_PASSPHRASE": "hotspot secret", "HOME": "/root"}
+    assert dnsmasq_environment(parent) == {"PATH": "/sbin:/bin", "LC_ALL": "C"}
+    assert dnsmasq_environment({})["PATH"] == os.defpath
 
 
 def test_parse_leases_reads_ipv4_leases_and_skips_the_rest() -> None:
