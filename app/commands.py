@@ -7,14 +7,16 @@ flow's Surroundings from here; nothing below this module builds another part.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import json
 import logging
+import os
 import signal
 import sys
 from collections import Counter
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +27,7 @@ from app.cli_output import PROG, ImportStatus
 from app.config import Config
 from app.errors import NetworkManagerError, ValidationError, WifiConnectError
 from app.exitcodes import ExitStatus
+from app.flow.instance import one_instance
 from app.flow.networks import find_network
 from app.flow.timing import Timings
 from app.nm.bus import SystemBus
@@ -144,7 +147,7 @@ async def run(config: Config, timings: Timings) -> ExitStatus:
     from app.flow.dnsmasq import Dnsmasq
     from app.flow.reachability import check_link
 
-    async with SystemBus() as bus:
+    async with _owned_bus() as bus:
         nm = await NetworkManagerClient.connect(bus, timeout=timings.nm_wait)
         _LOGGER.info("NetworkManager is ready")
 
@@ -241,7 +244,7 @@ async def add(command: Add, config: Config, timings: Timings) -> int:
         wanted = check_credentials(_add_credentials(command, ssid_from_text(command.ssid), stated))
     except ValidationError as err:
         return _add_error(err, command)
-    async with SystemBus() as bus:
+    async with _owned_bus() as bus:
         nm = await _network_manager(bus, timings)
 
         checks = functools.partial(check_link, config)
@@ -429,6 +432,15 @@ async def _import_one(
         return ImportStatus.ERROR, f"{result.refusal(err.message)} ({err.name})"
     imported[uuid] = result.filename
     return status, described
+
+
+@contextlib.asynccontextmanager
+async def _owned_bus() -> AsyncIterator[SystemBus]:
+    """The system bus, for a command that owns the radio: one such wifi-connect at a time."""
+    # Both settle what a killed run left, which must never be a live run's hotspot or attempt.
+    with one_instance(os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")):
+        async with SystemBus() as bus:
+            yield bus
 
 
 async def _network_manager(bus: SystemBus, timings: Timings) -> NetworkManagerClient:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.exitcodes import ExitStatus
+from app.flow.instance import one_instance
 from app.nm.client import NetworkManagerClient
 from app.nm.profiles import client_profile, hotspot_profile, pending_profile
 from app.simulator import ReceivedConnection, SimulatedNetworkManager
@@ -318,3 +319,22 @@ async def test_add_first_settles_what_a_killed_run_left(
     assert not saved[home.uuid].pending, "the proven one is an ordinary profile now"
     assert internet.ntp_requests >= 1, "proven by the checks"
     assert {c.id for c in saved.values()} == {"Home", "Office"}
+
+
+async def test_add_leaves_a_live_run_alone(
+    cli: Cli, sim: SimulatedNetworkManager, nm: NetworkManagerClient, bus_address: str
+) -> None:
+    """While a run holds the device, `add` refuses: its hotspot and attempt are not leftovers."""
+    hotspot = await nm.add_connection(
+        hotspot_profile(ssid="Test Portal", interface="wlan0", gateway=GATEWAY, passphrase=None)
+    )
+    attempt = await nm.add_connection(pending_profile(client_profile(CAFE)))
+    before = sorted(c.uuid for c in sim.connections)
+
+    with one_instance(bus_address):  # as `wifi-connect run` holds it
+        result = await cli("add", "--ssid", "Home", "--passphrase", "password1")
+
+    assert result.status == ExitStatus.FAILED
+    assert "another wifi-connect (pid " in result.err, result.err
+    assert sorted(c.uuid for c in sim.connections) == before
+    assert {hotspot.uuid, attempt.uuid} <= set(before)
