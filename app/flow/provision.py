@@ -140,7 +140,8 @@ class Provisioner:
         self._wifi = await self._nm.wifi_device(self._config.interface)
         _LOGGER.info("Using WiFi device %s", self._wifi.device.interface)
         # A hotspot left by a killed run may still be up, and a radio in AP mode cannot scan:
-        # it goes first (run() settled already; the demo and a bare provision() start here).
+        # it goes first (run() settles before its online check too; this covers the demo, a
+        # bare provision(), and each --watch round, after which NetworkManager may have moved).
         await settle_leftovers(self._nm, self._checks, release_timeout=self._timings.scan)
         self._networks = await self._scan(self._wifi)
         _LOGGER.info("Found %d networks", len(self._networks))
@@ -305,10 +306,10 @@ class Provisioner:
             if await self._join_saved():
                 self._set_state(FlowState.CONNECTED)
                 return True
+            await self.open_portal()
         except WifiConnectError:
             self._set_state(FlowState.STARTING)
             raise
-        await self.open_portal()
         return False
 
     async def _join_saved(self) -> bool:
@@ -361,33 +362,45 @@ async def run(config: Config, nm: NetworkManagerClient, surroundings: Surroundin
         clock=surroundings.clock,
         has_default_route=surroundings.has_default_route,
     )
-    # Before the online check: a killed run's proven profile may be what makes us online.
-    await settle_leftovers(nm, surroundings.checks, release_timeout=surroundings.timings.scan)
-    online = await uplink.works()
-    if online and not config.force and not config.watch:
-        _LOGGER.info("Already online: nothing to do (--force opens the portal anyway)")
-        return ExitStatus.ALREADY_ONLINE
+    force = config.force  # --force is for the start only; later rounds follow the uplink
     pause = surroundings.timings.reopen_first
     while True:
-        if online and not config.force:
-            _LOGGER.info("Online")
-        else:
-            try:
-                status = await provision(config, nm, surroundings)
-            except _NM_TROUBLE as err:
-                if not config.watch:
-                    raise
-                # A device watched for years outlives NetworkManager's bad moments (a restart,
-                # a dongle pulled): the portal is tried again, as a reopen is.
-                _LOGGER.error("The portal could not run (%s); trying again in %g s", err, pause)
-                await surroundings.clock.sleep(pause)
-                pause = min(pause * 2, surroundings.timings.reopen_max)
-                continue
-            if status is not ExitStatus.OK or not config.watch:
-                return status
-            pause = surroundings.timings.reopen_first
+        try:
+            status = await _round(config, nm, surroundings, uplink, force=force)
+        except _NM_TROUBLE as err:
+            if not config.watch:
+                raise
+            # A device watched for years outlives NetworkManager's bad moments (a restart, a
+            # dongle pulled): the round is tried again, online check first, as a reopen is.
+            _LOGGER.error("NetworkManager failed (%s); trying again in %g s", err, pause)
+            await surroundings.clock.sleep(pause)
+            pause = min(pause * 2, surroundings.timings.reopen_max)
+            continue
+        if status is not None and (status is not ExitStatus.OK or not config.watch):
+            return status
+        force = False
+        pause = surroundings.timings.reopen_first
         await uplink.wait_until_gone()
-        online = False
+
+
+async def _round(
+    config: Config,
+    nm: NetworkManagerClient,
+    surroundings: Surroundings,
+    uplink: Uplink,
+    *,
+    force: bool,
+) -> ExitStatus | None:
+    """Settle leftovers, then provision unless online; None: online, nothing to do yet."""
+    # Before the online check: a killed run's proven profile may be what makes us online.
+    await settle_leftovers(nm, surroundings.checks, release_timeout=surroundings.timings.scan)
+    if force or not await uplink.works():
+        return await provision(config, nm, surroundings)
+    if not config.watch:
+        _LOGGER.info("Already online: nothing to do (--force opens the portal anyway)")
+        return ExitStatus.ALREADY_ONLINE
+    _LOGGER.info("Online")
+    return None
 
 
 async def provision(

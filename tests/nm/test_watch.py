@@ -217,3 +217,20 @@ async def test_without_watch_nm_refusing_the_portal_ends_the_run(
         await run(Config(ssid="Test Portal"), nm, surroundings)
 
     assert not any(c.id.startswith("wifi-connect-hotspot") for c in sim.connections)
+
+
+async def test_watch_outlives_nm_failing_while_settling_at_start(
+    nm: NetworkManagerClient, sim: SimulatedNetworkManager
+) -> None:
+    clock = ManualClock()
+    surroundings = Surroundings(portal=_no_portal, clock=clock, has_default_route=lambda: False)
+    sim.inject(Fault("ListConnections"))  # the start's look for leftovers fails once
+    running = asyncio.create_task(run(CONFIG, nm, surroundings))
+    try:
+        assert await clock.tick(Timings().reopen_first, running)
+        await eventually(lambda: _hotspot_up(sim), what="the portal's hotspot, second round")
+        assert not running.done(), "NetworkManager's error at start did not end --watch"
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
