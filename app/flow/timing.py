@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
+from app.nm.const import LEGACY_SCAN_TIME
+
 
 @dataclass(frozen=True)
 class Timings:
@@ -19,8 +21,8 @@ class Timings:
     answer_grace: float = 2.0
     scan: float = 15.0
     # A NetworkManager before 1.12 never says when a scan has ended: the scan is taken as done
-    # this long after the first access points are listed (a dual-band scan takes 2-4 s).
-    legacy_scan: float = 4.0
+    # this long after the first access points are listed.
+    legacy_scan: float = LEGACY_SCAN_TIME
     # At boot NetworkManager may still be starting when we are; an installer at a terminal
     # wants an answer sooner.
     nm_wait: float = 60.0

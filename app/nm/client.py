@@ -29,6 +29,7 @@ from app.nm.const import (
     DEVICE_IFACE,
     HOTSPOT_ID_PREFIX,
     IP4CONFIG_IFACE,
+    LEGACY_SCAN_TIME,
     MANAGER_IFACE,
     MANAGER_PATH,
     PROPERTIES_IFACE,
@@ -70,9 +71,6 @@ _STALE_PATH_ERRORS = frozenset(
 )
 # NM's Startup turns false without a signal we subscribe to, so starting up is re-read often.
 _STARTUP_RECHECK = 0.2
-# How long a scan takes on a NetworkManager without LastScan (before 1.12), which never says
-# when a scan has finished: a dual-band scan takes wpa_supplicant some 2-4 s.
-LEGACY_SCAN_TIME = 4.0
 # The settings that hold a profile's secrets, which GetSettings leaves out.
 _SECRET_SETTINGS = (WIRELESS_SECURITY, IEEE_8021X)
 
@@ -122,7 +120,7 @@ class NetworkManagerClient:
             await find_again()
         return await read()
 
-    async def _optional_property(self, path: str, interface: str, name: str) -> Any | None:
+    async def optional_property(self, path: str, interface: str, name: str) -> Any | None:
         """A property newer than NM 1.10, or None when this NetworkManager does not have it."""
         if (interface, name) in self._lacking:
             return None
@@ -235,7 +233,7 @@ class NetworkManagerClient:
             SETTINGS_PATH, SETTINGS_IFACE, "AddConnection", "a{sa{sv}}", [sent]
         )
         try:
-            filename = await self._optional_property(str(path), CONNECTION_IFACE, "Filename")
+            filename = await self.optional_property(str(path), CONNECTION_IFACE, "Filename")
         except NetworkManagerError:
             filename = None  # the profile is saved, whatever became of it since
         saved = _saved_connection(str(path), settings, filename=str(filename or "") or None)
@@ -251,7 +249,7 @@ class NetworkManagerClient:
 
     async def _saved_connection(self, path: str) -> SavedConnection:
         settings = await self._connection_settings(path)
-        filename = await self._optional_property(path, CONNECTION_IFACE, "Filename")
+        filename = await self.optional_property(path, CONNECTION_IFACE, "Filename")
         return _saved_connection(path, settings, filename=str(filename or "") or None)
 
     async def wifi_connections(self) -> list[SavedConnection]:
@@ -416,7 +414,7 @@ class NetworkManagerClient:
         if not config_path or config_path == _ROOT_PATH:
             return []
         config_path = str(config_path)
-        data = await self._optional_property(config_path, IP4CONFIG_IFACE, "NameserverData")
+        data = await self.optional_property(config_path, IP4CONFIG_IFACE, "NameserverData")
         if data is not None:
             return nameservers_from_data(data)
         # Before NM 1.14: the older, byte-order-bound form.
@@ -679,7 +677,7 @@ class WifiDevice:
 
     async def _last_scan(self) -> int | None:
         """LastScan (ms since boot), or None on a NetworkManager before 1.12."""
-        value = await self._client._optional_property(self.device.path, WIRELESS_IFACE, "LastScan")
+        value = await self._client.optional_property(self.device.path, WIRELESS_IFACE, "LastScan")
         return None if value is None else _as_int(value, "LastScan")
 
     async def _networks(self) -> list[WifiNetwork]:

@@ -9,6 +9,10 @@ BUS_NAME = "org.freedesktop.NetworkManager"
 MANAGER_PATH = "/org/freedesktop/NetworkManager"
 SETTINGS_PATH = "/org/freedesktop/NetworkManager/Settings"
 
+# How long a scan takes on a NetworkManager without LastScan (before 1.12), which never says
+# when a scan has finished: a dual-band scan takes wpa_supplicant some 2-4 s.
+LEGACY_SCAN_TIME = 4.0
+
 MANAGER_IFACE = "org.freedesktop.NetworkManager"
 DEVICE_IFACE = "org.freedesktop.NetworkManager.Device"
 WIRELESS_IFACE = "org.freedesktop.NetworkManager.Device.Wireless"

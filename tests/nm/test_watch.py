@@ -178,6 +178,13 @@ async def test_the_uplink_watch_outlives_an_nm_error(
     assert polls == 1 + timings.watch_grace / timings.watch_poll
 
 
+async def _stopped(task: asyncio.Task[object]) -> None:
+    """Cancel a run and wait until it has cleaned up."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 def _no_portal(_flow: Provisioner) -> AbstractAsyncContextManager[object]:
     """The flow without its web server: these tests watch NetworkManager, not phones."""
     return contextlib.nullcontext()
@@ -201,9 +208,7 @@ async def test_watch_tries_the_portal_again_when_nm_refuses_it(
         await eventually(lambda: _hotspot_up(sim), what="the portal's hotspot, third time")
         assert not running.done(), "NetworkManager's refusals did not end --watch"
     finally:
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
+        await _stopped(running)
     assert not any(c.id.startswith("wifi-connect-hotspot") for c in sim.connections)
 
 
@@ -231,6 +236,4 @@ async def test_watch_outlives_nm_failing_while_settling_at_start(
         await eventually(lambda: _hotspot_up(sim), what="the portal's hotspot, second round")
         assert not running.done(), "NetworkManager's error at start did not end --watch"
     finally:
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
+        await _stopped(running)
