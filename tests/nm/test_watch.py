@@ -106,7 +106,7 @@ async def test_a_failing_close_leaves_the_state_true(
     sim.inject(Fault("DeactivateConnection"))
     with pytest.raises(NetworkManagerError):
         await flow.try_saved_networks()
-    # The hotspot is still up, but dnsmasq's part is gone: no claim of a portal, nor of joining.
+    # The hotspot is still up, but the close failed half-way: no claim of a portal, nor of joining.
     assert _hotspot_up(sim)
     assert flow.status().state is FlowState.STARTING
     with pytest.raises(WifiConnectError, match="still starting"):
