@@ -24,6 +24,10 @@ class NetworkManagerUnavailable(WifiConnectError):
     """NetworkManager is not on the bus, or went away while we were talking to it."""
 
 
+class NetworkManagerNoAnswer(NetworkManagerUnavailable):
+    """NetworkManager is on the bus but did not answer a call within its bound (it hangs)."""
+
+
 class NoWifiDevice(WifiConnectError):
     """No WiFi device NetworkManager manages (or not the one asked for)."""
 

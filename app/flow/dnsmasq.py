@@ -12,6 +12,7 @@ import signal
 import tempfile
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from ipaddress import IPv4Address
 from pathlib import Path
 
@@ -42,6 +43,10 @@ _STARTED_LINE = "started, version"
 # dnsmasq translates its messages; the C locale keeps the "started" line (and the error text
 # users see) in English.
 _DNSMASQ_ENV = {"LC_ALL": "C"}
+DNS_PORT = 53
+DHCP_PORT = 67
+# A TCP socket's state in /proc/net/tcp while it listens.
+_TCP_LISTEN = "0A"
 
 
 def dnsmasq_environment(parent: Mapping[str, str]) -> dict[str, str]:
@@ -230,7 +235,14 @@ class Dnsmasq:
             )
         self._binary = binary
         await stop_stale_dnsmasq(self.interface)
-        self._workdir = Path(tempfile.mkdtemp(prefix=_WORKDIR_PREFIX, dir=self._temp_parent))
+        try:
+            self._workdir = Path(tempfile.mkdtemp(prefix=_WORKDIR_PREFIX, dir=self._temp_parent))
+        except OSError as err:
+            where = self._temp_parent or tempfile.gettempdir()
+            raise DnsmasqError(
+                f"cannot make dnsmasq's lease directory in {where}: {err.strerror} "
+                "(a full disk or a read-only file system?)"
+            ) from err
         try:
             await self._start()
         except BaseException:
@@ -333,6 +345,15 @@ class Dnsmasq:
         finally:
             exited.cancel()
         output = await run.finish_output()
+        busy = busy_port(output)
+        if busy is not None:
+            holders = await asyncio.to_thread(port_holders, busy)
+            raise DnsmasqError(
+                f"port {busy} on {self.gateway} is already taken by "
+                f"{describe_holders(holders)}, so dnsmasq cannot serve "
+                f"{'DHCP' if busy == DHCP_PORT else 'DNS'}; stop it, then start again. "
+                f"dnsmasq {_exit_text(run.process.returncode)}; its last lines:\n{output}"
+            )
         raise DnsmasqError(
             f"dnsmasq {_exit_text(run.process.returncode)} as it started; its last lines:\n{output}"
         )
@@ -380,6 +401,85 @@ class Dnsmasq:
             except DnsmasqError as err:
                 # _start stopped what it started; the loop sees that run as died at once.
                 _LOGGER.warning("%s", err)
+
+
+def busy_port(output: str) -> int | None:
+    """The port dnsmasq found taken, from its last lines: 53 (DNS), 67 (DHCP) or None."""
+    for line in output.splitlines():
+        if "Address already in use" in line:
+            # "failed to bind DHCP server socket: ..." or "failed to create listening socket
+            # for 192.168.42.1: ..." (DNS), in the C locale we run it in.
+            return DHCP_PORT if "DHCP" in line else DNS_PORT
+    return None
+
+
+@dataclass(frozen=True)
+class PortHolder:
+    """A process holding a socket on a port, as /proc shows it."""
+
+    pid: int
+    name: str
+    protocol: str
+
+
+def socket_inodes(port: int, tables: dict[str, str]) -> dict[int, str]:
+    """The inodes of the sockets bound to `port`, with their protocol, from /proc/net tables.
+
+    `tables` maps a protocol ("udp", "tcp6", ...) to its /proc/net file's text. TCP sockets
+    count only while listening (state 0A); UDP ones always.
+    """
+    found = {}
+    for protocol, text in tables.items():
+        for line in text.splitlines()[1:]:
+            fields = line.split()
+            if len(fields) < 10 or ":" not in fields[1]:
+                continue
+            local_port = int(fields[1].rpartition(":")[2], 16)
+            listening = protocol.startswith("udp") or fields[3] == _TCP_LISTEN
+            if local_port == port and listening and fields[9].isdigit():
+                found[int(fields[9])] = protocol.rstrip("6")
+    return found
+
+
+def port_holders(port: int, proc: Path = Path("/proc")) -> list[PortHolder]:
+    """The processes holding `port` (TCP listening or UDP) in our network namespace."""
+    tables = {}
+    for protocol in ("udp", "udp6", "tcp", "tcp6"):
+        with contextlib.suppress(OSError):
+            tables[protocol] = (proc / "net" / protocol).read_text()
+    inodes = socket_inodes(port, tables)
+    holders: dict[tuple[int, str], PortHolder] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or not inodes:
+            continue
+        try:
+            name = (entry / "comm").read_text().strip()
+            fds = list((entry / "fd").iterdir())
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+        for fd in fds:
+            try:
+                link = os.readlink(fd)
+            except OSError:
+                continue  # closed meanwhile (the listing's own descriptor, for one)
+            inode = link.removeprefix("socket:[").removesuffix("]")
+            if link.startswith("socket:[") and inode.isdigit() and int(inode) in inodes:
+                protocol = inodes[int(inode)]
+                holders[(int(entry.name), protocol)] = PortHolder(int(entry.name), name, protocol)
+    return sorted(holders.values(), key=lambda holder: (holder.pid, holder.protocol))
+
+
+def describe_holders(holders: list[PortHolder]) -> str:
+    """Who holds a port, in words: "dnsmasq (pid 1234, udp and tcp)"."""
+    if not holders:
+        return "a process this user cannot see (another user's, or another namespace's)"
+    by_pid: dict[tuple[int, str], list[str]] = {}
+    for holder in holders:
+        by_pid.setdefault((holder.pid, holder.name), []).append(holder.protocol)
+    return ", ".join(
+        f"{name} (pid {pid}, {' and '.join(protocols)})"
+        for (pid, name), protocols in by_pid.items()
+    )
 
 
 def is_our_dnsmasq(argv: list[str], interface: str) -> bool:

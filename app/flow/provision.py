@@ -99,6 +99,10 @@ class Provisioner:
         self._hotspot_active: str | None = None
         self._submitted: asyncio.Queue[Credentials] = asyncio.Queue(maxsize=1)
         self._status = FlowStatus(FlowState.STARTING)
+        # Set while the hotspot we brought up should be serving phones.
+        self._portal_up = asyncio.Event()
+        # How often the hotspot went away under the open portal and was brought back.
+        self.hotspot_recoveries = 0
 
     # -- PortalController ------------------------------------------------------------------------
 
@@ -173,10 +177,12 @@ class Provisioner:
                 self._services.callback(watch.cancel)
         self._portal_opened_at = self._clock.now()
         self._set_state(FlowState.PORTAL)
+        self._portal_up.set()
         _LOGGER.info("Hotspot '%s' is up; the portal is open", self._config.ssid)
 
     async def close_portal(self) -> None:
         """Stop dnsmasq, then take the hotspot down (its profile stays until cleanup)."""
+        self._portal_up.clear()
         await self._services.aclose()
         if self._hotspot_active is not None:
             await self._nm.deactivate(self._hotspot_active)
@@ -196,6 +202,29 @@ class Provisioner:
             pause = min(pause * 2, self._timings.reopen_max)
             with contextlib.suppress(WifiConnectError):
                 await self._start_over()
+
+    async def keep_hotspot(self) -> None:
+        """Bring the hotspot back whenever it goes under the open portal (NM restarted, say)."""
+        while True:
+            await self._portal_up.wait()
+            active = self._hotspot_active
+            if active is None:  # pragma: no cover - open_portal sets both together
+                raise RuntimeError("the portal is open without an active hotspot")
+            try:
+                await self._nm.wait_ended(active)
+            except WifiConnectError as err:
+                _LOGGER.warning("Lost sight of the hotspot (%s)", err)
+            if not self._portal_up.is_set() or self._hotspot_active != active:
+                continue  # we took it down ourselves, for an attempt
+            _LOGGER.warning("The hotspot went away under the open portal; bringing it back")
+            self._set_state(FlowState.STARTING)
+            self._portal_up.clear()
+            # What we hold of NM's objects may have died with an NM process: found afresh.
+            with contextlib.suppress(WifiConnectError):
+                await self._start_over()
+            await self.reopen_portal()
+            self.hotspot_recoveries += 1
+            _LOGGER.info("The hotspot is back")
 
     async def cleanup(self) -> None:
         """Leave nothing of ours behind: dnsmasq stopped, hotspot down, its profile deleted."""
@@ -434,6 +463,7 @@ async def _serve(flow: Provisioner, config: Config, surroundings: Surroundings) 
     try:
         connected = asyncio.ensure_future(_attempts(flow, surroundings))
         tasks.append(connected)
+        tasks.append(asyncio.ensure_future(flow.keep_hotspot()))
         rejoined: asyncio.Future[None] | None = None
         if config.watch:
             rejoined = asyncio.ensure_future(flow.rejoin_saved_when_quiet())

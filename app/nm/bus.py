@@ -16,7 +16,7 @@ from dbus_next.errors import AuthError, InvalidAddressError
 from dbus_next.message import Message
 from dbus_next.signature import Variant
 
-from app.errors import NetworkManagerError, NetworkManagerUnavailable
+from app.errors import NetworkManagerError, NetworkManagerNoAnswer, NetworkManagerUnavailable
 from app.nm.const import BUS_NAME, PROPERTIES_IFACE
 
 _LOGGER = logging.getLogger(__name__)
@@ -36,6 +36,8 @@ _GONE_ERRORS = frozenset(
 
 # Bound for a single method call: NM answers in milliseconds; a hung bus must not hang the app.
 CALL_TIMEOUT = 25.0
+# Bound for connecting and authenticating to the bus daemon.
+CONNECT_TIMEOUT = 10.0
 # How often a wait re-reads a property in case a signal was lost (NM restarts, slow buses).
 RECHECK_INTERVAL = 1.0
 
@@ -105,38 +107,116 @@ class SignalSubscription:
 
 
 class SystemBus:
-    """Owns the connection to the system bus; DBUS_SYSTEM_BUS_ADDRESS is honoured by default."""
+    """Owns the connection to the system bus, opened again when it drops.
 
-    def __init__(self, address: str | None = None) -> None:
+    DBUS_SYSTEM_BUS_ADDRESS is honoured by default. A dropped connection (the bus daemon
+    restarted, or closed us) fails the calls under way with NetworkManagerUnavailable; the next
+    call connects again and renews the signal subscriptions still open.
+    """
+
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        call_timeout: float = CALL_TIMEOUT,
+        connect_timeout: float = CONNECT_TIMEOUT,
+    ) -> None:
         self._address = address
+        self.call_timeout = call_timeout
+        self._connect_timeout = connect_timeout
         self._bus: MessageBus | None = None
+        self._open = False
+        self._reconnecting = asyncio.Lock()
+        # The message handlers of the subscriptions open now, with their match rules: a new
+        # connection gets them again.
+        self._matches: dict[Callable[[Message], None], str] = {}
+        # How often the connection was opened again after a drop.
+        self.reconnects = 0
 
     async def __aenter__(self) -> SystemBus:
+        self._bus = await self._connect()
+        self._open = True
+        return self
+
+    async def __aexit__(self, *_exc_info: object) -> None:
+        self._open = False
+        self._matches.clear()
+        bus, self._bus = self._bus, None
+        if bus is not None:
+            bus.disconnect()  # type: ignore[no-untyped-call]
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    bus.wait_for_disconnect(),  # type: ignore[no-untyped-call]
+                    2.0,
+                )
+
+    async def _connect(self) -> MessageBus:
+        """A new connection, authenticated and named within the connect timeout."""
+        where = self._address or "the system bus"
         try:
             # dbus-next reads DBUS_SYSTEM_BUS_ADDRESS itself when no address is given, and opens
             # the socket already in the constructor.
             bus = MessageBus(bus_address=self._address, bus_type=BusType.SYSTEM)  # type: ignore[arg-type]
-            self._bus = await bus.connect()
+            connected: MessageBus = await asyncio.wait_for(bus.connect(), self._connect_timeout)
+        except TimeoutError as err:
+            raise NetworkManagerUnavailable(
+                f"{where} did not accept a connection within {self._connect_timeout:g} s"
+            ) from err
         except (OSError, ValueError, EOFError, AuthError, InvalidAddressError) as err:
-            where = self._address or "the system bus"
             raise NetworkManagerUnavailable(f"cannot connect to {where}: {err}") from err
-        return self
+        return connected
 
-    async def __aexit__(self, *_exc_info: object) -> None:
-        if self._bus is not None:
-            self._bus.disconnect()  # type: ignore[no-untyped-call]
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(
-                    self._bus.wait_for_disconnect(),  # type: ignore[no-untyped-call]
-                    2.0,
+    async def _connection(self) -> MessageBus:
+        """The connection, opened again (once, whoever asks) when the last one dropped."""
+        if not self._open:
+            raise NetworkManagerUnavailable("the system bus connection is closed")
+        async with self._reconnecting:
+            bus = self._bus
+            if bus is not None and bus.connected:
+                return bus
+            if bus is not None:
+                _LOGGER.warning(
+                    "The system bus connection dropped (%s); connecting again",
+                    await _why_ended(bus),
                 )
             self._bus = None
+            bus = await self._connect()
+            if not self._open:  # closed while we connected
+                bus.disconnect()
+                raise NetworkManagerUnavailable("the system bus connection is closed")
+            self._bus = bus
+            self.reconnects += 1
+            for handler in self._matches:
+                bus.add_message_handler(handler)
+            for rule in list(self._matches.values()):
+                await self._add_match(bus, rule)
+            _LOGGER.info("Connected to the system bus again")
+            return bus
 
-    @property
-    def _connected(self) -> MessageBus:
-        if self._bus is None:
-            raise NetworkManagerUnavailable("the system bus connection is closed")
-        return self._bus
+    async def _add_match(self, bus: MessageBus, rule: str) -> None:
+        """Ask the bus daemon for the signals matching `rule` on this connection."""
+        reply = await self._send(bus, _dbus_call("AddMatch", rule), "AddMatch")
+        if reply.message_type == MessageType.ERROR:
+            raise NetworkManagerError(reply.error_name or "unknown", f"AddMatch {rule} failed")
+
+    async def _send(self, bus: MessageBus, message: Message, what: str) -> Message:
+        """One bounded round trip on `bus`; every way it can fail is NetworkManagerUnavailable."""
+        try:
+            reply = await asyncio.wait_for(bus.call(message), self.call_timeout)
+        except TimeoutError as err:
+            if not bus.connected:
+                raise NetworkManagerUnavailable(f"the system bus connection broke: {err}") from err
+            raise NetworkManagerNoAnswer(
+                f"no answer to {what} within {self.call_timeout:g} s"
+            ) from err
+        except Exception as err:
+            # dbus-next fails the calls under way with whatever broke its socket.
+            if bus.connected and not isinstance(err, (OSError, EOFError)):
+                raise
+            raise NetworkManagerUnavailable(f"the system bus connection broke: {err}") from err
+        if reply is None:
+            raise NetworkManagerUnavailable(f"no answer to {what}")
+        return reply
 
     async def call(
         self,
@@ -157,16 +237,7 @@ class SystemBus:
             signature=signature,
             body=list(body),
         )
-        try:
-            reply = await asyncio.wait_for(self._connected.call(message), CALL_TIMEOUT)
-        except TimeoutError as err:
-            raise NetworkManagerUnavailable(
-                f"no answer to {interface}.{member} within {CALL_TIMEOUT:.0f} s"
-            ) from err
-        except (OSError, EOFError) as err:
-            raise NetworkManagerUnavailable(f"the system bus connection broke: {err}") from err
-        if reply is None:
-            raise NetworkManagerUnavailable(f"no answer to {interface}.{member}")
+        reply = await self._send(await self._connection(), message, f"{interface}.{member}")
         if reply.message_type == MessageType.ERROR:
             text = str(reply.body[0]) if reply.body else reply.error_name
             if reply.error_name in _GONE_ERRORS:
@@ -186,14 +257,22 @@ class SystemBus:
         return result
 
     async def name_owner(self, name: str) -> str | None:
-        """The unique name owning `name`, or None when nobody does."""
-        try:
-            (owner,) = await self.call(
-                _DBUS_PATH, _DBUS_NAME, "GetNameOwner", "s", [name], destination=_DBUS_NAME
-            )
-        except (NetworkManagerError, NetworkManagerUnavailable):
-            return None
-        return str(owner)
+        """The unique name owning `name`, or None when nobody does (or the bus is unreachable)."""
+        for _ in range(2):
+            try:
+                (owner,) = await self.call(
+                    _DBUS_PATH, _DBUS_NAME, "GetNameOwner", "s", [name], destination=_DBUS_NAME
+                )
+            except NetworkManagerError:
+                return None
+            except NetworkManagerUnavailable:
+                if self._bus is not None and self._bus.connected:
+                    return None
+                # Our connection dropped under the question, which says nothing of the owner:
+                # it is asked again on a new connection.
+                continue
+            return str(owner)
+        return None
 
     @contextlib.asynccontextmanager
     async def subscribe(
@@ -224,18 +303,41 @@ class SystemBus:
                 body = tuple(unwrap(item) for item in message.body)
                 subscription._put(Signal(message.path, message.interface, message.member, body))
 
-        bus = self._connected
+        bus = await self._connection()
+        self._matches[on_message] = rule
         bus.add_message_handler(on_message)
         try:
-            await self.call(_DBUS_PATH, _DBUS_NAME, "AddMatch", "s", [rule], destination=_DBUS_NAME)
+            await self._add_match(bus, rule)
             yield subscription
         finally:
-            bus.remove_message_handler(on_message)
-            if self._bus is not None and self._bus.connected:
+            del self._matches[on_message]
+            current = self._bus  # the connection may have been opened again meanwhile
+            if current is not None and current.connected:
+                current.remove_message_handler(on_message)
+                # The bus daemon counts equal rules: this removes only the one added for us.
                 with contextlib.suppress(NetworkManagerError, NetworkManagerUnavailable):
-                    await self.call(
-                        _DBUS_PATH, _DBUS_NAME, "RemoveMatch", "s", [rule], destination=_DBUS_NAME
-                    )
+                    await self._send(current, _dbus_call("RemoveMatch", rule), "RemoveMatch")
+
+
+async def _why_ended(bus: MessageBus) -> str:
+    """Why a connection ended, taken from it so no error is left unread."""
+    try:
+        await bus.wait_for_disconnect()  # type: ignore[no-untyped-call]
+    except Exception as err:  # any error dbus-next met on its socket
+        return repr(err)
+    return "closed"
+
+
+def _dbus_call(member: str, rule: str) -> Message:
+    """A call of the bus daemon's AddMatch or RemoveMatch."""
+    return Message(
+        destination=_DBUS_NAME,
+        path=_DBUS_PATH,
+        interface=_DBUS_NAME,
+        member=member,
+        signature="s",
+        body=[rule],
+    )
 
 
 def _match_rule(

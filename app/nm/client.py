@@ -15,6 +15,7 @@ from app.errors import (
     LinkUnusable,
     MalformedReply,
     NetworkManagerError,
+    NetworkManagerNoAnswer,
     NetworkManagerUnavailable,
     NoWifiDevice,
     ValidationError,
@@ -69,6 +70,11 @@ _ROOT_PATH = "/"
 _STALE_PATH_ERRORS = frozenset(
     {"org.freedesktop.DBus.Error.UnknownObject", "org.freedesktop.DBus.Error.UnknownMethod"}
 )
+# How long one round of an open-ended watch lasts; each round re-reads what it watches.
+_WATCH_PERIOD = 3600.0
+# A watch that runs for hours relies on signals, and re-reads only this often in case one was
+# lost (the bus connection dropped meanwhile, say).
+_WATCH_RECHECK = 5.0
 # NM's Startup turns false without a signal we subscribe to, so starting up is re-read often.
 _STARTUP_RECHECK = 0.2
 # The settings that hold a profile's secrets, which GetSettings leaves out.
@@ -106,6 +112,9 @@ class NetworkManagerClient:
         """Run a read; if NM restarted under it, wait for NM, find the paths again, run it again."""
         try:
             return await read()
+        except NetworkManagerNoAnswer:
+            # A hung NetworkManager is still there: asking again would only double the wait.
+            raise
         except NetworkManagerUnavailable:
             _LOGGER.warning("NetworkManager went away; waiting for it to come back")
         except NetworkManagerError as err:
@@ -381,6 +390,44 @@ class NetworkManagerClient:
                 return
             if not await changes.wait_until(gone, timeout=timeout):
                 _LOGGER.warning("%s still deactivating after %g s", active_path, timeout)
+
+    async def wait_ended(self, active_path: str) -> None:
+        """Return once an activation is over: taken down, failed, or gone with its NM process."""
+        # A NetworkManager that stops or restarts drops its activations, and one that comes
+        # back may reuse the path: the owner of its bus name tells the two apart.
+        owner = await self._bus.name_owner(BUS_NAME)
+
+        async def ended(signal: Signal | None) -> bool:
+            if signal is not None and signal.member == "NameOwnerChanged":
+                return True
+            if signal is not None:
+                state = _signalled_state(signal)
+                if state is not None:
+                    return state is not ActiveConnectionState.ACTIVATED
+            if await self._bus.name_owner(BUS_NAME) != owner:
+                return True
+            try:
+                state = await _active_state(self._bus, active_path)
+            except NetworkManagerNoAnswer:
+                return False  # hanging is not ending; a hung NM fails the next real call
+            except NetworkManagerUnavailable:
+                return True
+            return state is not ActiveConnectionState.ACTIVATED
+
+        async with (
+            self._bus.subscribe(
+                "org.freedesktop.DBus",
+                "NameOwnerChanged",
+                sender="org.freedesktop.DBus",
+                arg0=BUS_NAME,
+            ) as changes,
+            self._bus.subscribe(ACTIVE_IFACE, "StateChanged", active_path, into=changes),
+            _state_properties(self._bus, changes, active_path),
+        ):
+            while not await changes.wait_until(
+                ended, timeout=_WATCH_PERIOD, recheck=_WATCH_RECHECK
+            ):
+                pass
 
     async def wait_device_released(self, device: Device, *, timeout: float) -> None:
         """Wait (bounded) until nothing is active on a device any more."""

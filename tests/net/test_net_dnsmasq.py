@@ -89,7 +89,8 @@ async def test_killed_dnsmasq_is_restarted(dnsmasq: Dnsmasq, phone: str) -> None
     assert first is not None and dnsmasq.serving
     killed = time.monotonic()
     os.kill(first, signal.SIGKILL)
-    await eventually(lambda: dnsmasq.serving and dnsmasq.pid != first, 5.0)
+    # Phones that join meanwhile retry DHCP within seconds; a second's gap is one they bridge.
+    await eventually(lambda: dnsmasq.serving and dnsmasq.pid != first, 1.0, "back within 1 s")
     _LOGGER.info("dnsmasq serving again %.0f ms after SIGKILL", (time.monotonic() - killed) * 1000)
     assert dnsmasq.restarts == 1
     assert helpers.netns_pids(DEV) == [dnsmasq.pid]

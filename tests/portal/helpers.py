@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import Any
 
@@ -10,9 +12,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from app.config import Config
+from app.flow.provision import Provisioner
 from app.flow.state import FlowState, FlowStatus
 from app.nm.models import WifiNetwork
+from app.portal.app import create_app
+from app.portal.server import LOOPBACK, serve_portal
 from app.wifi import Credentials, SecurityKind
+from tests.support import free_port
 
 Client = TestClient[web.Request, web.Application]
 ClientFactory = Callable[..., Awaitable[Client]]
@@ -101,3 +107,20 @@ class RecordingController:
 def make_config(**changes: Any) -> Config:
     """The default configuration with `changes`."""
     return replace(Config(), **changes)
+
+
+class LoopbackPortal:
+    """provision()'s portal server on 127.0.0.1 at a free port; it keeps the flow it serves."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.config = make_config(gateway=LOOPBACK, listening_port=self.port)
+        # Set once the flow serves phones: pass `serving.set` as Surroundings.on_serving.
+        self.serving = asyncio.Event()
+        self.flows: list[Provisioner] = []
+
+    def __call__(self, flow: Provisioner) -> AbstractAsyncContextManager[None]:
+        """Surroundings.portal: serve this flow."""
+        self.flows.append(flow)
+        return serve_portal(create_app(self.config, flow), LOOPBACK, self.port)

@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import shutil
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,16 +21,14 @@ from app.flow.state import AttemptOutcome, FlowState
 from app.flow.timing import Timings
 from app.nm.bus import SystemBus
 from app.nm.client import NetworkManagerClient
-from app.portal.app import create_app
-from app.portal.server import LOOPBACK, serve_portal
 from app.simulator import (
     PrivateBus,
     ReceivedConnection,
     SimulatedNetworkManager,
     parse_scenario,
 )
-from tests.portal.helpers import make_config
-from tests.support import eventually, free_port
+from tests.portal.helpers import LoopbackPortal
+from tests.support import eventually
 
 # How long the flow may take to connect or fail once the phone submitted (it needs well under 1 s).
 FLOW_TIMEOUT = 10.0
@@ -75,22 +72,14 @@ async def simulated_portal(scenario: dict[str, Any]) -> AsyncIterator[SimPortal]
     """What `wifi-connect simulate` runs, with `scenario`, on a free port."""
     if shutil.which("dbus-daemon") is None:
         pytest.skip("the simulator needs dbus-daemon (apt-get install dbus)")
-    port = free_port()
-    config = make_config(gateway=LOOPBACK, listening_port=port)
-    serving = asyncio.Event()
-    flows: list[Provisioner] = []
-
-    def portal(flow: Provisioner) -> AbstractAsyncContextManager[None]:
-        flows.append(flow)
-        return serve_portal(create_app(config, flow), LOOPBACK, port)
-
+    portal = LoopbackPortal()
     surroundings = Surroundings(
         portal=portal,
         # Nothing takes the page away on loopback: no head start is needed before joining.
         timings=Timings(answer_grace=0.0),
         # As the demo does; the portal stays "connected" for the test to look at.
         reopen_after_success=3600.0,
-        on_serving=serving.set,
+        on_serving=portal.serving.set,
     )
     async with (
         PrivateBus() as private_bus,
@@ -98,10 +87,10 @@ async def simulated_portal(scenario: dict[str, Any]) -> AsyncIterator[SimPortal]
         SystemBus(private_bus.address) as bus,
     ):
         nm = await NetworkManagerClient.connect(bus, timeout=5)
-        task = asyncio.create_task(provision(config, nm, surroundings))
+        task = asyncio.create_task(provision(portal.config, nm, surroundings))
         try:
-            await asyncio.wait_for(serving.wait(), FLOW_TIMEOUT)
-            yield SimPortal(f"http://127.0.0.1:{port}/", port, sim, flows[0], task)
+            await asyncio.wait_for(portal.serving.wait(), FLOW_TIMEOUT)
+            yield SimPortal(portal.url, portal.port, sim, portal.flows[0], task)
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
