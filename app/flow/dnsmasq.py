@@ -40,6 +40,8 @@ _READY_PROBE_TIMEOUT = 0.2
 _READY_POLL_INTERVAL = 0.05
 _TAIL_LINES = 20
 _STARTED_LINE = "started, version"
+# How dnsmasq's lines about what it could not do begin ("failed to write ...: No space left").
+_FAILED_WORDS = "failed to "
 # dnsmasq translates its messages; the C locale keeps the "started" line (and the error text
 # users see) in English.
 _DNSMASQ_ENV = {"LC_ALL": "C"}
@@ -135,7 +137,10 @@ class _Run:
             self.tail.append(text)
             if _STARTED_LINE in text:
                 self.bound.set()
-            _LOGGER.debug("dnsmasq[%s]: %s", self.process.pid, text)
+            # What dnsmasq could not do (write its leases to a full disk, say) is worth a
+            # warning; it goes on serving, and the rest is chatter.
+            level = logging.WARNING if _FAILED_WORDS in text else logging.DEBUG
+            _LOGGER.log(level, "dnsmasq[%s]: %s", self.process.pid, text)
 
     async def finish_output(self) -> str:
         """After the process ended: its last output lines, once the pipe is read to the end."""

@@ -65,6 +65,13 @@ class Device:
         active = await self.probe.active_connection_paths()
         return await self.state() == "portal" and len(active) == 1 and len(self.hotspots()) == 1
 
+    async def attempt_failed(self) -> bool:
+        """Whether /status tells the phone its attempt failed, with the portal open again."""
+        async with self.phone.get(f"{self.url}status") as response:
+            body = await response.json()
+        last = body["last_attempt"]
+        return body["state"] == "portal" and last is not None and last["ok"] is False
+
     async def saved(self) -> list[dict[str, Any]]:
         """Every stored profile but the hotspot, secrets included, by id (paths change)."""
         profiles = await self.probe.stored_profiles()
@@ -206,24 +213,30 @@ async def test_a_networkmanager_that_never_answers_a_scan_gets_the_phone_an_erro
         assert await device.state() == "portal", "the portal goes on"
 
 
-async def test_a_networkmanager_that_never_answers_an_activation_fails_the_attempt(
-    private_bus: PrivateBus, sim: SimulatedNetworkManager
+# NetworkManager hanging on the activation, or refusing to store the profile (as a full disk or
+# a read-only /etc makes it): the attempt fails within the call's bound, the phone is told, and
+# nothing half-saved stays.
+@pytest.mark.parametrize(
+    ("fault", "network"),
+    [
+        (
+            Fault("ActivateConnection", action=FaultAction.HANG),
+            {"ssid": "Home", "passphrase": "password1"},
+        ),
+        (Fault("AddConnection", action=FaultAction.FAIL), {"ssid": "Cafe", "passphrase": ""}),
+    ],
+    ids=["activation-hangs", "profile-not-stored"],
+)
+async def test_networkmanager_failing_an_attempt_tells_the_phone_and_keeps_the_saved(
+    private_bus: PrivateBus, sim: SimulatedNetworkManager, fault: Fault, network: dict[str, str]
 ) -> None:
     await _save_home(private_bus)
     async with running(private_bus, sim) as device:
         saved = await device.saved()
-        sim.inject(Fault("ActivateConnection", action=FaultAction.HANG))
-        credentials = {"ssid": "Home", "passphrase": "password1"}
-        async with device.phone.post(f"{device.url}connect", json=credentials) as response:
+        sim.inject(fault)
+        async with device.phone.post(f"{device.url}connect", json=network) as response:
             assert response.status == 200
-
-        async def failed() -> bool:
-            async with device.phone.get(f"{device.url}status") as response:
-                body = await response.json()
-            last = body["last_attempt"]
-            return body["state"] == "portal" and last is not None and last["ok"] is False
-
-        await eventually(failed, what="the attempt failed and the portal back")
+        await eventually(device.attempt_failed, what="the attempt failed and the portal back")
         assert device.hotspots() == [HOTSPOT_PREFIX]
         assert await device.saved() == saved, "the unproven profile went, the saved one stayed"
 
