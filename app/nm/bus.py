@@ -322,7 +322,10 @@ class SystemBus:
 async def _why_ended(bus: MessageBus) -> str:
     """Why a connection ended, taken from it so no error is left unread."""
     try:
-        await bus.wait_for_disconnect()  # type: ignore[no-untyped-call]
+        async with asyncio.timeout(1.0):
+            await bus.wait_for_disconnect()  # type: ignore[no-untyped-call]
+    except TimeoutError:
+        return "not connected"
     except Exception as err:  # any error dbus-next met on its socket
         return repr(err)
     return "closed"
