@@ -81,8 +81,11 @@ class SignalSubscription:
 
     async def next(self, timeout: float) -> Signal | None:
         """The next signal, or None when none arrives within `timeout` seconds."""
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for drops a cancellation that comes
+        # as the signal does, and the task cancelled then runs on as if never cancelled.
         try:
-            return await asyncio.wait_for(self._queue.get(), timeout)
+            async with asyncio.timeout(timeout):
+                return await self._queue.get()
         except TimeoutError:
             return None
 
@@ -145,10 +148,8 @@ class SystemBus:
         if bus is not None:
             bus.disconnect()  # type: ignore[no-untyped-call]
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(
-                    bus.wait_for_disconnect(),  # type: ignore[no-untyped-call]
-                    2.0,
-                )
+                async with asyncio.timeout(2.0):
+                    await bus.wait_for_disconnect()  # type: ignore[no-untyped-call]
 
     async def _connect(self) -> MessageBus:
         """A new connection, authenticated and named within the connect timeout."""
@@ -157,7 +158,8 @@ class SystemBus:
             # dbus-next reads DBUS_SYSTEM_BUS_ADDRESS itself when no address is given, and opens
             # the socket already in the constructor.
             bus = MessageBus(bus_address=self._address, bus_type=BusType.SYSTEM)  # type: ignore[arg-type]
-            connected: MessageBus = await asyncio.wait_for(bus.connect(), self._connect_timeout)
+            async with asyncio.timeout(self._connect_timeout):
+                connected: MessageBus = await bus.connect()
         except TimeoutError as err:
             raise NetworkManagerUnavailable(
                 f"{where} did not accept a connection within {self._connect_timeout:g} s"
@@ -202,7 +204,8 @@ class SystemBus:
     async def _send(self, bus: MessageBus, message: Message, what: str) -> Message:
         """One bounded round trip on `bus`; every way it can fail is NetworkManagerUnavailable."""
         try:
-            reply = await asyncio.wait_for(bus.call(message), self.call_timeout)
+            async with asyncio.timeout(self.call_timeout):
+                reply = await bus.call(message)
         except TimeoutError as err:
             if not bus.connected:
                 raise NetworkManagerUnavailable(f"the system bus connection broke: {err}") from err
