@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from app.nm.bus import SystemBus
 from app.nm.client import NetworkManagerClient
@@ -17,6 +18,30 @@ from tests.nm.helpers import NMProbe
 
 def _ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+# The property tests' budget: bounded so all of them take seconds. Under CI the examples are
+# derived from each test's name (derandomize) and nothing is read from or saved to a database,
+# so every run tries the same inputs; elsewhere they vary from run to run and a failure found
+# once is replayed from .hypothesis/.
+settings.register_profile(
+    "ci",
+    max_examples=100,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.register_profile(
+    "dev",
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+# HYPOTHESIS_PROFILE=thorough: a long hunt on a developer's machine, never in CI.
+settings.register_profile("thorough", parent=settings.get_profile("dev"), max_examples=3000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _ci() else "dev"))
 
 
 @pytest.hookimpl(hookwrapper=True)

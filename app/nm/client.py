@@ -817,10 +817,8 @@ def _touches(signal: Signal, wireless_property: str) -> bool:
 
 def access_point_network(props: Mapping[str, Any]) -> WifiNetwork:
     """One access point's properties as a WifiNetwork; a malformed reply raises ValueError."""
-    ssid = props.get("Ssid", b"")
-    if isinstance(ssid, list):
-        ssid = bytes(ssid)
-    if not isinstance(ssid, bytes) or len(ssid) > 32:
+    ssid = _byte_string(props.get("Ssid", b""))
+    if ssid is None or len(ssid) > 32:
         raise ValueError("Ssid is not 0-32 bytes")
     strength = _as_int(props.get("Strength", 0), "Strength")
     return WifiNetwork(
@@ -851,15 +849,13 @@ def strongest_per_ssid(networks: Iterable[WifiNetwork]) -> list[WifiNetwork]:
 def _saved_connection(path: str, settings: Settings, *, filename: str | None) -> SavedConnection:
     connection = settings.get("connection", {})
     wireless = settings.get("802-11-wireless", {})
-    ssid = wireless.get("ssid")
-    if isinstance(ssid, list):
-        ssid = bytes(ssid)
+    ssid = _byte_string(wireless.get("ssid"))
     return SavedConnection(
         path=path,
         uuid=str(connection.get("uuid", "")),
         id=str(connection.get("id", "")),
         connection_type=str(connection.get("type", "")),
-        ssid=ssid if isinstance(ssid, bytes) else None,
+        ssid=ssid,
         mode=str(wireless["mode"]) if "mode" in wireless else None,
         interface_name=str(connection["interface-name"])
         if "interface-name" in connection
@@ -867,6 +863,18 @@ def _saved_connection(path: str, settings: Settings, *, filename: str | None) ->
         filename=filename,
         pending=is_pending(settings),
     )
+
+
+def _byte_string(value: Any) -> bytes | None:
+    """An `ay` from a reply (bytes, or a list of byte values); None for anything else."""
+    if isinstance(value, bytes):
+        return value
+    # A list of anything but 0-255 integers is a malformed reply, not a crash of bytes().
+    if isinstance(value, list) and all(
+        isinstance(item, int) and not isinstance(item, bool) and 0 <= item <= 255 for item in value
+    ):
+        return bytes(value)
+    return None
 
 
 def _as_int(value: Any, name: str) -> int:

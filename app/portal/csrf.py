@@ -26,4 +26,8 @@ class CsrfTokens:
         """True when `token` was made for `client` by this portal."""
         # A page from another site cannot read ours, so it cannot learn this client's token; a
         # token fetched by another client is useless here because it is bound to its address.
-        return token is not None and hmac.compare_digest(self.token(client), token)
+        # compare_digest refuses str with non-ASCII characters (a TypeError, a 500 before this
+        # check), and a token of ours is always ASCII, so any other is simply not ours.
+        return (
+            token is not None and token.isascii() and hmac.compare_digest(self.token(client), token)
+        )

@@ -66,7 +66,13 @@ def _json_error(status: int, error: str, field: str | None = None, **headers: st
 
 async def _form_fields(request: web.Request) -> dict[str, object]:
     """A form's fields, first value of each; uploads stay non-text so validation refuses them."""
-    posted = await request.post()
+    try:
+        posted = await request.post()
+    except ValueError:
+        # aiohttp's multipart reader raises ValueError on a broken body (no boundary, a part
+        # without headers): the client's fault, a 400, never a 500.
+        _LOGGER.info("Refused a malformed form from %s", client_of(request))
+        raise web.HTTPBadRequest(reason="Malformed form") from None
     return {key: posted.getone(key) for key in posted}
 
 
