@@ -27,6 +27,7 @@ from app.config import (
 from app.errors import ConfigError, NetworkManagerUnavailable, NoWifiDevice, WifiConnectError
 from app.exitcodes import EXIT_STATUS_HELP, ExitStatus
 from app.flow.timing import Timings
+from app.rules import inert_text
 from app.wifi import STATED_SECURITY, SecurityKind, stated_security
 
 if TYPE_CHECKING:
@@ -230,9 +231,19 @@ def _epilog() -> str:
     return "\n".join(lines)
 
 
+class InertFormatter(logging.Formatter):
+    """Log lines with no control byte, ANSI escape or bidi override raw: SSIDs are hostile."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        """The line as logging formats it, its hidden characters escaped as names show them."""
+        return inert_text(super().formatMessage(record))
+
+
 def _setup_logging(level: int) -> None:
     """Log to stderr, plain: the container runtime or journald adds the timestamps."""
-    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(InertFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(handlers=[handler])
     # Only our own loggers follow -v / LOG_LEVEL: at debug level aiohttp and asyncio would
     # drown out what an installer needs to read.
     logging.getLogger("app").setLevel(level)

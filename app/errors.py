@@ -20,6 +20,10 @@ class ValidationError(WifiConnectError):
         self.message = message
 
 
+class FlowBusy(WifiConnectError):
+    """The flow cannot take a submission now (starting, or busy with another attempt)."""
+
+
 class NetworkManagerUnavailable(WifiConnectError):
     """NetworkManager is not on the bus, or went away while we were talking to it."""
 

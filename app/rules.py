@@ -110,11 +110,24 @@ def display_ssid(ssid: bytes) -> str:
     that differ in such characters never show alike; joiners inside emoji (and between letters
     of scripts that need them) are kept, as they only shape what is visible.
     """
-    text = _decode_like_networkmanager(ssid)
+    return _shown(_decode_like_networkmanager(ssid), backslash="\\\\")
+
+
+def inert_text(text: str) -> str:
+    """Text with every hidden character shown as `\\u{XXXX}`, as display_ssid shows them.
+
+    For what goes to a terminal or the journal (log lines): no control byte, ANSI escape or
+    bidi override reaches it raw. A name display_ssid made passes through unchanged.
+    """
+    return _shown(text, backslash="\\")
+
+
+def _shown(text: str, *, backslash: str) -> str:
+    """`text` with hidden characters escaped and each backslash written as `backslash`."""
     shown = []
     for index, char in enumerate(text):
         if char == "\\":
-            shown.append("\\\\")
+            shown.append(backslash)
         elif unicodedata.category(char) in _HIDDEN_CATEGORIES and not _joins(text, index):
             shown.append(f"\\u{{{ord(char):X}}}")
         else:

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from app.config import Config
 from app.errors import (
+    FlowBusy,
     NetworkManagerError,
     NetworkManagerUnavailable,
     NoWifiDevice,
@@ -122,8 +123,8 @@ class Provisioner:
         if self._status.state is not FlowState.PORTAL:
             _LOGGER.info("Refusing a submission while %s", self._status.state)
             if self._status.state is FlowState.STARTING:
-                raise WifiConnectError("The device is still starting; try again in a moment.")
-            raise WifiConnectError(
+                raise FlowBusy("The device is still starting; try again in a moment.")
+            raise FlowBusy(
                 "The device is busy with another attempt; when its hotspot is back, try again."
             )
         self._set_state(FlowState.CONNECTING)

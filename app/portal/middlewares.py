@@ -9,6 +9,7 @@ from aiohttp.typedefs import Handler
 
 from app.portal.pages import language_of, message_page
 from app.portal.state import PORTAL
+from app.rules import inert_text
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -53,7 +54,8 @@ async def captive_redirect(request: web.Request, handler: Handler) -> web.Stream
     portal.controller.note_request()
     host = request.headers.get(hdrs.HOST, "").strip().lower()
     if host not in portal.hosts or request.path.lower() in PROBE_PATHS:
-        _LOGGER.debug("Captive redirect of http://%s%s", host, request.path)
+        # Both come from the client: a control byte in them must not reach the log raw.
+        _LOGGER.debug("Captive redirect of http://%s%s", inert_text(host), inert_text(request.path))
         raise web.HTTPFound(portal.config.portal_url)
     return await handler(request)
 

@@ -19,6 +19,7 @@ def setup_routes(app: web.Application, layout: UiLayout) -> None:
     app.router.add_get("/theme.css", views.theme, name="theme")
     # Where a form submission lands, whichever UI sent it.
     app.router.add_get("/connecting", views.connecting, name="connecting")
+    app.router.add_get("/openapi.json", views.openapi, name="openapi")
     if layout.mode is UiMode.STATIC:
         app.router.add_get("/", views.site_file, name="index")
         # Registered last, so it never shadows a route above.

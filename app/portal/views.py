@@ -9,11 +9,12 @@ from enum import Enum
 from aiohttp import web
 from markupsafe import Markup
 
-from app.errors import ValidationError, WifiConnectError
+from app.errors import FlowBusy, ValidationError, WifiConnectError
 from app.flow.networks import find_network
 from app.flow.report import networks_json, status_json
 from app.portal import csrf
 from app.portal.forms import Submission, credentials_for, parse_submission
+from app.portal.openapi import openapi_document
 from app.portal.pages import (
     OTHER,
     FormState,
@@ -188,8 +189,8 @@ async def connect(request: web.Request) -> web.Response:
         available = await portal.controller.networks()
         credentials = credentials_for(t, submission, available, english=language.english)
         _LOGGER.info(
-            "Portal request to join %r (%s%s)",
-            submission.ssid,
+            "Portal request to join '%s' (%s%s)",
+            display_ssid(credentials.ssid),
             credentials.security,
             ", hidden" if credentials.hidden else "",
         )
@@ -200,11 +201,16 @@ async def connect(request: web.Request) -> web.Response:
             return _json_error(400, error.message, error.field)
         return await _form_again(request, language, fields, submission, error)
     except WifiConnectError as error:
-        _LOGGER.error("The flow did not take the request: %s", error)
+        # Busy or starting: the client asked at the wrong moment, not a fault of the device.
+        busy = isinstance(error, FlowBusy)
+        status = 409 if busy else 503
+        _LOGGER.log(
+            logging.INFO if busy else logging.ERROR, "The flow did not take the request: %s", error
+        )
         if kind is BodyKind.JSON:
-            return _json_error(503, str(error))
+            return _json_error(status, str(error))
         return message_page(
-            request, status=503, title=t.gettext("Please try again"), text=str(error)
+            request, status=status, title=t.gettext("Please try again"), text=str(error)
         )
     if kind is BodyKind.JSON:
         return web.json_response({"status": "connecting"})
@@ -246,6 +252,11 @@ def _text(fields: Mapping[str, object], name: str) -> str:
     """A submitted field as text to put back in the form ("" when absent or not text)."""
     value = fields.get(name)
     return value if isinstance(value, str) else ""
+
+
+async def openapi(request: web.Request) -> web.Response:
+    """GET /openapi.json: the API's description."""
+    return web.json_response(openapi_document())
 
 
 async def theme(request: web.Request) -> web.Response:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.errors import NetworkManagerUnavailable
+from app.errors import FlowBusy, NetworkManagerUnavailable
 from app.flow.report import networks_json
 from app.flow.state import AttemptOutcome, CheckResult, FlowState, FlowStatus, Service
 from app.nm.models import FailureKind
@@ -413,6 +413,24 @@ async def test_rescan_failure_is_503(portal: Client, controller: RecordingContro
     response = await portal.post("/rescan")
     assert response.status == 503
     assert "went away" in (await response.json())["error"]
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [(FlowBusy("The device is busy"), 409), (NetworkManagerUnavailable("It went away"), 503)],
+)
+async def test_a_submission_the_flow_cannot_take(
+    portal: Client, controller: RecordingController, error: Exception, status: int
+) -> None:
+    """Busy or starting is the client's timing (409); NetworkManager failing is the device's."""
+
+    async def refuse(_: Credentials) -> None:
+        raise error
+
+    controller.submit = refuse  # type: ignore[method-assign]
+    response = await portal.post("/connect", json={"ssid": "Library"})
+    assert response.status == status
+    assert await response.json() == {"error": str(error), "field": None}
 
 
 @pytest.mark.parametrize(
