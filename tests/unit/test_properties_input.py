@@ -31,7 +31,9 @@ from app.nm.keyfile import import_directory, parse_keyfile
 from app.nm.models import WifiNetwork
 from app.nm.nm_settings import ALIASES, SETTINGS
 from app.nm.variants import to_dbus
-from app.rules import display_ssid, ssid_from_text
+from app.rules import display_ssid, inert_text, ssid_from_text
+from app.simulator import parse_scenario
+from app.simulator.scenario import ScenarioError
 from app.wifi import SecurityKind
 
 SSIDS = st.binary(min_size=0, max_size=32)
@@ -254,3 +256,44 @@ def test_any_file_imports_to_one_result_line(tmp_path_factory: Any, data: bytes)
     (directory / "fuzz.nmconnection").write_bytes(data)
     (result,) = import_directory(directory)
     assert result.ok != (result.error is not None)
+
+
+@given(text=st.text(max_size=60))
+def test_any_log_text_is_made_inert(text: str) -> None:
+    """inert_text (every log line on stderr): nothing hidden raw; a shown name passes unchanged."""
+    assert not _RAW_FORBIDDEN.search(inert_text(text).replace("\n", "").replace("\t", ""))
+    shown = display_ssid(text.encode("utf-8", errors="surrogateescape"))
+    assert inert_text(shown) == shown
+
+
+# --- scenario files for `simulate --scenario` ---------------------------------------------------
+
+# What json.load can give: no bytes.
+JSON_ANY = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**64), 2**64) | st.floats() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=8,
+)
+SCENARIO_KEYS = ["devices", "networks", "faults", "outages", "nm_version", "scan_delay_ms"]
+NETWORK_KEYS = ["ssid", "ssid_hex", "security", "passphrase", "strength", "hidden", "failure"]
+
+
+@given(
+    data=JSON_ANY
+    | st.dictionaries(st.sampled_from(SCENARIO_KEYS), JSON_ANY, max_size=3)
+    | st.fixed_dictionaries(
+        {
+            "networks": st.lists(
+                st.dictionaries(st.sampled_from(NETWORK_KEYS), JSON_ANY, max_size=4), max_size=3
+            )
+        }
+    )
+)
+def test_any_scenario_is_one_or_a_scenario_error(data: Any) -> None:
+    """A scenario of any JSON shape: a Scenario, or ScenarioError (exit 2 for `simulate`)."""
+    try:
+        parse_scenario(data)
+    except ScenarioError as error:
+        assert str(error)
