@@ -63,7 +63,9 @@
       button.disabled = true;
       button.textContent = form.getAttribute("data-busy");
       fetch("/rescan", {method: "POST", headers: {"Content-Type": "application/json"}, body: "{}"})
-        .then(function () {
+        .then(function (response) {
+          // A failed scan goes the form's way, whose answer page says why.
+          if (!response.ok) throw new Error(response.statusText);
           return fetch("/", {headers: {Accept: "text/html"}});
         })
         .then(function (response) {

@@ -136,7 +136,11 @@ async def rescan(request: web.Request) -> web.Response:
     except WifiConnectError as error:
         _LOGGER.warning("Rescan failed: %s", error)
         if kind is BodyKind.FORM:
-            raise web.HTTPSeeOther(_url(request, "index")) from None
+            # Said, not hidden behind the old list: the phone would wait for a scan that failed.
+            t = language.translations
+            return message_page(
+                request, status=503, title=t.gettext("Could not scan"), text=str(error)
+            )
         return _json_error(503, str(error))
     if kind is BodyKind.FORM:
         raise web.HTTPSeeOther(_url(request, "index"))

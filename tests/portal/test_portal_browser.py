@@ -9,8 +9,9 @@ from ipaddress import IPv4Address
 
 import pytest
 
+from app.errors import NetworkManagerUnavailable
 from app.flow.state import AttemptOutcome, FlowState, FlowStatus, Service
-from app.nm.models import FailureKind
+from app.nm.models import FailureKind, WifiNetwork
 from app.portal.app import create_app
 from app.portal.server import LOOPBACK, serve_portal
 from app.wifi import Credentials, SecurityKind
@@ -242,6 +243,20 @@ async def test_server_error_without_javascript_is_shown_next_to_the_field(
     ]
     # Chromium logs the 400 status of the re-rendered form page as a console error.
     phone.assert_clean("status of 400 (Bad Request)")
+
+
+async def test_live_rescan_that_fails_says_why(browser: Browser, served: Served) -> None:
+    phone = await open_phone(browser, served.url)
+
+    async def broken() -> list[WifiNetwork]:
+        raise NetworkManagerUnavailable("NetworkManager went away")
+
+    served.controller.rescan = broken  # type: ignore[method-assign]
+    await phone.page.get_by_role("button", name="Scan again").click()
+    await expect(phone.page.get_by_text("NetworkManager went away")).to_be_visible()
+    await expect(phone.page.get_by_role("heading", name="Could not scan")).to_be_visible()
+    # The script's JSON try and the form's answer page are both 503s, which Chromium logs.
+    phone.assert_clean("status of 503 (Service Unavailable)")
 
 
 async def test_live_rescan_updates_the_list_in_place(browser: Browser, served: Served) -> None:

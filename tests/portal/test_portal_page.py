@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from typing import Any
 
 import pytest
 from aiohttp import ClientResponse
 
+from app.errors import NetworkManagerUnavailable
 from app.flow.state import AttemptOutcome, FlowState, FlowStatus, Service
 from app.nm.models import FailureKind
 from app.portal.pages import LIST_LIMIT
@@ -375,6 +377,19 @@ async def test_long_lists_show_the_strongest_and_link_to_the_rest(
     html, _ = await get_page(portal, "/?all=1")
     assert len(re.findall(r'<span class="ssid" dir="auto">Net \d\d</span>', html)) == 30
     assert "more network" not in html
+
+
+async def test_form_rescan_that_fails_says_why(
+    portal: Client, controller: RecordingController
+) -> None:
+    async def broken() -> list[Any]:
+        raise NetworkManagerUnavailable("NetworkManager went away")
+
+    controller.rescan = broken  # type: ignore[method-assign]
+    response = await post_form(portal, "/rescan", {}, allow_redirects=False)
+    assert response.status == 503
+    text = await response.text()
+    assert "Could not scan" in text and "NetworkManager went away" in text
 
 
 async def test_form_rescan_goes_back_to_the_list(
