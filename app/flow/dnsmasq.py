@@ -372,8 +372,10 @@ class Dnsmasq:
         return self.gateway in answer_addresses(reply)
 
     async def _supervise(self) -> None:
-        """Restart dnsmasq with a growing delay whenever it dies, within the restart budget."""
+        """Restart dnsmasq whenever it dies, within the restart budget."""
         failures = 0
+        # Deaths in a row of a dnsmasq that never served: only those slow the restarts down.
+        start_failures = 0
         while True:
             run = self._run
             assert run is not None
@@ -381,6 +383,7 @@ class Dnsmasq:
             output = await run.finish_output()
             ran = time.monotonic() - run.started
             failures = 1 if ran >= STABLE_AFTER else failures + 1
+            start_failures = 0 if run.serving else start_failures + 1
             if failures > self._max_restarts:
                 restarts = failures - 1
                 self._failure = DnsmasqError(
@@ -390,7 +393,7 @@ class Dnsmasq:
                 _LOGGER.error("%s", self._failure)
                 self._failed.set()
                 return
-            delay = min(RESTART_DELAY_FIRST * 2 ** (failures - 1), RESTART_DELAY_MAX)
+            delay = restart_delay(start_failures)
             _LOGGER.warning(
                 "dnsmasq[%s] %s after %.1f s; restarting in %.2f s; its last lines:\n%s",
                 run.process.pid,
@@ -406,6 +409,18 @@ class Dnsmasq:
             except DnsmasqError as err:
                 # _start stopped what it started; the loop sees that run as died at once.
                 _LOGGER.warning("%s", err)
+
+
+def restart_delay(start_failures: int) -> float:
+    """How long to wait before restarting dnsmasq, after this many failed starts in a row.
+
+    A dnsmasq that served and was then killed comes back at once (0 failed starts), however
+    often that happens; only one that dies as it starts (a taken port, a broken option) backs
+    off, so a hopeless start does not spin.
+    """
+    if start_failures <= 0:
+        return RESTART_DELAY_FIRST
+    return min(RESTART_DELAY_FIRST * 2.0**start_failures, RESTART_DELAY_MAX)
 
 
 def busy_port(output: str) -> int | None:

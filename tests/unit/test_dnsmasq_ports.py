@@ -1,4 +1,4 @@
-"""Who holds the port dnsmasq needs: read from dnsmasq's words, /proc/net and /proc/*/fd."""
+"""Who holds the port dnsmasq needs (dnsmasq's words, /proc/net, /proc/*/fd), and restart delays."""
 
 from __future__ import annotations
 
@@ -11,10 +11,13 @@ import pytest
 from app.flow.dnsmasq import (
     DHCP_PORT,
     DNS_PORT,
+    RESTART_DELAY_FIRST,
+    RESTART_DELAY_MAX,
     PortHolder,
     busy_port,
     describe_holders,
     port_holders,
+    restart_delay,
     socket_inodes,
 )
 
@@ -74,3 +77,15 @@ def test_describe_holders() -> None:
         "dnsmasq (pid 10, tcp and udp), systemd-resolve (pid 22, udp)"
     )
     assert "cannot see" in describe_holders([])
+
+
+def test_a_killed_dnsmasq_that_served_comes_back_at_once_every_time() -> None:
+    """No failed start in a row: the shortest delay, however many kills came before."""
+    assert restart_delay(0) == RESTART_DELAY_FIRST < 1.0
+
+
+def test_only_failed_starts_back_off_up_to_the_cap() -> None:
+    """Each start that died before serving doubles the wait, never past the cap."""
+    delays = [restart_delay(n) for n in range(1, 10)]
+    assert delays[:3] == [2 * RESTART_DELAY_FIRST, 4 * RESTART_DELAY_FIRST, 8 * RESTART_DELAY_FIRST]
+    assert delays == sorted(delays) and delays[-1] == RESTART_DELAY_MAX
