@@ -24,6 +24,8 @@ class RateLimiter:
         self._max_keys = max_keys
         self._clock = clock
         self._events: OrderedDict[str, deque[float]] = OrderedDict()
+        # Keys refused since they were last allowed, so a flood is reported once, not per hit.
+        self._reported: set[str] = set()
 
     def hit(self, key: str) -> int | None:
         """Count one event for `key`; None when allowed, else whole seconds until it would be."""
@@ -36,7 +38,16 @@ class RateLimiter:
             return max(1, math.ceil(events[0] + self.window - now))
         events.append(now)
         self._events[key] = events
+        self._reported.discard(key)
         # Bounded memory whatever a flood of addresses does: forget the least recently seen.
         while len(self._events) > self._max_keys:
-            self._events.popitem(last=False)
+            forgotten, _ = self._events.popitem(last=False)
+            self._reported.discard(forgotten)
         return None
+
+    def first_refusal(self, key: str) -> bool:
+        """True once for each run of refusals of `key`: when it is worth a log line."""
+        if key in self._reported or key not in self._events:
+            return False
+        self._reported.add(key)
+        return True

@@ -161,7 +161,10 @@ async def connect(request: web.Request) -> web.Response:
     kind = body_kind(request)
     retry_after = portal.connect_limit.hit(client_of(request))
     if retry_after is not None:
-        _LOGGER.warning("Too many connect requests from %s", client_of(request))
+        client = client_of(request)
+        # One line per flood, not one per request: a flooder must not fill the journal.
+        level = logging.WARNING if portal.connect_limit.first_refusal(client) else logging.DEBUG
+        _LOGGER.log(level, "Too many connect requests from %s", client)
         text = t.gettext("Too many attempts. Please wait %(seconds)s seconds and try again.") % {
             "seconds": retry_after
         }

@@ -274,6 +274,30 @@ def test_rate_limiter_window_slides() -> None:
     assert limiter.hit("a") == 10
 
 
+def test_rate_limiter_reports_each_run_of_refusals_once() -> None:
+    now = [1000.0]
+    limiter = RateLimiter(limit=1, window=60, clock=lambda: now[0])
+    assert limiter.hit("a") is None
+    refusals = [limiter.hit("a") is not None and limiter.first_refusal("a") for _ in range(100)]
+    assert refusals == [True] + [False] * 99
+    # Allowed again once the window has passed; the next flood is reported again.
+    now[0] += 60
+    assert limiter.hit("a") is None
+    assert limiter.hit("a") is not None and limiter.first_refusal("a")
+
+
+async def test_a_flood_of_connects_is_one_warning(
+    portal: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A phone sending connect after connect writes one warning to the journal, not one each."""
+    caplog.set_level(logging.DEBUG, logger="app.portal.views")
+    for _ in range(50):
+        await portal.post("/connect", json={"ssid": "Library"})
+    warnings = [r for r in caplog.records if "Too many connect requests" in r.getMessage()]
+    assert [r.levelno for r in warnings].count(logging.WARNING) == 1
+    assert len(warnings) == 45
+
+
 def test_rate_limiter_memory_is_bounded() -> None:
     limiter = RateLimiter(limit=1, window=60, max_keys=3)
     for client in ("a", "b", "c", "d"):
