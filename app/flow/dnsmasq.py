@@ -9,6 +9,7 @@ import logging
 import os
 import shutil
 import signal
+import stat
 import tempfile
 import time
 from collections.abc import Mapping
@@ -239,7 +240,7 @@ class Dnsmasq:
                 "install dnsmasq, e.g. the Debian package dnsmasq-base"
             )
         self._binary = binary
-        await stop_stale_dnsmasq(self.interface)
+        await stop_stale_dnsmasq(self.interface, self._temp_parent)
         try:
             self._workdir = Path(tempfile.mkdtemp(prefix=_WORKDIR_PREFIX, dir=self._temp_parent))
         except OSError as err:
@@ -520,21 +521,51 @@ def find_stale_dnsmasq(interface: str, proc: Path = Path("/proc")) -> list[tuple
             continue
         try:
             argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")[:-1]
-            stat = (entry / "stat").read_text(errors="replace")
+            stat_line = (entry / "stat").read_text(errors="replace")
         except OSError:
             continue  # gone meanwhile, or not ours to read
         # Orphaned: its run is gone and init adopted it. One whose run is alive is not stale.
-        parent = int(stat.rpartition(")")[2].split()[1])
+        parent = int(stat_line.rpartition(")")[2].split()[1])
         if parent == 1 and is_our_dnsmasq(argv, interface):
             found.append((int(entry.name), argv))
     return found
 
 
-async def stop_stale_dnsmasq(interface: str) -> None:
+def stale_lease_dir(argv: list[str], parents: list[Path]) -> Path | None:
+    """The lease directory of a stale dnsmasq, if it is truly one we made; else None.
+
+    Any local process can name itself dnsmasq and claim any lease file, so before removing
+    anything as root, the directory must be one of ours: right under a temporary directory we
+    use, named with our prefix, a real directory (not a link) owned by us.
+    """
+    for arg in argv:
+        if not arg.startswith("--dhcp-leasefile="):
+            continue
+        lease_dir = Path(arg.partition("=")[2]).parent
+        if (
+            ".." in lease_dir.parts
+            or lease_dir.parent not in parents
+            or not lease_dir.name.startswith(_WORKDIR_PREFIX)
+        ):
+            return None
+        try:
+            info = lease_dir.lstat()
+        except OSError:
+            return None
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid():
+            return lease_dir
+        return None
+    return None
+
+
+async def stop_stale_dnsmasq(interface: str, temp_parent: Path | None = None) -> None:
     """Stop a dnsmasq that a killed earlier run left serving `interface`, and its lease dir."""
     # A SIGKILLed or OOM-killed run cannot stop its dnsmasq, which then holds port 53 on the
     # gateway: the next run would fail to start its own. (dnsmasq drops privileges, which
     # clears a parent-death signal, so the kernel cannot do this for us.)
+    parents = [Path(tempfile.gettempdir())]
+    if temp_parent is not None:
+        parents.append(temp_parent)
     for pid, argv in await asyncio.to_thread(find_stale_dnsmasq, interface):
         _LOGGER.warning("Stopping dnsmasq %d left on %s by an earlier run", pid, interface)
         with contextlib.suppress(ProcessLookupError):
@@ -543,6 +574,6 @@ async def stop_stale_dnsmasq(interface: str) -> None:
                 await asyncio.sleep(0.05)
                 os.kill(pid, 0)  # raises once it is gone
             os.kill(pid, signal.SIGKILL)
-        for arg in argv:
-            if arg.startswith("--dhcp-leasefile="):
-                shutil.rmtree(Path(arg.partition("=")[2]).parent, ignore_errors=True)
+        lease_dir = stale_lease_dir(argv, parents)
+        if lease_dir is not None:
+            shutil.rmtree(lease_dir, ignore_errors=True)

@@ -5,15 +5,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
 import signal
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from ipaddress import IPv4Address, IPv6Address
+from pathlib import Path
 
 import dns.rdatatype
 import pytest
 
-from app.flow.dnsmasq import Dnsmasq, DnsmasqError
+from app.flow.dnsmasq import Dnsmasq, DnsmasqError, dnsmasq_argv, find_stale_dnsmasq
 from app.flow.reachability import answer_addresses
 from tests.net import helpers
 from tests.net.conftest import (
@@ -193,3 +198,56 @@ async def test_gateway_not_on_the_interface_times_out_with_a_clear_error(
         async with owner:
             pass
     assert helpers.netns_pids(DEV) == []
+
+
+def _orphan(argv: list[str], argv0: str) -> None:
+    """Start `argv` in rc-dev as an orphan (adopted by init), as a SIGKILLed run leaves it."""
+    script = 'argv0=$1; shift; (exec -a "$argv0" "$@" &)'
+    subprocess.run(
+        ["ip", "netns", "exec", DEV, "bash", "-c", script, "orphan", argv0, *argv], check=True
+    )
+
+
+def _gone(path: Path) -> bool:
+    return not path.exists()
+
+
+def _stale(owner_argv_word: str) -> list[int]:
+    return [pid for pid, argv in find_stale_dnsmasq(HOTSPOT_IFACE) if owner_argv_word in argv[-1]]
+
+
+async def test_a_dnsmasq_left_by_a_killed_run_is_stopped_and_its_lease_dir_removed(
+    network: Network,
+) -> None:
+    """The next start stops the orphan holding the gateway's ports, then serves itself."""
+    lease_dir = Path(tempfile.mkdtemp(prefix="wifi-connect-dnsmasq-", dir=network.workdir))
+    argv = dnsmasq_argv(
+        interface=HOTSPOT_IFACE,
+        gateway=GATEWAY,
+        dhcp_range=DHCP_RANGE,
+        lease_file=lease_dir / "leases",
+        binary=shutil.which("dnsmasq") or "dnsmasq",
+    )
+    _orphan(argv, argv[0])
+    await eventually(lambda: _stale(str(lease_dir)) != [], 5.0, "the orphan seen")
+    with helpers.enter_netns(DEV):
+        async with _owner(network) as owner:
+            assert owner.serving and _stale(str(lease_dir)) == []
+            assert _gone(lease_dir)
+
+
+async def test_a_fake_dnsmasq_cannot_make_us_remove_what_is_not_ours(network: Network) -> None:
+    """A local process named dnsmasq claiming a lease file in saved networks is stopped, and
+    nothing it names is removed."""
+    saved = network.workdir / "system-connections"
+    saved.mkdir()
+    (saved / "Home.nmconnection").write_text("[connection]\nid=Home\n")
+    (network.workdir / "wifi-connect-dnsmasq-x").mkdir()
+    claimed = network.workdir / "wifi-connect-dnsmasq-x" / ".." / "system-connections" / "l"
+    fake = [sys.executable, "-c", "import time; time.sleep(60)"]
+    _orphan([*fake, f"--interface={HOTSPOT_IFACE}", f"--dhcp-leasefile={claimed}"], "dnsmasq")
+    await eventually(lambda: _stale("system-connections") != [], 5.0, "the fake seen")
+    with helpers.enter_netns(DEV):
+        async with _owner(network) as owner:
+            assert owner.serving and _stale("system-connections") == []
+    assert (saved / "Home.nmconnection").read_text() == "[connection]\nid=Home\n"
