@@ -23,6 +23,7 @@ from app.config import (
     parse_directory,
     parse_port,
     parse_readable_file,
+    parse_secret_file,
 )
 from app.errors import ConfigError, NetworkManagerUnavailable, NoWifiDevice, WifiConnectError
 from app.exitcodes import EXIT_STATUS_HELP, ExitStatus
@@ -108,7 +109,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     add = command("add", "save credentials for a network, without the portal")
     add.add_argument("--ssid", required=True, help="name of the network")
-    add.add_argument("--passphrase", help="password or WEP key; omit for an open network")
+    secret = add.add_mutually_exclusive_group()
+    secret.add_argument(
+        "--passphrase", help="password or WEP key; omit for an open network (seen in ps)"
+    )
+    secret.add_argument(
+        "--passphrase-file",
+        metavar="FILE",
+        type=argument_type(parse_secret_file),
+        help="read the password from FILE's one line, or from standard input for -",
+    )
     add.add_argument("--identity", help="user name, for an enterprise (802.1X) network")
     add.add_argument("--hidden", action="store_true", help="the network does not broadcast")
     add.add_argument(
@@ -162,7 +172,7 @@ def _command(args: argparse.Namespace) -> commands.Command:
         case "add":
             return commands.Add(
                 ssid=args.ssid,
-                passphrase=args.passphrase,
+                passphrase=args.passphrase if args.passphrase is not None else args.passphrase_file,
                 identity=args.identity,
                 hidden=args.hidden,
                 activate=args.activate,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import re
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, ip_address
@@ -27,6 +28,8 @@ DEFAULT_CHECK_HTTPS = "https://api.balena-cloud.com"
 DEFAULT_CHECK_NTP = "pool.ntp.org"
 
 LOGO_EXTENSIONS = (".png", ".svg", ".jpg", ".jpeg", ".gif", ".webp")
+# A passphrase file holds one line; anything longer than this is not one.
+SECRET_FILE_LIMIT = 4096
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 # Bounds timeouts so a value always converts to the float seconds the event loop works in.
@@ -430,6 +433,32 @@ def parse_readable_file(text: str) -> Path:
     except OSError as err:
         raise InvalidValue(f"{text!r} cannot be read: {err.strerror}") from None
     return path
+
+
+def secret_from_bytes(data: bytes, source: str) -> str:
+    """The secret a file holds: its one line without the line ending, as UTF-8 text."""
+    # The file's content is never quoted in an error: it is someone's password.
+    if len(data) > SECRET_FILE_LIMIT:
+        raise InvalidValue(f"{source} is larger than {SECRET_FILE_LIMIT} bytes")
+    try:
+        text = data.decode()
+    except UnicodeDecodeError:
+        raise InvalidValue(f"{source} is not UTF-8 text") from None
+    line = text.removesuffix("\n").removesuffix("\r")
+    if not line:
+        raise InvalidValue(f"{source} is empty")
+    if "\n" in line or "\r" in line:
+        raise InvalidValue(f"{source} holds more than one line")
+    return line
+
+
+def parse_secret_file(text: str) -> str:
+    """A passphrase read from a file, or from standard input for "-", so it is not in `ps`."""
+    if text == "-":
+        return secret_from_bytes(sys.stdin.buffer.read(SECRET_FILE_LIMIT + 1), "standard input")
+    path = parse_readable_file(text)
+    with path.open("rb") as file:
+        return secret_from_bytes(file.read(SECRET_FILE_LIMIT + 1), repr(text))
 
 
 def parse_logo(text: str) -> Path:

@@ -84,6 +84,70 @@ def test_parse_command(argv: list[str], command: commands.Command) -> None:
     assert parsed == command
 
 
+@pytest.mark.parametrize("content", [b"s3cret pw\n", b"s3cret pw", b"s3cret pw\r\n"])
+def test_add_reads_the_passphrase_from_a_file(tmp_path: Path, content: bytes) -> None:
+    """--passphrase-file: the file's one line, so the password is never in a command line."""
+    secret = tmp_path / "secret"
+    secret.write_bytes(content)
+    parsed, _ = parse_command_line(["add", "--ssid", "Home", "--passphrase-file", str(secret)], {})
+    assert parsed == commands.Add(ssid="Home", passphrase="s3cret pw")
+
+
+def test_add_reads_the_passphrase_from_standard_input() -> None:
+    """--passphrase-file -: piped in, as `pass show home | wifi-connect add ...` would."""
+    result = subprocess.run(
+        [sys.executable, "-c", _PRINT_ADD, "--passphrase-file", "-"],
+        input=b"piped pw\n",
+        capture_output=True,
+        check=True,
+        cwd=REPO,
+    )
+    assert result.stdout.decode().strip() == "piped pw"
+
+
+_PRINT_ADD = (
+    "import sys; from app.__main__ import parse_command_line; "
+    "print(parse_command_line(['add', '--ssid', 'Home', *sys.argv[1:]], {})[0].passphrase)"
+)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "is empty"),
+        (b"\n", "is empty"),
+        (b"one\ntwo\n", "holds more than one line"),
+        (b"\xff\xfe pw", "is not UTF-8 text"),
+        (b"x" * 5000, "is larger than 4096 bytes"),
+    ],
+)
+def test_a_bad_passphrase_file_is_named_and_never_quoted(
+    tmp_path: Path,
+    content: bytes,
+    expected: str,
+    capsys: pytest.CaptureFixture[str],
+    executed: list[tuple[commands.Command, Config]],
+) -> None:
+    """One line naming the flag and the file, exit 2, and not a byte of the file in it."""
+    secret = tmp_path / "secret"
+    secret.write_bytes(content)
+    assert main(["add", "--ssid", "Home", "--passphrase-file", str(secret)]) == 2
+    line = _stderr_line(capsys)
+    assert f"argument --passphrase-file: '{secret}' {expected}" in line
+    assert "two" not in line and "xxxx" not in line
+    assert executed == []
+
+
+def test_passphrase_and_passphrase_file_exclude_each_other(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("pw\n")
+    argv = ["add", "--ssid", "H", "--passphrase", "a", "--passphrase-file", str(secret)]
+    assert main(argv) == 2
+    assert "not allowed with argument --passphrase" in _stderr_line(capsys)
+
+
 def test_path_arguments_are_checked_and_kept(tmp_path: Path) -> None:
     """import DIR must exist; simulate --scenario FILE is read and checked before it runs."""
     scenario = tmp_path / "scenario.json"
