@@ -24,6 +24,14 @@ class FlowBusy(WifiConnectError):
     """The flow cannot take a submission now (starting, or busy with another attempt)."""
 
 
+class NotYourTurn(FlowBusy):
+    """This phone's attempt came last and another phone waits: it goes first for a while."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class NetworkManagerUnavailable(WifiConnectError):
     """NetworkManager is not on the bus, or went away while we were talking to it."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from app.errors import (
     FlowBusy,
     NetworkManagerError,
     NetworkManagerUnavailable,
+    NotYourTurn,
     NoWifiDevice,
     WifiConnectError,
 )
@@ -28,6 +30,7 @@ from app.flow.attempt import ReachabilityCheck, connect_network
 from app.flow.leftovers import settle_leftovers
 from app.flow.state import AttemptOutcome, FlowState, FlowStatus
 from app.flow.timing import Clock, MonotonicClock, Timings
+from app.flow.turns import Turns
 from app.flow.uplink import Uplink, default_route_exists
 from app.nm.client import NetworkManagerClient, WifiDevice
 from app.nm.models import FailureKind, SavedConnection, WifiNetwork
@@ -94,6 +97,7 @@ class Provisioner:
             asyncio.get_running_loop().create_future()
         )
         self._portal_opened_at = self._last_request = self._clock.now()
+        self._turns = Turns(self._timings.turn)
         self._wifi: WifiDevice | None = None
         self._networks: list[WifiNetwork] = []
         self._hotspot: SavedConnection | None = None
@@ -118,7 +122,7 @@ class Provisioner:
             self._networks = fresh
         return list(self._networks)
 
-    async def submit(self, credentials: Credentials) -> None:
+    async def submit(self, credentials: Credentials, requester: str | None = None) -> None:
         """Take credentials from the portal; only the first of a burst is used."""
         if self._status.state is not FlowState.PORTAL:
             _LOGGER.info("Refusing a submission while %s", self._status.state)
@@ -127,6 +131,14 @@ class Provisioner:
             raise FlowBusy(
                 "The device is busy with another attempt; when its hotspot is back, try again."
             )
+        wait = self._turns.wait(requester, self._clock.now())
+        if wait is not None:
+            _LOGGER.info("Letting another phone go first for %.0f s", wait)
+            raise NotYourTurn(
+                "Another phone is waiting to connect and goes first; try again in a minute.",
+                retry_after=math.ceil(wait),
+            )
+        self._turns.submitted(requester)
         self._set_state(FlowState.CONNECTING)
         self._submitted.put_nowait(credentials)
 
@@ -134,9 +146,10 @@ class Provisioner:
         """The flow's state and the outcome of the last attempt."""
         return self._status
 
-    def note_request(self) -> None:
+    def note_request(self, requester: str | None = None) -> None:
         """A phone used the portal: the activity timeout starts again."""
         self._last_request = self._clock.now()
+        self._turns.seen(requester)
 
     # -- the portal's life -----------------------------------------------------------------------
 
@@ -273,6 +286,8 @@ class Provisioner:
             outcome = await self.attempt(credentials)
             if outcome.ok:
                 return outcome
+            # The window starts now, before the portal returns: nobody can submit meanwhile.
+            self._turns.attempt_failed(self._clock.now())
             await self.reopen_portal()
 
     async def attempt(self, credentials: Credentials) -> AttemptOutcome:

@@ -37,6 +37,8 @@ class Timings:
     reopen_max: float = 30.0
     # How often the activity timeout looks at the portal, at the least.
     idle_poll: float = 0.5
+    # After a failed attempt, how long another phone that waits may go first (app.flow.turns).
+    turn: float = 60.0
 
 
 class Clock(Protocol):

@@ -20,14 +20,17 @@ class PortalController(Protocol):
         """Scan again if the radio can (a single radio in AP mode cannot) and return the list."""
         ...
 
-    async def submit(self, credentials: Credentials) -> None:
-        """Accept validated credentials; the flow connects after the phone got its answer."""
+    async def submit(self, credentials: Credentials, requester: str | None = None) -> None:
+        """Accept validated credentials; the flow connects after the phone got its answer.
+
+        `requester` names the phone (its address), for taking turns (app.flow.turns).
+        """
         ...
 
     def status(self) -> FlowStatus:
         """The flow's state and the outcome of the last attempt."""
         ...
 
-    def note_request(self) -> None:
-        """A phone used the portal: the activity timeout starts again."""
+    def note_request(self, requester: str | None = None) -> None:
+        """A phone (`requester`, its address) used the portal: the activity timeout restarts."""
         ...

@@ -7,7 +7,7 @@ import logging
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
-from app.portal.pages import language_of, message_page
+from app.portal.pages import client_of, language_of, message_page
 from app.portal.state import PORTAL
 from app.rules import inert_text
 
@@ -51,7 +51,7 @@ _API_PATHS = frozenset({"/networks", "/status"})
 async def captive_redirect(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Send every probe, and every request for another host, to the portal's own URL."""
     portal = request.app[PORTAL]
-    portal.controller.note_request()
+    portal.controller.note_request(client_of(request))
     host = request.headers.get(hdrs.HOST, "").strip().lower()
     if host not in portal.hosts or request.path.lower() in PROBE_PATHS:
         # Both come from the client: a control byte in them must not reach the log raw.

@@ -175,7 +175,10 @@ def openapi_document() -> dict[str, Any]:
                     "409": _error("The device is busy with an attempt, or still starting"),
                     "415": _error("The body is neither JSON nor a form"),
                     "429": {
-                        **_error("Too many attempts from this client"),
+                        **_error(
+                            "Too many attempts from this client, or another phone goes first "
+                            "after this one's failed attempt"
+                        ),
                         "headers": _RETRY_AFTER,
                     },
                     "503": _error("NetworkManager did not take the request"),

@@ -9,7 +9,7 @@ from enum import Enum
 from aiohttp import web
 from markupsafe import Markup
 
-from app.errors import FlowBusy, ValidationError, WifiConnectError
+from app.errors import FlowBusy, NotYourTurn, ValidationError, WifiConnectError
 from app.flow.networks import find_network
 from app.flow.report import networks_json, status_json
 from app.portal import csrf
@@ -201,12 +201,19 @@ async def connect(request: web.Request) -> web.Response:
             credentials.security,
             ", hidden" if credentials.hidden else "",
         )
-        await portal.controller.submit(credentials)
+        await portal.controller.submit(credentials, client_of(request))
     except ValidationError as error:
         _LOGGER.info("Portal request refused: %s: %s", error.field, error.message)
         if kind is BodyKind.JSON:
             return _json_error(400, error.message, error.field)
         return await _form_again(request, language, fields, submission, error)
+    except NotYourTurn as error:
+        _LOGGER.info("The flow let another phone go first: %s", error)
+        headers = {"Retry-After": str(error.retry_after)}
+        if kind is BodyKind.JSON:
+            return _json_error(429, str(error), **headers)
+        title = t.gettext("Please wait")
+        return message_page(request, status=429, title=title, text=str(error), headers=headers)
     except WifiConnectError as error:
         # Busy or starting: the client asked at the wrong moment, not a fault of the device.
         busy = isinstance(error, FlowBusy)

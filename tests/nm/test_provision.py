@@ -10,11 +10,11 @@ from ipaddress import IPv4Address
 import pytest
 
 from app.config import Config
-from app.errors import WifiConnectError
+from app.errors import NotYourTurn, WifiConnectError
 from app.exitcodes import ExitStatus
 from app.flow.attempt import connect_network
 from app.flow.provision import Provisioner, Surroundings, run
-from app.flow.state import CheckResult, FlowState, Service
+from app.flow.state import AttemptOutcome, CheckResult, FlowState, Service
 from app.flow.timing import Timings
 from app.nm.client import NetworkManagerClient
 from app.nm.const import DeviceStateReason
@@ -163,6 +163,55 @@ async def test_a_submission_during_an_attempt_is_refused_clearly(nm: NetworkMana
     with pytest.raises(WifiConnectError, match="busy with another attempt"):
         await flow.submit(_psk(b"Cafe"))
     await flow.cleanup()
+
+
+@asynccontextmanager
+async def _taking_turns(
+    nm: NetworkManagerClient,
+) -> AsyncIterator[tuple[Provisioner, ManualClock, asyncio.Task[AttemptOutcome]]]:
+    """A flow on a hand-moved clock, its portal open and serving attempts."""
+    clock = ManualClock()
+    flow = Provisioner(CONFIG, nm, timings=QUICK, clock=clock)
+    await flow.prepare()
+    await flow.open_portal()
+    connected = asyncio.create_task(flow.run_until_connected())
+    try:
+        yield flow, clock, connected
+    finally:
+        connected.cancel()
+        await asyncio.gather(connected, return_exceptions=True)
+        await flow.cleanup()
+
+
+async def test_after_a_failed_attempt_a_waiting_phone_goes_first(
+    nm: NetworkManagerClient,
+) -> None:
+    """One phone resubmitting a network that fails cannot hog the device from a second phone."""
+    async with _taking_turns(nm) as (flow, clock, connected):
+        await flow.submit(_psk(b"Home", "not-the-password"), "10.0.0.1")
+        flow.note_request("10.0.0.2")  # the second phone polls while the attempt runs
+        await eventually(lambda: flow.status().state is FlowState.PORTAL)
+        with pytest.raises(NotYourTurn, match="Another phone is waiting") as refused:
+            await flow.submit(_psk(b"Home", "still-not-it"), "10.0.0.1")
+        assert refused.value.retry_after == QUICK.turn
+        await clock.advance(QUICK.turn / 2)
+        await flow.submit(_psk(b"Home"), "10.0.0.2")
+        assert (await asyncio.wait_for(connected, 5)).ok
+
+
+async def test_a_phone_alone_tries_again_at_once_and_the_first_after_the_window(
+    nm: NetworkManagerClient,
+) -> None:
+    async with _taking_turns(nm) as (flow, clock, connected):
+        for attempt in range(2):
+            await flow.submit(_psk(b"Home", f"wrong-{attempt}"), "10.0.0.1")
+            await eventually(lambda: flow.status().state is FlowState.PORTAL)
+        flow.note_request("10.0.0.2")  # a second phone comes, but never submits
+        with pytest.raises(NotYourTurn):
+            await flow.submit(_psk(b"Home"), "10.0.0.1")
+        await clock.advance(QUICK.turn)
+        await flow.submit(_psk(b"Home"), "10.0.0.1")
+        assert (await asyncio.wait_for(connected, 5)).ok
 
 
 async def test_networkmanager_restarting_mid_attempt_fails_it_and_the_portal_returns(

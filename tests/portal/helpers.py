@@ -91,7 +91,7 @@ class RecordingController:
         self.rescans += 1
         return list(self.available)
 
-    async def submit(self, credentials: Credentials) -> None:
+    async def submit(self, credentials: Credentials, requester: str | None = None) -> None:
         """Record the credentials."""
         self.submitted.append(credentials)
 
@@ -99,7 +99,7 @@ class RecordingController:
         """Whatever the test set."""
         return self.current
 
-    def note_request(self) -> None:
+    def note_request(self, requester: str | None = None) -> None:
         """Count the request."""
         self.requests += 1
 

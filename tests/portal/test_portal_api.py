@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from app.errors import FlowBusy, NetworkManagerUnavailable
+from app.errors import FlowBusy, NetworkManagerUnavailable, NotYourTurn
 from app.flow.report import networks_json
 from app.flow.state import AttemptOutcome, CheckResult, FlowState, FlowStatus, Service
 from app.nm.models import FailureKind
+from app.portal.state import PORTAL
 from app.wifi import Credentials, SecurityKind
 from tests.portal.helpers import XSS_IMG, Client, RecordingController, network
 
@@ -417,20 +418,33 @@ async def test_rescan_failure_is_503(portal: Client, controller: RecordingContro
 
 @pytest.mark.parametrize(
     ("error", "status"),
-    [(FlowBusy("The device is busy"), 409), (NetworkManagerUnavailable("It went away"), 503)],
+    [
+        (FlowBusy("The device is busy"), 409),
+        (NotYourTurn("Another phone goes first", retry_after=42), 429),
+        (NetworkManagerUnavailable("It went away"), 503),
+    ],
 )
 async def test_a_submission_the_flow_cannot_take(
     portal: Client, controller: RecordingController, error: Exception, status: int
 ) -> None:
-    """Busy or starting is the client's timing (409); NetworkManager failing is the device's."""
+    """Busy or starting is the client's timing (409), as is another phone's turn (429 with
+    when to try again); NetworkManager failing is the device's (503)."""
+    requesters: list[str | None] = []
 
-    async def refuse(_: Credentials) -> None:
+    async def refuse(_: Credentials, requester: str | None = None) -> None:
+        requesters.append(requester)
         raise error
 
     controller.submit = refuse  # type: ignore[method-assign]
     response = await portal.post("/connect", json={"ssid": "Library"})
     assert response.status == status
     assert await response.json() == {"error": str(error), "field": None}
+    assert requesters == ["127.0.0.1"], "the flow is told which phone asks"
+    if isinstance(error, NotYourTurn):
+        assert response.headers["Retry-After"] == "42"
+        token = portal.app[PORTAL].csrf.token("127.0.0.1")
+        form = await portal.post("/connect", data={"ssid": "Library", "csrf_token": token})
+        assert form.status == 429 and "Please wait" in await form.text()
 
 
 @pytest.mark.parametrize(
