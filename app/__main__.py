@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 import textwrap
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from app import __version__, commands
+from app import __version__, commands, logs
 from app.config import (
     ENV_SETTINGS,
     Config,
@@ -28,7 +27,6 @@ from app.config import (
 from app.errors import ConfigError, NetworkManagerUnavailable, NoWifiDevice, WifiConnectError
 from app.exitcodes import EXIT_STATUS_HELP, ExitStatus
 from app.flow.timing import Timings
-from app.rules import inert_text
 from app.wifi import STATED_SECURITY, SecurityKind, stated_security
 
 if TYPE_CHECKING:
@@ -51,7 +49,7 @@ def main(argv: Sequence[str] | None = None, timings: Timings | None = None) -> i
     except SystemExit as done:
         # --help and --version print, then end the way argparse does.
         return done.code if isinstance(done.code, int) else ExitStatus.OK
-    _setup_logging(config.log_level)
+    logs.setup(config.log_level, json_lines=config.log_json)
     try:
         return asyncio.run(commands.execute(command, config, timings))
     except KeyboardInterrupt:
@@ -239,24 +237,6 @@ def _epilog() -> str:
     ]
     lines += [f"  {int(status):<5}{text}" for status, text in EXIT_STATUS_HELP]
     return "\n".join(lines)
-
-
-class InertFormatter(logging.Formatter):
-    """Log lines with no control byte, ANSI escape or bidi override raw: SSIDs are hostile."""
-
-    def formatMessage(self, record: logging.LogRecord) -> str:
-        """The line as logging formats it, its hidden characters escaped as names show them."""
-        return inert_text(super().formatMessage(record))
-
-
-def _setup_logging(level: int) -> None:
-    """Log to stderr, plain: the container runtime or journald adds the timestamps."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(InertFormatter("%(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(handlers=[handler])
-    # Only our own loggers follow -v / LOG_LEVEL: at debug level aiohttp and asyncio would
-    # drown out what an installer needs to read.
-    logging.getLogger("app").setLevel(level)
 
 
 if __name__ == "__main__":
