@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 import textwrap
@@ -32,6 +33,9 @@ from app.wifi import STATED_SECURITY, SecurityKind, stated_security
 if TYPE_CHECKING:
     from app.simulator import Scenario
 
+# Named, not __name__: under `python -m app` that is "__main__", outside the app's loggers.
+_LOGGER = logging.getLogger("app.__main__")
+
 PROG = "wifi-connect"
 # The epilog is wrapped by hand (argparse would reflow its table), to this width.
 _HELP_WIDTH = 79
@@ -55,7 +59,11 @@ def main(argv: Sequence[str] | None = None, timings: Timings | None = None) -> i
     except KeyboardInterrupt:
         return ExitStatus.INTERRUPTED
     except WifiConnectError as err:
-        print(f"{PROG}: {err}", file=sys.stderr)
+        if config.log_json:
+            # A log shipper reads each line of stderr as JSON, the last one too.
+            _LOGGER.error("%s", err)
+        else:
+            print(f"{PROG}: {err}", file=sys.stderr)
         return _status_for(err)
 
 
