@@ -11,7 +11,7 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from app import __version__, commands
+from app import __version__, commands, logs
 from app.config import (
     ENV_SETTINGS,
     Config,
@@ -28,11 +28,13 @@ from app.config import (
 from app.errors import ConfigError, NetworkManagerUnavailable, NoWifiDevice, WifiConnectError
 from app.exitcodes import EXIT_STATUS_HELP, ExitStatus
 from app.flow.timing import Timings
-from app.rules import inert_text
 from app.wifi import STATED_SECURITY, SecurityKind, stated_security
 
 if TYPE_CHECKING:
     from app.simulator import Scenario
+
+# Named, not __name__: under `python -m app` that is "__main__", outside the app's loggers.
+_LOGGER = logging.getLogger("app.__main__")
 
 PROG = "wifi-connect"
 # The epilog is wrapped by hand (argparse would reflow its table), to this width.
@@ -51,13 +53,17 @@ def main(argv: Sequence[str] | None = None, timings: Timings | None = None) -> i
     except SystemExit as done:
         # --help and --version print, then end the way argparse does.
         return done.code if isinstance(done.code, int) else ExitStatus.OK
-    _setup_logging(config.log_level)
+    logs.setup(config.log_level, json_lines=config.log_json)
     try:
         return asyncio.run(commands.execute(command, config, timings))
     except KeyboardInterrupt:
         return ExitStatus.INTERRUPTED
     except WifiConnectError as err:
-        print(f"{PROG}: {err}", file=sys.stderr)
+        if config.log_json:
+            # A log shipper reads each line of stderr as JSON, the last one too.
+            _LOGGER.error("%s", err)
+        else:
+            print(f"{PROG}: {err}", file=sys.stderr)
         return _status_for(err)
 
 
@@ -239,24 +245,6 @@ def _epilog() -> str:
     ]
     lines += [f"  {int(status):<5}{text}" for status, text in EXIT_STATUS_HELP]
     return "\n".join(lines)
-
-
-class InertFormatter(logging.Formatter):
-    """Log lines with no control byte, ANSI escape or bidi override raw: SSIDs are hostile."""
-
-    def formatMessage(self, record: logging.LogRecord) -> str:
-        """The line as logging formats it, its hidden characters escaped as names show them."""
-        return inert_text(super().formatMessage(record))
-
-
-def _setup_logging(level: int) -> None:
-    """Log to stderr, plain: the container runtime or journald adds the timestamps."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(InertFormatter("%(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(handlers=[handler])
-    # Only our own loggers follow -v / LOG_LEVEL: at debug level aiohttp and asyncio would
-    # drown out what an installer needs to read.
-    logging.getLogger("app").setLevel(level)
 
 
 if __name__ == "__main__":

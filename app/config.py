@@ -43,6 +43,8 @@ _DIGITS = re.compile(r"[0-9]{1,10}")
 _DECIMAL = re.compile(r"[0-9]{1,10}(\.[0-9]{1,9})?")
 _HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 _URL_SEPARATORS = re.compile(r"[\s,]+")
+_SWITCH_ON = ("true", "yes", "on", "1")
+_SWITCH_OFF = ("false", "no", "off", "0")
 
 
 class InvalidValue(ValueError):
@@ -58,6 +60,8 @@ class Setting:
     default: str
     flags: tuple[str, ...] = ()
     metavar: str | None = None
+    # A switch's flag takes no value: given, it reads as "true" (see parse_switch).
+    switch: bool = False
 
     @property
     def dest(self) -> str:
@@ -151,7 +155,23 @@ CHECK_HTTPS = Setting(
 BALENA_API_URL = Setting("BALENA_API_URL", "set by balenaOS; the default of CHECK_HTTPS", "unset")
 CHECK_NTP = Setting("CHECK_NTP", "NTP server that must answer once connected", DEFAULT_CHECK_NTP)
 CHECK_TIMEOUT = Setting("CHECK_TIMEOUT", "seconds each reachability check may take", "10")
-LOG_LEVEL = Setting("LOG_LEVEL", "debug, info, warning or error; -v/--verbose means debug", "info")
+LOG_LEVEL = Setting(
+    "LOG_LEVEL",
+    "least important log lines shown: debug, info, warning or error",
+    "info",
+    ("--log-level",),
+    "LEVEL",
+)
+LOG_JSON = Setting(
+    "LOG_JSON",
+    "log one JSON object a line (time, level, logger, message, the flow's state); "
+    "the variable takes true or false",
+    "false, plain lines",
+    ("--log-json",),
+    switch=True,
+)
+
+VERBOSE_HELP = "log debug lines too, the same as --log-level debug"
 
 FLAG_SETTINGS = (
     INTERFACE,
@@ -162,6 +182,8 @@ FLAG_SETTINGS = (
     LISTENING_PORT,
     ACTIVITY_TIMEOUT,
     UI_DIRECTORY,
+    LOG_LEVEL,
+    LOG_JSON,
 )
 ENV_SETTINGS = (
     BRAND_NAME,
@@ -172,7 +194,6 @@ ENV_SETTINGS = (
     BALENA_API_URL,
     CHECK_NTP,
     CHECK_TIMEOUT,
-    LOG_LEVEL,
 )
 
 
@@ -198,6 +219,7 @@ class Config:
     force: bool = False
     watch: bool = False
     log_level: int = logging.INFO
+    log_json: bool = False
 
     @property
     def portal_url(self) -> str:
@@ -217,10 +239,11 @@ class Config:
     @classmethod
     def from_args(cls, args: argparse.Namespace, environ: Mapping[str, str]) -> Config:
         """Build from parsed flags (see add_config_arguments) and the environment."""
+        # A switch given reads as "true"; one left out is None, as is a flag without its value.
         flags = {
-            setting.dest: text
+            setting.dest: "true" if given is True else given
             for setting in FLAG_SETTINGS
-            if isinstance(text := getattr(args, setting.dest, None), str)
+            if isinstance(given := getattr(args, setting.dest, None), str) or given is True
         }
 
         def value(setting: Setting, parse: Callable[[str], _T], default: _T) -> _T:
@@ -239,7 +262,7 @@ class Config:
             or optional(BALENA_API_URL, parse_https_urls)
             or (DEFAULT_CHECK_HTTPS,)
         )
-        # -v is a flag, so it wins over LOG_LEVEL like every other flag over its variable.
+        # -v is short for --log-level debug, and wins over it: it is the quicker thing to type.
         verbose = bool(getattr(args, "verbose", 0))
         log_level = logging.DEBUG if verbose else value(LOG_LEVEL, parse_log_level, logging.INFO)
         return cls(
@@ -265,6 +288,7 @@ class Config:
             force=bool(getattr(args, "force", False)),
             watch=bool(getattr(args, "watch", False)),
             log_level=log_level,
+            log_json=value(LOG_JSON, parse_switch, False),
         )
 
 
@@ -310,19 +334,28 @@ def add_config_arguments(
     """Add the wifi-connect flags and -v; suppressed defaults keep a parent parser's values."""
     default = argparse.SUPPRESS if suppress_defaults else None
     for setting in FLAG_SETTINGS:
-        parser.add_argument(
-            *setting.flags,
-            dest=setting.dest,
-            metavar=setting.metavar,
-            default=default,
-            help=setting.flag_help,
-        )
+        if setting.switch:
+            parser.add_argument(
+                *setting.flags,
+                dest=setting.dest,
+                action="store_true",
+                default=default,
+                help=setting.flag_help,
+            )
+        else:
+            parser.add_argument(
+                *setting.flags,
+                dest=setting.dest,
+                metavar=setting.metavar,
+                default=default,
+                help=setting.flag_help,
+            )
     parser.add_argument(
         "-v",
         "--verbose",
         action="count",
         default=argparse.SUPPRESS if suppress_defaults else 0,
-        help="log debug messages too [env LOG_LEVEL=debug|info|warning|error; default: info]",
+        help=VERBOSE_HELP,
     )
 
 
@@ -513,6 +546,16 @@ def parse_log_level(text: str) -> int:
     if name not in LOG_LEVELS:
         raise InvalidValue(f"{text!r} is not a log level ({', '.join(LOG_LEVELS)})")
     return logging.getLevelNamesMapping()[name.upper()]
+
+
+def parse_switch(text: str) -> bool:
+    """On or off: true/false, yes/no, on/off or 1/0, in any case."""
+    word = text.strip().lower()
+    if word in _SWITCH_ON:
+        return True
+    if word in _SWITCH_OFF:
+        return False
+    raise InvalidValue(f"{text!r} is neither true nor false")
 
 
 def bundled_templates_dir() -> Path:

@@ -87,15 +87,20 @@ class Phone:
 
 
 async def open_phone(
-    browser: Browser, url: str | None = None, *, javascript: bool = True, locale: str = "en-US"
+    browser: Browser,
+    url: str | None = None,
+    *,
+    javascript: bool = True,
+    locale: str = "en-US",
+    scale: int = 2,
 ) -> Phone:
     """A new phone-sized page (360x740, touch, mobile viewport), at `url` when one is given.
 
-    `locale` sets Accept-Language.
+    `locale` sets Accept-Language; `scale` is the device pixel ratio (screenshots' pixels).
     """
     context = await browser.new_context(
         viewport={"width": 360, "height": 740},
-        device_scale_factor=2,
+        device_scale_factor=scale,
         is_mobile=True,
         has_touch=True,
         java_script_enabled=javascript,

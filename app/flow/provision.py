@@ -32,6 +32,7 @@ from app.flow.state import AttemptOutcome, FlowState, FlowStatus
 from app.flow.timing import Clock, MonotonicClock, Timings
 from app.flow.turns import Turns
 from app.flow.uplink import Uplink, default_route_exists
+from app.logs import fields
 from app.nm.client import NetworkManagerClient, WifiDevice
 from app.nm.models import FailureKind, SavedConnection, WifiNetwork
 from app.nm.profiles import hotspot_profile
@@ -104,6 +105,10 @@ class Provisioner:
         self._hotspot_active: str | None = None
         self._submitted: asyncio.Queue[Credentials] = asyncio.Queue(maxsize=1)
         self._status = FlowStatus(FlowState.STARTING)
+        # The state the last state line told; None until prepare() tells the first.
+        self._logged_state: FlowState | None = None
+        # The network being joined, as shown (None while trying saved networks), for the logs.
+        self._joining: str | None = None
         # Set while the hotspot we brought up should be serving phones.
         self._portal_up = asyncio.Event()
         # How often the hotspot went away under the open portal and was brought back.
@@ -139,6 +144,7 @@ class Provisioner:
                 retry_after=math.ceil(wait),
             )
         self._turns.submitted(requester)
+        self._joining = display_ssid(credentials.ssid)
         self._set_state(FlowState.CONNECTING)
         self._submitted.put_nowait(credentials)
 
@@ -156,7 +162,7 @@ class Provisioner:
     async def prepare(self) -> None:
         """Find the WiFi device, remove stale hotspots, and scan while the radio is free."""
         self._wifi = await self._nm.wifi_device(self._config.interface)
-        _LOGGER.info("Using WiFi device %s", self._wifi.device.interface)
+        self._set_state(FlowState.STARTING)
         # A hotspot left by a killed run may still be up, and a radio in AP mode cannot scan:
         # it goes first (run() settles before its online check too; this covers the demo, a
         # bare provision(), and each --watch round, after which NetworkManager may have moved).
@@ -192,7 +198,6 @@ class Provisioner:
         self._portal_opened_at = self._clock.now()
         self._set_state(FlowState.PORTAL)
         self._portal_up.set()
-        _LOGGER.info("Hotspot '%s' is up; the portal is open", self._config.ssid)
 
     async def close_portal(self) -> None:
         """Stop dnsmasq, then take the hotspot down (its profile stays until cleanup)."""
@@ -292,6 +297,7 @@ class Provisioner:
 
     async def attempt(self, credentials: Credentials) -> AttemptOutcome:
         """Drop the hotspot, save and activate the network, check it; undo it all on failure."""
+        self._joining = display_ssid(credentials.ssid)
         self._set_state(FlowState.CONNECTING)
         try:
             await self.close_portal()
@@ -308,9 +314,7 @@ class Provisioner:
             name = display_ssid(credentials.ssid)
             _LOGGER.error("Attempt to join '%s' failed: %s", name, err)
             outcome = AttemptOutcome(name, FailureKind.OTHER)
-        self._status = FlowStatus(
-            FlowState.CONNECTED if outcome.ok else FlowState.FAILED, last_attempt=outcome
-        )
+        self._set_state(FlowState.CONNECTED if outcome.ok else FlowState.FAILED, outcome)
         return outcome
 
     async def wait_idle(self, timeout: float) -> None:
@@ -346,6 +350,7 @@ class Provisioner:
         When NetworkManager fails on the way the error goes to the caller, with the state
         STARTING: the portal serves no phone until it is open again.
         """
+        self._joining = None
         self._set_state(FlowState.CONNECTING)
         try:
             if await self._join_saved():
@@ -367,6 +372,7 @@ class Provisioner:
             if saved.ssid not in visible:
                 continue
             _LOGGER.info("Saved network '%s' is in range again; joining it", saved.id)
+            self._joining = saved.id
             try:
                 result = await self._nm.activate(
                     saved, wifi.device, timeout=self._timings.activation
@@ -390,8 +396,55 @@ class Provisioner:
             raise RuntimeError("prepare() must run first")
         return self._wifi
 
-    def _set_state(self, state: FlowState) -> None:
-        self._status = FlowStatus(state, last_attempt=self._status.last_attempt)
+    def _set_state(self, state: FlowState, outcome: AttemptOutcome | None = None) -> None:
+        """Move the flow to `state` (an attempt's end brings its outcome); a change is logged."""
+        self._status = FlowStatus(state, last_attempt=outcome or self._status.last_attempt)
+        if state is not self._logged_state:
+            self._logged_state = state
+            self._log_state(outcome)
+
+    def _log_state(self, outcome: AttemptOutcome | None) -> None:
+        """One INFO line for the state just entered, its values as fields of a JSON line."""
+        state = self._status.state
+        interface = self._wifi.device.interface if self._wifi is not None else None
+        network = self._joining
+        detail = ""
+        match state:
+            case FlowState.STARTING:
+                detail = f" on {interface}"
+            case FlowState.PORTAL:
+                detail = f", hotspot '{self._config.ssid}' up on {interface}"
+                network = None
+            case FlowState.CONNECTING:
+                target = "a saved network" if network is None else f"'{network}'"
+                detail = f" to {target} on {interface}"
+            case FlowState.CHECKING:
+                detail = f" the link to '{network}'"
+            case FlowState.CONNECTED:
+                detail = f" to '{network}'" if network is not None else " to a saved network"
+            case FlowState.FAILED:
+                detail = f" to join '{network}': {_why(outcome)}"
+        _LOGGER.info(
+            "state: %s%s",
+            state,
+            detail,
+            extra=fields(
+                state=state,
+                interface=interface,
+                network=network,
+                hotspot=self._config.ssid if state is FlowState.PORTAL else None,
+                failure=_why(outcome) if state is FlowState.FAILED else None,
+            ),
+        )
+
+
+def _why(outcome: AttemptOutcome | None) -> str:
+    """An attempt's failure in the logs' words: its kind, or the services that were blocked."""
+    if outcome is None:
+        return "other"
+    if outcome.failure is not None:
+        return str(outcome.failure)
+    return "blocked: " + ", ".join(outcome.blocked)
 
 
 # NetworkManager's errors, which --watch outlives; any other (a busy port, dnsmasq dying for

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -363,6 +364,21 @@ def test_python_dash_m_app_rejects_bad_values(
     assert lines[0].startswith(f"wifi-connect: error: {expected}")
     if secret is not None:
         assert f"'{secret}'" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env"), [(["--log-json"], {}), ([], {"LOG_JSON": "true"})], ids=["flag", "env"]
+)
+def test_with_json_logs_the_error_that_ends_a_command_is_a_json_line_too(
+    args: list[str], env: dict[str, str]
+) -> None:
+    """A log shipper reads every stderr line as JSON: the last one, saying why, as well."""
+    bus = {"DBUS_SYSTEM_BUS_ADDRESS": "unix:path=/nonexistent/wifi-connect-test-bus"}
+    result = _run_module([*args, "scan"], env | bus)
+    assert result.returncode == ExitStatus.NM_UNAVAILABLE
+    *_, last = [json.loads(line) for line in result.stderr.splitlines()]
+    assert (last["level"], last["logger"]) == ("ERROR", "app.__main__")
+    assert last["message"].startswith("cannot connect to the system bus")
 
 
 def test_python_dash_m_app_version() -> None:

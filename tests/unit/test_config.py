@@ -49,6 +49,8 @@ PRECEDENCE = [
     ("activity_timeout", "--activity-timeout", "ACTIVITY_TIMEOUT", "30", "600", 30, 600, 0),
     ("ui_directory", "--ui-directory", "UI_DIRECTORY", "ui-flag", "ui-env",
      Path("ui-flag"), Path("ui-env"), None),
+    ("log_level", "--log-level", "LOG_LEVEL", "warning", "DEBUG", logging.WARNING, logging.DEBUG,
+     logging.INFO),
 ]  # fmt: skip
 
 SHORT_FLAGS = {
@@ -75,8 +77,6 @@ ENV_SETTINGS = [
     ("check_ntp", "CHECK_NTP", "time.example.org", "time.example.org", "pool.ntp.org"),
     ("check_ntp", "CHECK_NTP", "192.0.2.123", "192.0.2.123", "pool.ntp.org"),
     ("check_timeout", "CHECK_TIMEOUT", "2.5", 2.5, 10.0),
-    ("log_level", "LOG_LEVEL", "DEBUG", logging.DEBUG, logging.INFO),
-    ("log_level", "LOG_LEVEL", "error", logging.ERROR, logging.INFO),
 ]  # fmt: skip
 
 
@@ -100,7 +100,8 @@ def test_flag_beats_env_beats_default(
     assert getattr(Config.from_env({env: env_text}, []), name) == from_env
     assert getattr(Config.from_env({env: env_text}, [flag, flag_text]), name) == from_flag
     assert getattr(Config.from_env({env: env_text}, [f"{flag}={flag_text}"]), name) == from_flag
-    assert getattr(Config.from_env({}, [SHORT_FLAGS[flag], flag_text]), name) == from_flag
+    short = SHORT_FLAGS.get(flag, flag)
+    assert getattr(Config.from_env({}, [short, flag_text]), name) == from_flag
 
 
 @pytest.mark.usefixtures("workdir")
@@ -140,12 +141,39 @@ def test_balena_api_url_is_the_https_default_unless_check_https_is_set() -> None
 
 
 @pytest.mark.parametrize(
+    ("argv", "environ", "log_json"),
+    [
+        ([], {}, False),
+        ([], {"LOG_JSON": "true"}, True),
+        ([], {"LOG_JSON": " Yes "}, True),
+        ([], {"LOG_JSON": "1"}, True),
+        ([], {"LOG_JSON": "off"}, False),
+        (["--log-json"], {"LOG_JSON": "false"}, True),
+        (["--log-json"], {}, True),
+    ],
+)
+def test_log_json_is_a_switch_its_variable_true_or_false(
+    argv: list[str], environ: dict[str, str], log_json: bool
+) -> None:
+    """--log-json takes no value and wins over LOG_JSON, which says true or false."""
+    assert Config.from_env(environ, argv).log_json is log_json
+
+
+def test_a_bad_log_json_value_names_flag_and_env() -> None:
+    """LOG_JSON is neither true nor false: one line naming both, as for every flagged setting."""
+    message = _config_error({"LOG_JSON": "maybe"}, [])
+    assert message == "--log-json / LOG_JSON: 'maybe' is neither true nor false"
+
+
+@pytest.mark.parametrize(
     ("argv", "environ", "force", "watch", "log_level"),
     [
         ([], {}, False, False, logging.INFO),
         (["--force"], {}, True, False, logging.INFO),
         (["--watch", "--force"], {}, True, True, logging.INFO),
         (["-v"], {"LOG_LEVEL": "error"}, False, False, logging.DEBUG),
+        (["-v", "--log-level", "error"], {}, False, False, logging.DEBUG),
+        (["--log-level", "error", "-v"], {}, False, False, logging.DEBUG),
         (["--verbose"], {}, False, False, logging.DEBUG),
         ([], {"LOG_LEVEL": "warning"}, False, False, logging.WARNING),
     ],
@@ -153,7 +181,7 @@ def test_balena_api_url_is_the_https_default_unless_check_https_is_set() -> None
 def test_run_flags_and_log_level(
     argv: list[str], environ: dict[str, str], force: bool, watch: bool, log_level: int
 ) -> None:
-    """--force/--watch come from flags only; -v beats LOG_LEVEL."""
+    """--force/--watch come from flags only; -v beats --log-level and LOG_LEVEL."""
     config = Config.from_env(environ, argv)
     assert (config.force, config.watch, config.log_level) == (force, watch, log_level)
 
@@ -243,6 +271,10 @@ FLAG_ERROR_TABLE = (
         ("soon", "is not a whole number of seconds"),
         ("9" * 5000, "is not a whole number of seconds"),
     )),
+    (("--log-level", "LOG_LEVEL"), (
+        ("loud", "'loud' is not a log level (debug, info, warning, error)"),
+        ("5", "is not a log level"),
+    )),
     (("--ui-directory", "UI_DIRECTORY"), (
         ("missing", "'missing' does not exist"),
         ("file.txt", "'file.txt' is not a directory"),
@@ -281,7 +313,6 @@ ENV_ERRORS = [
     ("CHECK_TIMEOUT", "soon", "is not a number of seconds above 0"),
     ("CHECK_TIMEOUT", "nan", "is not a number of seconds above 0"),
     ("CHECK_TIMEOUT", "inf", "is not a number of seconds above 0"),
-    ("LOG_LEVEL", "loud", "'loud' is not a log level (debug, info, warning, error)"),
 ]  # fmt: skip
 
 

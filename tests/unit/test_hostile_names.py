@@ -12,8 +12,8 @@ import logging
 
 import pytest
 
-from app.__main__ import InertFormatter
 from app.cli_output import scan_table
+from app.logs import PLAIN_FORMAT, InertFormatter
 from app.rules import display_ssid, inert_text
 from app.wifi import SecurityKind
 from tests.hostile import HOSTILE_BYTES, HOSTILE_IDS, HOSTILE_SSIDS, raw_forbidden
@@ -47,7 +47,7 @@ def test_scan_table_shows_the_name_byte_for_byte(ssid: bytes) -> None:
 def _log_line(message: str, *args: object) -> str:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(InertFormatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(InertFormatter(PLAIN_FORMAT))
     logger = logging.getLogger("app.test_hostile_names")
     logger.addHandler(handler)
     logger.propagate = False

@@ -15,6 +15,8 @@ from app.errors import ConfigError
 from app.rules import has_control_character
 
 SETTINGS = FLAG_SETTINGS + ENV_SETTINGS
+VALUE_FLAG_SETTINGS = tuple(setting for setting in FLAG_SETTINGS if not setting.switch)
+SWITCH_SETTINGS = tuple(setting for setting in FLAG_SETTINGS if setting.switch)
 # Text as an environment or a command line carries it: any code point, with the lone
 # surrogates os.fsdecode makes of bytes that are not UTF-8; NUL cannot be in either.
 RAW_TEXT = st.text(st.characters(exclude_characters="\x00"), max_size=80)
@@ -50,13 +52,24 @@ def test_any_variable_gives_a_config_or_an_error_naming_it(setting: Setting, tex
     assert config.check_timeout > 0
 
 
-@given(setting=st.sampled_from(FLAG_SETTINGS), text=PLAUSIBLE)
+@given(setting=st.sampled_from(VALUE_FLAG_SETTINGS), text=PLAUSIBLE)
 def test_any_flag_gives_a_config_or_an_error_naming_it(setting: Setting, text: str) -> None:
     """A flag's value, in its `--flag=value` form so any text is a value, never another flag."""
     try:
         Config.from_env({}, [f"{setting.flags[-1]}={text}"])
     except ConfigError as error:
         assert _names_its_setting(error, setting), str(error)
+
+
+@given(setting=st.sampled_from(SWITCH_SETTINGS), text=PLAUSIBLE)
+def test_any_value_given_to_a_switch_is_an_error_naming_it(setting: Setting, text: str) -> None:
+    """A switch takes no value: `--log-json=x` is a one-line error naming the switch."""
+    try:
+        Config.from_env({}, [f"{setting.flags[-1]}={text}"])
+    except ConfigError as error:
+        assert setting.flags[-1] in str(error)
+    else:
+        raise AssertionError(f"{setting.flags[-1]}={text!r} was taken")
 
 
 ARGUMENT = st.one_of(
