@@ -31,6 +31,8 @@ COPY --from=builder /opt/wifi-connect /opt/wifi-connect
 ENV PATH=/opt/wifi-connect/bin:$PATH
 COPY scripts/start.sh /usr/local/bin/start.sh
 ENV DBUS_SYSTEM_BUS_ADDRESS=unix:path=/host/run/dbus/system_bus_socket
+# What the app prints reaches the device's logs as it happens, not when a buffer fills.
+ENV PYTHONUNBUFFERED=1
 # start.sh with no command keeps the portal resident; `command:` in docker-compose.yml (or a
 # CMD of an image built FROM this one) names the application to start once online.
 CMD ["/usr/local/bin/start.sh"]

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+import trove_classifiers
 from packaging.metadata import Metadata
 
 import app
@@ -96,6 +97,8 @@ def test_the_wheel_metadata_is_complete(dists: Dists) -> None:
     )
     assert metadata.provides_extra == ["test"]
     classifiers = metadata.classifiers or []
+    assert [c for c in classifiers if c not in trove_classifiers.classifiers] == []
+    assert [c for c in classifiers if c in trove_classifiers.deprecated_classifiers] == []
     assert "Operating System :: POSIX :: Linux" in classifiers
     assert "Programming Language :: Python :: 3.11" in classifiers
     assert not [c for c in classifiers if c.startswith("License ::")], "the SPDX field says it"
