@@ -19,6 +19,11 @@ install_debian_packages() {
   apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# The package names of Debian package lists (scripts/debian-packages*.txt), one a line.
+package_list() {
+  sed -e 's/#.*//' -e '/^[[:space:]]*$/d' -e 's/[[:space:]]//g' "$@"
+}
+
 # A venv in ./.venv with the project (and the given extras) installed.
 make_venv() {
   local target=$1 python

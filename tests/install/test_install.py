@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-# .cache holds the contract tier's Debian roots, whose device nodes (/dev/zero, /dev/full) a
-# copy would read for ever.
-_NOT_SOURCE = (
-    ".git",
-    ".venv",
-    ".cache",
-    "build",
-    "dist",
-    "*.egg-info",
-    "__pycache__",
-    "test-artifacts",
-)
+from tests.install.source import REPO, copy_source
 
 
 def test_non_editable_install_runs_and_finds_its_ui(tmp_path: Path) -> None:
     target = tmp_path / "site"
-    # A copy without build leftovers: pip builds in the source tree, and a stale build/ there
-    # could ship a module the package list forgets.
-    source = tmp_path / "source"
-    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(*_NOT_SOURCE))
+    # pip builds in the source tree: a copy without build leftovers.
+    source = copy_source(tmp_path / "source")
     subprocess.run(
         [
             sys.executable,
