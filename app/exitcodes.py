@@ -28,5 +28,9 @@ EXIT_STATUS_HELP: tuple[tuple[ExitStatus, str], ...] = (
     (ExitStatus.TIMED_OUT, "the activity timeout passed with nobody provisioning"),
     (ExitStatus.NM_UNAVAILABLE, "NetworkManager could not be reached on the system bus"),
     (ExitStatus.NO_WIFI_DEVICE, "no WiFi device (or not the one asked for) is managed"),
-    (ExitStatus.INTERRUPTED, "stopped by Ctrl-C, SIGTERM or SIGHUP, after tearing down"),
+    (
+        ExitStatus.INTERRUPTED,
+        "stopped by Ctrl-C, SIGTERM or SIGHUP, after tearing down (simulate, whose normal end "
+        "that is, exits 0)",
+    ),
 )
