@@ -51,6 +51,15 @@ _COMMON = {
     "413": _error("The request body is larger than the portal reads"),
 }
 
+# Answers any route that reads a body may give besides.
+_BODY = {
+    "408": _error("The body did not arrive in time; the connection is closed"),
+}
+_FORBIDDEN = _error(
+    "A form without this client's CSRF token, or a body-less request another site's page sent"
+)
+_TOO_MANY = {**_error("Too many requests from this client"), "headers": _RETRY_AFTER}
+
 _NETWORK = {
     "type": "object",
     "required": ["ssid", "security", "strength", "frequency", "auth"],
@@ -171,9 +180,9 @@ def openapi_document() -> dict[str, Any]:
                     ),
                     "303": _SEE_OTHER,
                     "400": _error("A field broke a rule (named in `field`), or the body did"),
-                    "403": _page("A form without this client's CSRF token"),
+                    "403": _FORBIDDEN,
                     "409": _error("The device is busy with an attempt, or still starting"),
-                    "415": _error("The body is neither JSON nor a form"),
+                    "415": _error("The body is neither JSON nor a form, or in an unknown charset"),
                     "429": {
                         **_error(
                             "Too many attempts from this client, or another phone goes first "
@@ -182,6 +191,7 @@ def openapi_document() -> dict[str, Any]:
                         "headers": _RETRY_AFTER,
                     },
                     "503": _error("NetworkManager did not take the request"),
+                    **_BODY,
                     **_COMMON,
                 },
             }
@@ -192,9 +202,13 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {
                     "200": networks,
                     "303": _SEE_OTHER,
-                    "403": _page("A form without this client's CSRF token"),
-                    "415": _error("The body is neither JSON nor a form"),
+                    "400": _error("A form that could not be read"),
+                    "403": _FORBIDDEN,
+                    "409": _error("The device is still starting"),
+                    "415": _error("The body is neither JSON nor a form, or in an unknown charset"),
+                    "429": _TOO_MANY,
                     "503": _error("NetworkManager refused the scan"),
+                    **_BODY,
                     **_COMMON,
                 },
             }

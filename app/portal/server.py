@@ -22,18 +22,31 @@ _IP_FREEBIND = 15
 # runs from the moment it is accepted): held or trickling connections are closed by then, and a
 # phone polling /status reconnects at no cost.
 IDLE_TIMEOUT = 15.0
+# How long a handler waits for a request's body once its headers are in: aiohttp's keep-alive
+# timer stops while a handler runs, so a body that never comes would hold the connection forever.
+BODY_TIMEOUT = 15.0
+# After an answer sent before the whole body was read (408, 413), how long the rest is read and
+# dropped so the client sees the answer rather than a reset; then the connection closes.
+LINGER_TIME = 2.0
 
 
 @contextlib.asynccontextmanager
 async def serve_portal(
-    app: web.Application, gateway: IPv4Address, port: int, *, idle_timeout: float = IDLE_TIMEOUT
+    app: web.Application,
+    gateway: IPv4Address,
+    port: int,
+    *,
+    idle_timeout: float = IDLE_TIMEOUT,
+    linger: float = LINGER_TIME,
 ) -> AsyncIterator[None]:
     """Serve `app` on the gateway and on loopback while the block runs, and only there.
 
     Loopback lets the device itself (an installer's shell, a health check) read /status; the
     device's other networks never see the portal. The runner is always cleaned up.
     """
-    runner = web.AppRunner(app, access_log=None, keepalive_timeout=idle_timeout)
+    runner = web.AppRunner(
+        app, access_log=None, keepalive_timeout=idle_timeout, lingering_time=linger
+    )
     await runner.setup()
     try:
         for address in dict.fromkeys((gateway, LOOPBACK)):

@@ -13,6 +13,7 @@ from app.portal.controller import PortalController
 from app.portal.csrf import CsrfTokens
 from app.portal.i18n import Catalogs
 from app.portal.ratelimit import RateLimiter
+from app.portal.server import BODY_TIMEOUT
 from app.portal.ui import UiLayout
 
 # Names a request may carry in Host and still be "the portal itself"; loopback names count so
@@ -31,6 +32,9 @@ def accepted_hosts(gateway: IPv4Address, port: int) -> frozenset[str]:
 # POST /connect per client address: a phone retrying a typo is fine, a flood gets 429s.
 CONNECT_LIMIT = 5
 CONNECT_WINDOW = 60.0
+# POST /rescan per client address: a phone's "scan again" now and then; a loop gets 429s.
+RESCAN_LIMIT = 10
+RESCAN_WINDOW = 60.0
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,11 @@ class Portal:
     connect_limit: RateLimiter = field(
         default_factory=lambda: RateLimiter(limit=CONNECT_LIMIT, window=CONNECT_WINDOW)
     )
+    rescan_limit: RateLimiter = field(
+        default_factory=lambda: RateLimiter(limit=RESCAN_LIMIT, window=RESCAN_WINDOW)
+    )
+    # Seconds a handler waits for a body (tests make it short).
+    body_timeout: float = BODY_TIMEOUT
 
 
 PORTAL = web.AppKey("portal", Portal)

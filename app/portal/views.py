@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import gettext
+import json
 import logging
 from collections.abc import Mapping
 from enum import Enum
+from urllib.parse import urlsplit
 
-from aiohttp import web
+from aiohttp import hdrs, web
+from aiohttp.http_exceptions import HttpProcessingError
 from markupsafe import Markup
 
 from app.errors import FlowBusy, NotYourTurn, ValidationError, WifiConnectError
@@ -25,9 +30,10 @@ from app.portal.pages import (
     message_page,
     render,
 )
-from app.portal.state import PORTAL
+from app.portal.ratelimit import RateLimiter
+from app.portal.state import PORTAL, Portal
 from app.portal.ui import resolve_file
-from app.rules import display_ssid
+from app.rules import display_ssid, inert_text
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -65,16 +71,85 @@ def _json_error(status: int, error: str, field: str | None = None, **headers: st
     return web.json_response({"error": error, "field": field}, status=status, headers=headers)
 
 
-async def _form_fields(request: web.Request) -> dict[str, object]:
-    """A form's fields, first value of each; uploads stay non-text so validation refuses them."""
+class BodyRefused(Exception):
+    """A body the portal will not read: the status to answer and what the client is told."""
+
+    def __init__(self, status: int, text: str, *, close: bool = False) -> None:
+        super().__init__(text)
+        self.status = status
+        self.text = text
+        # What is left of the body cannot be read: the connection ends with the answer.
+        self.close = close
+
+
+async def read_fields(request: web.Request, kind: BodyKind) -> dict[str, object]:
+    """A JSON object's or a form's fields (first value of each), read within the body timeout.
+
+    Every handler that reads a body reads it here. aiohttp's keep-alive timer stops while a
+    handler runs, so without the bound a body that never arrives would hold the connection
+    forever. Uploads stay non-text, so validation refuses them.
+    """
+    t = language_of(request).translations
     try:
-        posted = await request.post()
-    except ValueError:
-        # aiohttp's multipart reader raises ValueError on a broken body (no boundary, a part
-        # without headers): the client's fault, a 400, never a 500.
-        _LOGGER.info("Refused a malformed form from %s", client_of(request))
-        raise web.HTTPBadRequest(reason="Malformed form") from None
+        async with asyncio.timeout(request.app[PORTAL].body_timeout):
+            if kind is BodyKind.JSON:
+                return _json_object(await request.read(), t)
+            posted = await request.post()
+    except TimeoutError:
+        _LOGGER.info("Gave up on the body of a request from %s", client_of(request))
+        text = t.gettext("The request took too long to arrive.")
+        raise BodyRefused(408, text, close=True) from None
+    except ConnectionError:
+        # The phone left (out of range, page closed) before its body was in: an answer nobody
+        # reads, and no traceback for what clients do every day.
+        _LOGGER.info("A client at %s left before its request's body arrived", client_of(request))
+        raise BodyRefused(400, _malformed(t, kind), close=True) from None
+    except LookupError:
+        # A charset Python does not know, on a form or on one of its parts.
+        _LOGGER.info("Refused a body in an unknown character set from %s", client_of(request))
+        text = t.gettext("The request names a character set the portal does not read.")
+        raise BodyRefused(415, text) from None
+    except (ValueError, RecursionError, HttpProcessingError, web.RequestPayloadError):
+        # A broken body: JSON nested past the parser's depth, a form without a boundary or with
+        # a bad part header, bytes that do not follow their Content-Encoding. The client's
+        # fault, a 400, never a 500.
+        _LOGGER.info("Refused a malformed body from %s", client_of(request))
+        broken = request.content.exception() is not None
+        if broken:
+            # The stream itself failed (its decoding): no more of it will come, and aiohttp
+            # must not read on after the answer, which would log the same failure as a crash.
+            request.content.feed_eof()
+        raise BodyRefused(400, _malformed(t, kind), close=broken) from None
     return {key: posted.getone(key) for key in posted}
+
+
+def _malformed(t: gettext.NullTranslations, kind: BodyKind) -> str:
+    """What a client whose body could not be read is told."""
+    if kind is BodyKind.JSON:
+        return t.gettext("The request body is not valid JSON.")
+    return t.gettext("The form could not be read.")
+
+
+def _json_object(raw: bytes, t: gettext.NullTranslations) -> dict[str, object]:
+    """A JSON body's object; JSON is UTF-8 (RFC 8259), whatever charset the request names."""
+    body = json.loads(raw.decode("utf-8"))
+    if not isinstance(body, dict):
+        raise BodyRefused(400, t.gettext("The request body must be a JSON object."))
+    return body
+
+
+def _refused(
+    request: web.Request, kind: BodyKind, language: Language, refusal: BodyRefused
+) -> web.Response:
+    """A refused body's answer: a page after a form, else the API's error."""
+    if kind is BodyKind.FORM:
+        title = language.translations.gettext("Something went wrong")
+        response = message_page(request, status=refusal.status, title=title, text=refusal.text)
+    else:
+        response = _json_error(refusal.status, refusal.text)
+    if refusal.close:
+        response.force_close()
+    return response
 
 
 def _csrf_refused(request: web.Request, language: Language) -> web.Response:
@@ -101,7 +176,8 @@ async def index(request: web.Request) -> web.Response:
 
 async def connecting(request: web.Request) -> web.Response:
     """GET /connecting: what happens next, after a form submission."""
-    name = request.query.get("ssid", "")
+    # Any text a link carries, not only a name the portal showed: hidden characters escaped.
+    name = inert_text(request.query.get("ssid", ""))
     # Isolated, so a name in a right-to-left script cannot reorder the sentence around it.
     shown = Markup("<bdi>%s</bdi>") % name if name else ""
     return render(request, "connecting.html", {"ssid": shown})
@@ -125,26 +201,81 @@ async def rescan(request: web.Request) -> web.Response:
     portal = request.app[PORTAL]
     kind = body_kind(request)
     language = language_of(request)
+    t = language.translations
     if kind is BodyKind.OTHER:
-        return _json_error(415, language.translations.gettext("Send JSON, a form or no body."))
+        return _json_error(415, t.gettext("Send JSON, a form or no body."))
+    if kind is BodyKind.NONE and _cross_site(request, portal):
+        return _cross_site_refused(request, language)
+    limited = _rate_limited(request, kind, language, portal.rescan_limit, "rescan")
+    if limited is not None:
+        return limited
     if kind is BodyKind.FORM:
-        fields = await _form_fields(request)
+        try:
+            fields = await read_fields(request, kind)
+        except BodyRefused as refusal:
+            return _refused(request, kind, language, refusal)
         if not portal.csrf.valid(client_of(request), _token(fields)):
             return _csrf_refused(request, language)
     try:
         found = await portal.controller.rescan()
     except WifiConnectError as error:
-        _LOGGER.warning("Rescan failed: %s", error)
+        busy = isinstance(error, FlowBusy)
+        _LOGGER.log(logging.INFO if busy else logging.WARNING, "Rescan failed: %s", error)
+        status = 409 if busy else 503
         if kind is BodyKind.FORM:
             # Said, not hidden behind the old list: the phone would wait for a scan that failed.
-            t = language.translations
-            return message_page(
-                request, status=503, title=t.gettext("Could not scan"), text=str(error)
-            )
-        return _json_error(503, str(error))
+            title = t.gettext("Please try again") if busy else t.gettext("Could not scan")
+            return message_page(request, status=status, title=title, text=str(error))
+        return _json_error(status, str(error))
     if kind is BodyKind.FORM:
         raise web.HTTPSeeOther(_url(request, "index"))
     return web.json_response(networks_json(found))
+
+
+def _cross_site(request: web.Request, portal: Portal) -> bool:
+    """True for a request a page of another site sent (the browser says so).
+
+    A body-less POST needs no preflight and carries no CSRF token, so a page anywhere could
+    make a phone's browser send one; browsers name the sending page's origin.
+    """
+    if request.headers.get("Sec-Fetch-Site", "").strip().lower() == "cross-site":
+        return True
+    origin = request.headers.get(hdrs.ORIGIN)
+    if origin is None:
+        return False
+    # "null" (a sandboxed or privacy-sensitive context) is not the portal either.
+    return urlsplit(origin.strip()).netloc.lower() not in portal.hosts
+
+
+def _cross_site_refused(request: web.Request, language: Language) -> web.Response:
+    """403 for a body-less POST another site's page sent."""
+    _LOGGER.warning("Refused a request from %s sent by another site", client_of(request))
+    t = language.translations
+    return _json_error(
+        403, t.gettext("Please open the list of networks again and repeat your choice.")
+    )
+
+
+def _rate_limited(
+    request: web.Request, kind: BodyKind, language: Language, limit: RateLimiter, what: str
+) -> web.Response | None:
+    """429 with Retry-After when this client went past `limit`, else None."""
+    client = client_of(request)
+    retry_after = limit.hit(client)
+    if retry_after is None:
+        return None
+    # One line per flood, not one per request: a flooder must not fill the journal.
+    level = logging.WARNING if limit.first_refusal(client) else logging.DEBUG
+    _LOGGER.log(level, "Too many %s requests from %s", what, client)
+    t = language.translations
+    text = t.gettext("Too many attempts. Please wait %(seconds)s seconds and try again.") % {
+        "seconds": retry_after
+    }
+    headers = {"Retry-After": str(retry_after)}
+    if kind is BodyKind.FORM:
+        title = t.gettext("Please wait")
+        return message_page(request, status=429, title=title, text=text, headers=headers)
+    return _json_error(429, text, **headers)
 
 
 def _token(fields: Mapping[str, object]) -> str | None:
@@ -159,36 +290,19 @@ async def connect(request: web.Request) -> web.Response:
     language = language_of(request)
     t = language.translations
     kind = body_kind(request)
-    retry_after = portal.connect_limit.hit(client_of(request))
-    if retry_after is not None:
-        client = client_of(request)
-        # One line per flood, not one per request: a flooder must not fill the journal.
-        level = logging.WARNING if portal.connect_limit.first_refusal(client) else logging.DEBUG
-        _LOGGER.log(level, "Too many connect requests from %s", client)
-        text = t.gettext("Too many attempts. Please wait %(seconds)s seconds and try again.") % {
-            "seconds": retry_after
-        }
-        headers = {"Retry-After": str(retry_after)}
-        if kind is BodyKind.FORM:
-            title = t.gettext("Please wait")
-            return message_page(request, status=429, title=title, text=text, headers=headers)
-        return _json_error(429, text, **headers)
-
-    fields: Mapping[str, object]
-    if kind is BodyKind.FORM:
-        fields = await _form_fields(request)
-        if not portal.csrf.valid(client_of(request), _token(fields)):
-            return _csrf_refused(request, language)
-    elif kind is BodyKind.JSON:
-        try:
-            body = await request.json()
-        except ValueError:
-            return _json_error(400, t.gettext("The request body is not valid JSON."))
-        if not isinstance(body, dict):
-            return _json_error(400, t.gettext("The request body must be a JSON object."))
-        fields = body
-    else:
+    if kind is BodyKind.NONE and _cross_site(request, portal):
+        return _cross_site_refused(request, language)
+    limited = _rate_limited(request, kind, language, portal.connect_limit, "connect")
+    if limited is not None:
+        return limited
+    if kind not in (BodyKind.FORM, BodyKind.JSON):
         return _json_error(415, t.gettext("Send the fields as JSON or as a form."))
+    try:
+        fields = await read_fields(request, kind)
+    except BodyRefused as refusal:
+        return _refused(request, kind, language, refusal)
+    if kind is BodyKind.FORM and not portal.csrf.valid(client_of(request), _token(fields)):
+        return _csrf_refused(request, language)
 
     submission: Submission | None = None
     try:

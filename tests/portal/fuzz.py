@@ -15,11 +15,10 @@ from typing import TypeVar
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from app.portal.app import create_app
 from app.portal.controller import PortalController
 from app.portal.ratelimit import RateLimiter
 from app.portal.state import PORTAL, Portal
-from tests.portal.helpers import GATEWAY, Client, make_config
+from tests.portal.helpers import GATEWAY, Client, make_config, portal_app
 
 _T = TypeVar("_T")
 
@@ -50,15 +49,19 @@ async def _started(app: web.Application) -> Client:
 
 @contextmanager
 def fuzz_portal(controller: PortalController) -> Iterator[FuzzPortal]:
-    """The portal with `controller`, rate limit raised, served until the block ends.
+    """The portal with `controller`, rate limits raised, served until the block ends.
 
-    /connect allows 5 requests a minute per client; fuzzing sends hundreds from one client, so
-    the limit is raised here, or nothing past the limiter would be reached. The limiter has its
-    own tests (test_portal_security.py), and a 429 would be an allowed outcome anyway.
+    /connect allows 5 requests a minute per client and /rescan 10; fuzzing sends hundreds from
+    one client, so the limits are raised here, or nothing past the limiters would be reached.
+    They have their own tests (test_portal_security.py), and a 429 would be an allowed outcome.
     """
-    app = create_app(make_config(), controller)
-    portal = dataclasses.replace(app[PORTAL], connect_limit=RateLimiter(limit=10**9, window=60.0))
-    app[PORTAL] = portal
+    app = portal_app(
+        make_config(),
+        controller,
+        connect_limit=RateLimiter(limit=10**9, window=60.0),
+        rescan_limit=RateLimiter(limit=10**9, window=60.0),
+    )
+    portal = app[PORTAL]
     loop = asyncio.new_event_loop()
     client = loop.run_until_complete(_started(app))
     try:

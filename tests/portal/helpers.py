@@ -16,7 +16,9 @@ from app.flow.provision import Provisioner
 from app.flow.state import FlowState, FlowStatus
 from app.nm.models import WifiNetwork
 from app.portal.app import create_app
+from app.portal.controller import PortalController
 from app.portal.server import LOOPBACK, serve_portal
+from app.portal.state import PORTAL
 from app.wifi import Credentials, SecurityKind
 from tests.support import free_port
 
@@ -107,6 +109,24 @@ class RecordingController:
 def make_config(**changes: Any) -> Config:
     """The default configuration with `changes`."""
     return replace(Config(), **changes)
+
+
+def multipart(part_headers: bytes, value: bytes) -> bytes:
+    """A form of one part, "ssid", under boundary "b", the part with `part_headers` of its own."""
+    return (
+        b'--b\r\nContent-Disposition: form-data; name="ssid"\r\n'
+        + part_headers
+        + b"\r\n"
+        + value
+        + b"\r\n--b--\r\n"
+    )
+
+
+def portal_app(config: Config, controller: PortalController, **changes: Any) -> web.Application:
+    """create_app's portal with `changes` to its state (limits, body timeout), not yet served."""
+    app = create_app(config, controller)
+    app[PORTAL] = replace(app[PORTAL], **changes)
+    return app
 
 
 class LoopbackPortal:

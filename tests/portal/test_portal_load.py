@@ -22,9 +22,10 @@ import pytest
 
 from app.flow.state import AttemptOutcome, FlowState
 from app.portal.app import create_app
+from app.portal.ratelimit import RateLimiter
 from app.portal.server import LOOPBACK, serve_portal
 from app.portal.state import CONNECT_LIMIT
-from tests.portal.helpers import RecordingController, make_config
+from tests.portal.helpers import RecordingController, make_config, portal_app
 from tests.portal.simulated import SimPortal, simulated_portal
 from tests.support import eventually, free_port
 
@@ -48,6 +49,11 @@ SCENARIO: dict[str, Any] = {
 FLOODER, PHONE, SECOND_PHONE = "127.0.0.2", "127.0.0.3", "127.0.0.4"
 FLOOD = 1000
 HELD = 500
+# Connections whose request body stops after one byte, and how long the portal waits for one.
+SLOW_BODIES = 300
+BODY_TIMEOUT = 1.0
+# How long an answered connection's unread body is drained before it is closed.
+LINGER = 0.05
 POLLERS = 200
 # The issue's goal for a page load under load. It takes milliseconds here: 2 s is a wide margin.
 PAGE_GOAL = 2.0
@@ -76,11 +82,15 @@ async def load_page(source: str, url: str) -> float:
 
 
 @contextlib.asynccontextmanager
-async def recording_portal() -> AsyncIterator[str]:
-    """The portal with a recording controller, really listening on 127.0.0.1; its URL."""
+async def recording_portal(**changes: Any) -> AsyncIterator[str]:
+    """The portal with a recording controller, really listening on 127.0.0.1; its URL.
+
+    `changes` go to the portal's state (its body timeout, say).
+    """
     port = free_port()
     config = make_config(gateway=LOOPBACK, listening_port=port)
-    async with serve_portal(create_app(config, RecordingController()), LOOPBACK, port):
+    app = portal_app(config, RecordingController(), **changes)
+    async with serve_portal(app, LOOPBACK, port, linger=LINGER):
         yield f"http://127.0.0.1:{port}/"
 
 
@@ -168,6 +178,39 @@ async def test_a_held_connection_is_closed_after_the_idle_timeout() -> None:
             assert await asyncio.wait_for(reader.read(), 10) == b""
         finally:
             writer.close()
+
+
+async def _slow_body(port: int, source: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A request whose headers arrive and whose body stops after its first byte."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(source, 0))
+    writer.write(
+        b"POST /rescan HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nx"
+    )
+    await writer.drain()
+    return reader, writer
+
+
+async def test_bodies_that_never_arrive_do_not_stop_a_new_phone() -> None:
+    _allow_descriptors(SLOW_BODIES)
+    # The rescan limit would answer all but 10 of them at once: this is about the body's bound.
+    unlimited = RateLimiter(limit=SLOW_BODIES, window=60.0)
+    async with recording_portal(body_timeout=BODY_TIMEOUT, rescan_limit=unlimited) as url:
+        port = int(url.rsplit(":", 1)[1].rstrip("/"))
+        slow = await asyncio.gather(*(_slow_body(port, FLOODER) for _ in range(SLOW_BODIES)))
+        try:
+            # Their handlers wait for the rest; a new phone is served meanwhile.
+            assert await load_page(PHONE, url) < PAGE_GOAL
+            # After the body timeout each is answered 408 and closed, never held on.
+            answers = await asyncio.wait_for(
+                asyncio.gather(*(reader.read() for reader, _ in slow)), BODY_TIMEOUT + 10
+            )
+        finally:
+            for _, writer in slow:
+                writer.close()
+        assert Counter(answer.split(b"\r\n", 1)[0] for answer in answers) == {
+            b"HTTP/1.1 408 Request Timeout": SLOW_BODIES
+        }
 
 
 def _rss() -> int:

@@ -92,6 +92,20 @@ def test_description_names_exactly_the_routes() -> None:
     assert _routes(app) == _documented()
 
 
+def test_every_post_documents_the_refusals_a_body_or_its_sender_gets() -> None:
+    """A body too slow (408), broken (400) or in an unknown charset (415), a cross-site or
+    tokenless request (403), too many requests (429 with Retry-After)."""
+    posts = [
+        operations["post"]["responses"]
+        for operations in openapi_document()["paths"].values()
+        if "post" in operations
+    ]
+    assert len(posts) == 2
+    for answers in posts:
+        assert {"400", "403", "408", "409", "413", "415", "429"} <= set(answers)
+        assert "Retry-After" in answers["429"]["headers"]
+
+
 async def test_description_is_served(portal: Client) -> None:
     """GET /openapi.json answers the document, as JSON."""
     response = await portal.get("/openapi.json")
