@@ -101,6 +101,8 @@ class Provisioner:
         self._turns = Turns(self._timings.turn)
         self._wifi: WifiDevice | None = None
         self._networks: list[WifiNetwork] = []
+        # The scan phones asked for, while it runs.
+        self._rescan: asyncio.Future[list[WifiNetwork]] | None = None
         self._hotspot: SavedConnection | None = None
         self._hotspot_active: str | None = None
         self._submitted: asyncio.Queue[Credentials] = asyncio.Queue(maxsize=1)
@@ -121,11 +123,29 @@ class Provisioner:
         return list(self._networks)
 
     async def rescan(self) -> list[WifiNetwork]:
-        """Scan again; NM refuses while the radio is an access point, and the old list stays."""
-        fresh = await self._scan(self._device())
+        """Scan again; NM refuses while the radio is an access point, and the old list stays.
+
+        Phones asking at once share one scan: the radio is never asked for a second while one
+        runs, and a phone that leaves does not cancel the scan the others wait for.
+        """
+        if self._wifi is None:
+            raise FlowBusy("The device is still starting; try again in a moment.")
+        if self._rescan is None:
+            self._rescan = asyncio.ensure_future(self._rescan_once(self._wifi))
+            self._rescan.add_done_callback(self._rescan_done)
+        return list(await asyncio.shield(self._rescan))
+
+    async def _rescan_once(self, wifi: WifiDevice) -> list[WifiNetwork]:
+        fresh = await self._scan(wifi)
         if fresh:
             self._networks = fresh
-        return list(self._networks)
+        return self._networks
+
+    def _rescan_done(self, scan: asyncio.Future[list[WifiNetwork]]) -> None:
+        self._rescan = None
+        if not scan.cancelled():
+            # Retrieved here too: every phone that waited for it may have left.
+            scan.exception()
 
     async def submit(self, credentials: Credentials, requester: str | None = None) -> None:
         """Take credentials from the portal; only the first of a burst is used."""
@@ -247,6 +267,8 @@ class Provisioner:
 
     async def cleanup(self) -> None:
         """Leave nothing of ours behind: dnsmasq stopped, hotspot down, its profile deleted."""
+        if self._rescan is not None:
+            self._rescan.cancel()
         # Each step on its own: one failing (NM restarted under us) must not skip the others.
         try:
             await self.close_portal()
@@ -366,6 +388,9 @@ class Provisioner:
         """Close the portal, scan, and activate the first saved network in range that works."""
         await self.close_portal()
         wifi = self._device()
+        if self._rescan is not None:
+            # One scan at a time: a phone's may still be running.
+            await asyncio.wait([self._rescan])
         await self._nm.wait_device_released(wifi.device, timeout=self._timings.scan)
         visible = {network.ssid for network in await self._scan(wifi)}
         for saved in await self._nm.wifi_connections():

@@ -1154,6 +1154,10 @@ class SimulatedNetworkManager:
         """Answer calls of a method badly from now on; `skip` counts calls from now."""
         self._faults.append(dataclasses.replace(fault, skip=self._calls[fault.method] + fault.skip))
 
+    def calls(self, method: str) -> int:
+        """How many calls of a method (NetworkManager's member name) came so far."""
+        return self._calls[method]
+
     @property
     def networks(self) -> tuple[NetworkSpec, ...]:
         """The access points in the air now."""
