@@ -28,6 +28,7 @@ from app.config import (
 from app.errors import ConfigError, NetworkManagerUnavailable, NoWifiDevice, WifiConnectError
 from app.exitcodes import EXIT_STATUS_HELP, ExitStatus
 from app.flow.timing import Timings
+from app.rules import inert_text
 from app.wifi import STATED_SECURITY, SecurityKind, stated_security
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ def main(argv: Sequence[str] | None = None, timings: Timings | None = None) -> i
         command, config = parse_command_line(sys.argv[1:] if argv is None else argv, os.environ)
     except ConfigError as err:
         # One line whatever the message holds, so a supervisor's log shows one record.
-        message = str(err).replace("\n", "\\n")
+        message = inert_text(str(err).replace("\n", "\\n"))
         print(f"{PROG}: error: {message}", file=sys.stderr)
         return ExitStatus.BAD_CONFIG
     except SystemExit as done:
@@ -63,7 +64,8 @@ def main(argv: Sequence[str] | None = None, timings: Timings | None = None) -> i
             # A log shipper reads each line of stderr as JSON, the last one too.
             _LOGGER.error("%s", err)
         else:
-            print(f"{PROG}: {err}", file=sys.stderr)
+            # dnsmasq's output, a port holder's name, NetworkManager's words: none raw.
+            print(f"{PROG}: {inert_text(str(err))}", file=sys.stderr)
         return _status_for(err)
 
 

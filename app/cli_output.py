@@ -11,6 +11,7 @@ from app.flow.messages import failure_text, security_choice
 from app.flow.networks import unique_networks
 from app.flow.state import CheckResult, Service, blocked_services
 from app.nm.models import FailureKind, WifiNetwork
+from app.rules import inert_text
 from app.wifi import SecurityKind
 
 PROG = "wifi-connect"
@@ -109,8 +110,8 @@ def scan_table(networks: Sequence[WifiNetwork]) -> str:
 
 
 def import_line(status: ImportStatus, filename: str, detail: str) -> str:
-    """One file's line of the import report."""
-    return f"{status.value:<8}  {filename}: {detail}"
+    """One file's line of the import report; a file's name and its keys' text shown inert."""
+    return f"{status.value:<8}  {inert_text(filename)}: {inert_text(detail)}"
 
 
 def as_line(sentence: str) -> str:

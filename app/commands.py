@@ -36,7 +36,7 @@ from app.nm.const import HOTSPOT_ID_PREFIX
 from app.nm.keyfile import ImportResult, import_directory
 from app.nm.models import SavedConnection
 from app.nm.profiles import client_profile
-from app.rules import check_credentials, display_ssid, ssid_from_text
+from app.rules import check_credentials, display_ssid, inert_text, ssid_from_text
 from app.wifi import Credentials, SecurityKind, infer_security
 
 if TYPE_CHECKING:
@@ -361,7 +361,9 @@ async def check(command: Check, config: Config, timings: Timings) -> int:
         if uplink is None:
             print("Uplink: none (NetworkManager has no primary connection)")
         else:
-            print(f"Uplink: '{uplink.name}' on {', '.join(uplink.interfaces) or '?'}")
+            # Any profile's id, which anyone who may add a profile chose: never raw to a terminal.
+            name = inert_text(uplink.name)
+            print(f"Uplink: '{name}' on {', '.join(uplink.interfaces) or '?'}")
         print(f"DNS servers (from {source}): {', '.join(resolvers) or 'none'}")
         print(cli_output.check_report(results))
     return ExitStatus.OK if all(result.ok for result in results) else ExitStatus.FAILED
@@ -391,7 +393,7 @@ async def import_keyfiles(command: Import, config: Config, timings: Timings) -> 
             counts[status] += 1
             print(cli_output.import_line(status, result.filename, detail), flush=True)
     if not results:
-        print(f"Nothing to import: {command.directory} holds no files.")
+        print(f"Nothing to import: {inert_text(str(command.directory))} holds no files.")
     else:
         print(cli_output.import_summary(counts))
     if failed := counts[ImportStatus.ERROR]:
@@ -450,7 +452,7 @@ async def _network_manager(bus: SystemBus, timings: Timings) -> NetworkManagerCl
 
 def _usage_error(flag: str, message: str) -> int:
     """Report bad input on one stderr line naming the flag, like a bad configuration value."""
-    line = f"{flag}: {message}".replace("\n", "\\n")
+    line = inert_text(f"{flag}: {message}".replace("\n", "\\n"))
     print(f"{PROG}: error: {line}", file=sys.stderr)
     return ExitStatus.BAD_CONFIG
 

@@ -31,6 +31,17 @@ class InertFormatter(logging.Formatter):
         """The line as logging formats it, its hidden characters escaped as names show them."""
         return inert_text(super().formatMessage(record))
 
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as one line, then its traceback and stack, all inert."""
+        # logging caches a traceback's text on the record, and another handler's formatter may
+        # have made it raw: it is made again here, and the cache left as it was found.
+        cached = record.exc_text
+        record.exc_text = _inert_lines(cached) if cached and not record.exc_info else None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_text = cached
+
     def formatException(self, ei: _ExcInfo | tuple[None, None, None]) -> str:
         """A traceback, each of its lines inert: an exception's message may quote an SSID."""
         return _inert_lines(super().formatException(ei))

@@ -11,16 +11,20 @@ from app.exitcodes import ExitStatus
 from app.flow.reachability import RESOLV_CONF, parse_resolv_conf, system_resolvers
 from app.nm.client import NetworkManagerClient
 from app.nm.profiles import client_profile
+from app.rules import inert_text
 from app.simulator import SimulatedNetworkManager
 from app.wifi import Credentials, SecurityKind
 from tests.cli.helpers import Cli, Internet
+from tests.hostile import raw_forbidden
 
 
-async def _join(nm: NetworkManagerClient, ssid: bytes) -> None:
+async def _join(nm: NetworkManagerClient, ssid: bytes, connection_id: str | None = None) -> None:
     """Make `ssid` the uplink, as the device would be after provisioning."""
     wifi = await nm.wifi_device()
     saved = await nm.add_connection(
-        client_profile(Credentials(ssid, SecurityKind.WPA_PSK, "password1"))
+        client_profile(
+            Credentials(ssid, SecurityKind.WPA_PSK, "password1"), connection_id=connection_id
+        )
     )
     result = await nm.activate(saved, wifi.device, timeout=5)
     assert result.ok, result
@@ -45,6 +49,19 @@ async def test_check_uses_the_uplinks_resolvers_and_passes(
         ["dns", "127.0.0.77", "ok"],
     ]
     assert lines[5:] == ["Every check passed."]
+
+
+async def test_check_shows_a_hostile_profile_id_inert(
+    cli: Cli, sim: SimulatedNetworkManager, nm: NetworkManagerClient, internet: Internet
+) -> None:
+    # A profile's id is whatever whoever added it chose (nmcli, a keyfile, an import).
+    hostile = "b\x1b[1mx\u202e\x9b2J"
+    await _join(nm, b"Home", connection_id=hostile)
+
+    result = await cli("check")
+
+    assert raw_forbidden(result.out) == []
+    assert result.out.splitlines()[0] == f"Uplink: '{inert_text(hostile)}' on wlan0"
 
 
 async def test_check_json_reports_a_blocked_service_and_exits_1(

@@ -12,7 +12,11 @@ import logging
 
 import pytest
 
-from app.cli_output import scan_table
+from app import commands
+from app.__main__ import main
+from app.cli_output import ImportStatus, import_line, scan_table
+from app.errors import WifiConnectError
+from app.exitcodes import ExitStatus
 from app.logs import PLAIN_FORMAT, InertFormatter
 from app.rules import display_ssid, inert_text
 from app.wifi import SecurityKind
@@ -73,6 +77,32 @@ def test_a_log_line_quoting_raw_text_is_made_inert(ssid: bytes) -> None:
     line = _log_line("Captive redirect of %s", raw)
     assert raw_forbidden(line) == []
     assert line.count("\n") == 1
+
+
+@each_name
+def test_an_import_line_shows_a_hostile_file_name_inert(ssid: bytes) -> None:
+    """`wifi-connect import` names each file: a file's name is anyone's choice."""
+    name = ssid.decode("utf-8", errors="replace") + ".nmconnection"
+    line = import_line(ImportStatus.ERROR, name, f"[wifi] ssid: {name}")
+    assert raw_forbidden(line) == []
+    assert line.startswith(f"error     {inert_text(name)}: ")
+
+
+@each_name
+def test_an_error_ending_a_command_reaches_the_terminal_inert(
+    ssid: bytes, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The last line a command prints: dnsmasq's own words, a port holder's name, NM's text."""
+    text = ssid.decode("utf-8", errors="replace")
+
+    async def fails(*_: object) -> int:
+        raise WifiConnectError(f"dnsmasq failed: {text}")
+
+    monkeypatch.setattr(commands, "execute", fails)
+    assert main(["scan"]) == ExitStatus.FAILED
+    err = capsys.readouterr().err
+    assert raw_forbidden(err) == []
+    assert err == f"wifi-connect: dnsmasq failed: {inert_text(text)}\n"
 
 
 def test_the_list_covers_every_kind_the_issue_names() -> None:

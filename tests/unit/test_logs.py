@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -99,3 +100,32 @@ def test_a_traceback_quoting_a_name_is_inert_in_both_formats(journal: Journal, s
     (entry,) = journal.entries()
     assert entry["exception"].startswith("Traceback")
     assert entry["exception"].endswith(shown)
+
+
+def test_a_phones_header_in_a_traceback_and_a_stack_is_inert(journal: Journal) -> None:
+    """aiohttp's charset lookup quotes a phone's Content-Type; stack_info shows as lines too."""
+    try:
+        raise LookupError("unknown encoding: \u202e\x9b2J")
+    except LookupError:
+        journal.logger.exception("Error handling request", stack_info=True)
+    for text in (journal.plain.getvalue(), journal.json.getvalue()):
+        assert raw_forbidden(text) == []
+    lines = journal.plain.getvalue().splitlines()
+    assert "LookupError: unknown encoding: \\u{202E}\\u{9B}2J" in lines
+    assert "Stack (most recent call last):" in lines
+
+
+def test_a_traceback_another_formatter_made_first_is_still_inert() -> None:
+    """logging caches a traceback's text on the record: a raw one cached first is not reused."""
+    try:
+        raise LookupError("unknown encoding: \u202e\x9b2J")
+    except LookupError:
+        record = logging.getLogger("app.test_logs").makeRecord(
+            "app.test_logs", logging.ERROR, __file__, 1, "Failed", (), sys.exc_info()
+        )
+    assert raw_forbidden(logging.Formatter().format(record)) != []
+    shown = logs.InertFormatter(logs.PLAIN_FORMAT).format(record)
+    assert raw_forbidden(shown) == []
+    assert shown.endswith("LookupError: unknown encoding: \\u{202E}\\u{9B}2J")
+    # The record's cache is left as the other formatter made it.
+    assert record.exc_text is not None and raw_forbidden(record.exc_text) != []
