@@ -11,6 +11,8 @@ import pytest
 from aiohttp import ClientResponse
 
 from app.config import Config
+from app.portal.app import create_app
+from app.portal.server import LOOPBACK, serve_portal
 from app.portal.state import PORTAL
 from tests.hostile import raw_forbidden
 from tests.portal.helpers import (
@@ -18,9 +20,11 @@ from tests.portal.helpers import (
     Client,
     ClientFactory,
     RecordingController,
+    make_config,
     multipart,
     portal_app,
 )
+from tests.support import eventually, free_port
 
 # The body timeout the slow-body tests give the portal: the wait is this, not 15 s.
 SLOW = 0.05
@@ -84,6 +88,31 @@ async def test_a_body_that_never_arrives_is_408_and_closed(
     assert head.startswith(b"HTTP/1.1 408 "), head
     assert b"\r\nConnection: close\r\n" in head, head
     assert controller.submitted == [] and controller.rescans == 0
+    _assert_no_traceback(no_tracebacks)
+
+
+async def test_a_phone_leaving_mid_body_is_no_traceback(
+    controller: RecordingController, no_tracebacks: pytest.LogCaptureFixture
+) -> None:
+    # Served as on a device: aiohttp's test server cancels a handler whose client left, the
+    # device's runner lets it run on into the error.
+    port = free_port()
+    app = create_app(make_config(gateway=LOOPBACK, listening_port=port), controller)
+    async with serve_portal(app, LOOPBACK, port):
+        # Out of range, or the page closed, while the handler waits for the rest of the body.
+        _, writer = await asyncio.open_connection(str(LOOPBACK), port)
+        writer.write(
+            f"POST /connect HTTP/1.1\r\nHost: {LOOPBACK}\r\nContent-Type: {JSON}\r\n"
+            'Content-Length: 100\r\n\r\n{"ssid'.encode()
+        )
+        await writer.drain()
+        await eventually(lambda: controller.requests == 1)
+        writer.close()
+        await eventually(
+            lambda: any("left before" in r.getMessage() for r in no_tracebacks.records),
+            what="the portal noticed the phone left",
+        )
+    assert controller.submitted == []
     _assert_no_traceback(no_tracebacks)
 
 
