@@ -10,10 +10,16 @@ from collections.abc import AsyncIterator
 from ipaddress import IPv4Address
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from app.errors import WifiConnectError
 
 _LOGGER = logging.getLogger(__name__)
+# What aiohttp's request handlers log (their default is aiohttp.server), quieted by
+# _BadRequestsQuiet while the portal is served.
+_HTTP_LOGGER = logging.getLogger("app.portal.http")
+# How much of aiohttp's word on a malformed request a log line keeps.
+_BAD_REQUEST_TEXT = 120
 
 LOOPBACK = IPv4Address("127.0.0.1")
 # <linux/in.h>: bind to an address the machine does not have (yet); Python does not name it.
@@ -45,8 +51,14 @@ async def serve_portal(
     device's other networks never see the portal. The runner is always cleaned up.
     """
     runner = web.AppRunner(
-        app, access_log=None, keepalive_timeout=idle_timeout, lingering_time=linger
+        app,
+        access_log=None,
+        keepalive_timeout=idle_timeout,
+        lingering_time=linger,
+        logger=_HTTP_LOGGER,
     )
+    quiet = _BadRequestsQuiet()
+    _HTTP_LOGGER.addFilter(quiet)
     await runner.setup()
     try:
         for address in dict.fromkeys((gateway, LOOPBACK)):
@@ -55,6 +67,25 @@ async def serve_portal(
         yield
     finally:
         await runner.cleanup()
+        _HTTP_LOGGER.removeFilter(quiet)
+
+
+class _BadRequestsQuiet(logging.Filter):
+    """A request aiohttp cannot parse is the phone's doing: a DEBUG line, not an ERROR trace.
+
+    aiohttp answers it 400 by itself, but logs the parser's traceback at ERROR; anyone on the
+    hotspot could fill the journal with those.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, HttpProcessingError) or not 400 <= (error.code or 0) < 500:
+            return True
+        words = " ".join(error.message.split())[:_BAD_REQUEST_TEXT]
+        record.msg, record.args = "%s (%d: %s)", (record.getMessage(), error.code, words)
+        record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+        record.exc_info = record.exc_text = None
+        return _HTTP_LOGGER.isEnabledFor(logging.DEBUG)
 
 
 def _listening_socket(address: IPv4Address, port: int) -> socket.socket:

@@ -294,3 +294,39 @@ async def test_connecting_page_shows_a_links_hidden_characters_escaped(portal: C
     assert response.status == 200
     assert "Home\\u{202E}\\u{1B}[2J\\u{9B}\\u{200B}" in html
     assert raw_forbidden(html) == []
+
+
+_ENCODED_POST = (
+    b"POST /connect HTTP/1.1\r\nHost: x\r\nContent-Encoding: %s\r\nContent-Length: 3\r\n\r\nabc"
+)
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GARBAGE / HTTP/1.1\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: zz\r\n\r\n",
+        _ENCODED_POST % b"br",
+        _ENCODED_POST % b"zstd",
+        b"GET /\x1b[2J HTTP/1.1\r\nHost: \xe2\x80\xae\r\n\r\n",
+    ],
+    ids=["method", "content-length", "brotli", "zstd", "escape-in-line"],
+)
+async def test_a_request_aiohttp_cannot_parse_is_400_and_one_quiet_line(
+    controller: RecordingController, no_tracebacks: pytest.LogCaptureFixture, request_bytes: bytes
+) -> None:
+    """Served as on a device: 400, and a DEBUG line without a traceback, never an ERROR."""
+    port = free_port()
+    app = create_app(make_config(gateway=LOOPBACK, listening_port=port), controller)
+    async with serve_portal(app, LOOPBACK, port):
+        reader, writer = await asyncio.open_connection(str(LOOPBACK), port)
+        writer.write(request_bytes)
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), 10)
+        writer.close()
+    assert status_line.startswith(b"HTTP/1.") and b" 400 " in status_line, status_line
+    records = [r for r in no_tracebacks.records if r.name.startswith(("aiohttp", "app.portal"))]
+    assert [r for r in records if r.levelno > logging.DEBUG] == []
+    assert [r.getMessage() for r in records if "Error handling request" in r.getMessage()]
+    _assert_no_traceback(no_tracebacks)
+    assert all(raw_forbidden(r.getMessage()) == [] for r in records)
