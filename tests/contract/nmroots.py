@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,30 +106,31 @@ def _unmount_under(path: Path) -> None:
         subprocess.run(["umount", "-l", target], check=False)
 
 
-def _remove(path: Path) -> None:
+def remove_root(path: Path) -> None:
     """Delete a stale or partial root."""
     _unmount_under(path)
     # --one-file-system: never reach through a mount that could not be undone.
     subprocess.run(["rm", "-rf", "--one-file-system", str(path)], check=True)
 
 
-def build(release: Release, mirror: str) -> float:
-    """debootstrap the release's root into a temporary name, then rename; the seconds it took."""
-    root = CACHE / release.suite
-    partial = CACHE / f"{release.suite}.partial"
-    started = time.monotonic()
-    for stale in (partial, root):
+def bootstrap(cache: Path, suite: str, packages: Sequence[str], mirror: str) -> Path:
+    """debootstrap a minbase root with these packages into <cache>/<suite>.partial; that path.
+
+    Stale or partial roots of the suite go first; the caller finishes the root and renames it.
+    """
+    partial = cache / f"{suite}.partial"
+    for stale in (partial, cache / suite):
         if stale.exists():
-            _remove(stale)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    log = CACHE / f"{release.suite}.log"
+            remove_root(stale)
+    cache.mkdir(parents=True, exist_ok=True)
+    log = cache / f"{suite}.log"
     with log.open("w") as out:
         result = subprocess.run(
             [
                 "debootstrap",
                 "--variant=minbase",
-                f"--include={','.join(PACKAGES)}",
-                release.suite,
+                f"--include={','.join(packages)}",
+                suite,
                 str(partial),
                 mirror,
             ],
@@ -139,7 +140,15 @@ def build(release: Release, mirror: str) -> float:
         )
     if result.returncode != 0:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
-        raise RuntimeError(f"debootstrap {release.suite} failed ({result.returncode}):\n{tail}")
+        raise RuntimeError(f"debootstrap {suite} failed ({result.returncode}):\n{tail}")
+    return partial
+
+
+def build(release: Release, mirror: str) -> float:
+    """debootstrap the release's root into a temporary name, then rename; the seconds it took."""
+    root = CACHE / release.suite
+    started = time.monotonic()
+    partial = bootstrap(CACHE, release.suite, PACKAGES, mirror)
     version = subprocess.run(
         ["chroot", str(partial), "NetworkManager", "--version"],
         capture_output=True,
@@ -156,14 +165,17 @@ def missing_releases() -> list[Release]:
     return [r for r in RELEASES if r.root is not None and not is_complete(r.root)]
 
 
-def main() -> int:
-    """Build every missing root, side by side; print what each took."""
-    missing = missing_releases()
+def build_missing(what: str, missing: Sequence[str], build: Callable[[str, str], float]) -> int:
+    """Build the missing roots side by side by build(suite, mirror); print what each took.
+
+    The exit status: 0 when none was missing or built without root (said, not failed), else 1
+    if any build failed.
+    """
     if not missing:
-        print("NetworkManager roots: all present")
+        print(f"{what}s: all present")
         return 0
     if os.geteuid() != 0:
-        print("NetworkManager roots need root to build: " + " ".join(r.suite for r in missing))
+        print(f"{what}s need root to build: " + " ".join(missing))
         return 0
     if shutil.which("debootstrap") is None:
         print("debootstrap is not installed", file=sys.stderr)
@@ -175,14 +187,22 @@ def main() -> int:
         return 1
     failed = 0
     with concurrent.futures.ThreadPoolExecutor(len(missing)) as pool:
-        jobs = {r: pool.submit(build, r, mirror) for r in missing}
-        for release, job in jobs.items():
+        jobs = {suite: pool.submit(build, suite, mirror) for suite in missing}
+        for suite, job in jobs.items():
             try:
-                print(f"NetworkManager root {release.suite}: built in {job.result():.0f} s")
-            except (RuntimeError, OSError, subprocess.CalledProcessError) as error:
+                print(f"{what} {suite}: built in {job.result():.0f} s")
+            except (RuntimeError, OSError, subprocess.SubprocessError) as error:
                 failed += 1
-                print(f"NetworkManager root {release.suite}: {error}", file=sys.stderr)
+                print(f"{what} {suite}: {error}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def main() -> int:
+    """Build every missing root, side by side; print what each took."""
+    releases = {release.suite: release for release in missing_releases()}
+    return build_missing(
+        "NetworkManager root", list(releases), lambda suite, mirror: build(releases[suite], mirror)
+    )
 
 
 if __name__ == "__main__":
