@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 import app
+from app import config
 from tests.install.debroots import (
     APT_INSTALL,
     CHROOT_ENV,
@@ -54,6 +55,7 @@ _VOLATILE = (
     "var/lib/dpkg/updates",
 )
 UNIT = "usr/lib/systemd/system/wifi-connect.service"
+SETTINGS = "etc/default/wifi-connect"
 ENABLED_LINK = "etc/systemd/system/multi-user.target.wants/wifi-connect.service"
 PROFILE = "etc/NetworkManager/system-connections/Home.nmconnection"
 PROFILE_TEXT = "[connection]\nid=Home\ntype=wifi\n[wifi]\nssid=Home\n"
@@ -173,6 +175,7 @@ def test_package_installs_serves_and_purges_clean(
     version = chroot(root, "wifi-connect", "--version").stdout.strip()
     assert version == f"wifi-connect {app.__version__}"
     owned = chroot(root, "dpkg", "-L", "wifi-connect").stdout.split()
+    check_settings_file(root)
     assert f"/{UNIT}" in owned and "/usr/bin/wifi-connect" in owned
     # A profile NetworkManager holds: no step of the package may touch it.
     profile = root / PROFILE
@@ -188,7 +191,7 @@ def test_package_installs_serves_and_purges_clean(
     named = [path for path in after_purge - before if re.search(r"wifi.connect", path)]
     assert named == [], f"purge left these behind: {named}"
     assert not (root / "opt" / "wifi-connect").exists()
-    assert not (root / "etc" / "default" / "wifi-connect").exists()
+    assert not (root / SETTINGS).exists()
     # dpkg forgets a purged package (exit 1), or keeps it as not-installed; never config-files.
     status = subprocess.run(
         ["chroot", str(root), "dpkg-query", "-f", "${db:Status-Status}", "-W", "wifi-connect"],
@@ -222,6 +225,15 @@ def test_package_installs_serves_and_purges_clean(
         f"\n{suite}: {deb.name} {deb.stat().st_size} bytes; install {installed_in:.1f} s "
         f"(again {reinstalled_in:.1f} s), purge {purged_in:.1f} s"
     )
+
+
+def check_settings_file(root: Path) -> None:
+    """/etc/default/wifi-connect is a conffile naming every setting, each commented out."""
+    conffiles = chroot(root, "dpkg-query", "-W", "-f", "${Conffiles}", "wifi-connect").stdout
+    assert f"/{SETTINGS}" in conffiles.split()
+    listed = re.findall(r"^#([A-Z_]+)=$", (root / SETTINGS).read_text(), re.MULTILINE)
+    assert listed == [setting.env for setting in (*config.FLAG_SETTINGS, *config.ENV_SETTINGS)]
+    assert not re.search(r"^[A-Z]", (root / SETTINGS).read_text(), re.MULTILINE)
 
 
 def root_of_suite(merged: Path) -> str:
