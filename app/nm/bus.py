@@ -16,7 +16,12 @@ from dbus_next.errors import AuthError, InvalidAddressError
 from dbus_next.message import Message
 from dbus_next.signature import Variant
 
-from app.errors import NetworkManagerError, NetworkManagerNoAnswer, NetworkManagerUnavailable
+from app.errors import (
+    MalformedReply,
+    NetworkManagerError,
+    NetworkManagerNoAnswer,
+    NetworkManagerUnavailable,
+)
 from app.nm.const import BUS_NAME, PROPERTIES_IFACE
 
 _LOGGER = logging.getLogger(__name__)
@@ -229,9 +234,13 @@ class SystemBus:
         signature: str = "",
         body: Sequence[Any] = (),
         *,
+        returns: str | None = None,
         destination: str = BUS_NAME,
     ) -> list[Any]:
-        """Call a method and return its reply body; D-Bus errors become NetworkManagerError."""
+        """Call a method and return its reply body; D-Bus errors become NetworkManagerError.
+
+        `returns` is the reply's D-Bus signature: a reply of another type is a MalformedReply.
+        """
         message = Message(
             destination=destination,
             path=path,
@@ -246,16 +255,22 @@ class SystemBus:
             if reply.error_name in _GONE_ERRORS:
                 raise NetworkManagerUnavailable(f"NetworkManager is not on the bus ({text})")
             raise NetworkManagerError(reply.error_name or "unknown", text)
+        if returns is not None and reply.signature != returns:
+            raise MalformedReply(f"{member} answered ({reply.signature}), not ({returns})")
         return list(reply.body)
 
     async def get_property(self, path: str, interface: str, name: str) -> Any:
         """Read one property, unwrapped."""
-        (value,) = await self.call(path, PROPERTIES_IFACE, "Get", "ss", [interface, name])
+        (value,) = await self.call(
+            path, PROPERTIES_IFACE, "Get", "ss", [interface, name], returns="v"
+        )
         return unwrap(value)
 
     async def get_properties(self, path: str, interface: str) -> dict[str, Any]:
         """Read all properties of one interface, unwrapped."""
-        (values,) = await self.call(path, PROPERTIES_IFACE, "GetAll", "s", [interface])
+        (values,) = await self.call(
+            path, PROPERTIES_IFACE, "GetAll", "s", [interface], returns="a{sv}"
+        )
         result: dict[str, Any] = unwrap(values)
         return result
 
@@ -264,7 +279,13 @@ class SystemBus:
         for _ in range(2):
             try:
                 (owner,) = await self.call(
-                    _DBUS_PATH, _DBUS_NAME, "GetNameOwner", "s", [name], destination=_DBUS_NAME
+                    _DBUS_PATH,
+                    _DBUS_NAME,
+                    "GetNameOwner",
+                    "s",
+                    [name],
+                    returns="s",
+                    destination=_DBUS_NAME,
                 )
             except NetworkManagerError:
                 return None

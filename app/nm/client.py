@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from ipaddress import IPv4Address
 from typing import Any, TypeVar
 
+from dbus_next.validators import is_object_path_valid
+
 from app.errors import (
     LinkUnusable,
     MalformedReply,
@@ -153,9 +155,11 @@ class NetworkManagerClient:
                 return False
             try:
                 starting = await self._bus.get_property(MANAGER_PATH, MANAGER_IFACE, "Startup")
+            except MalformedReply:
+                raise
             except (NetworkManagerUnavailable, NetworkManagerError):
                 return False
-            return starting is False
+            return not _as_bool(starting, "Startup")
 
         async with self._bus.subscribe(
             "org.freedesktop.DBus",
@@ -191,10 +195,10 @@ class NetworkManagerClient:
         props = await self._bus.get_properties(path, DEVICE_IFACE)
         return Device(
             path=path,
-            interface=str(props.get("Interface", "")),
+            interface=_as_text(props.get("Interface"), "Interface"),
             device_type=DeviceType(_as_int(props.get("DeviceType"), "DeviceType")),
             state=DeviceState(_as_int(props.get("State"), "State")),
-            managed=bool(props.get("Managed", False)),
+            managed=_as_bool(props.get("Managed"), "Managed"),
         )
 
     async def wifi_device(self, interface: str | None = None) -> WifiDevice:
@@ -238,14 +242,15 @@ class NetworkManagerClient:
     async def add_connection(self, settings: Settings) -> SavedConnection:
         """Store a connection profile persistently; NM's refusal raises NetworkManagerError."""
         sent = to_dbus(for_version(settings, await self.version()))
-        (path,) = await self._bus.call(
-            SETTINGS_PATH, SETTINGS_IFACE, "AddConnection", "a{sa{sv}}", [sent]
+        (reply,) = await self._bus.call(
+            SETTINGS_PATH, SETTINGS_IFACE, "AddConnection", "a{sa{sv}}", [sent], returns="o"
         )
+        path = str(reply)
         try:
-            filename = await self.optional_property(str(path), CONNECTION_IFACE, "Filename")
+            filename = await self.optional_property(path, CONNECTION_IFACE, "Filename")
         except NetworkManagerError:
             filename = None  # the profile is saved, whatever became of it since
-        saved = _saved_connection(str(path), settings, filename=str(filename or "") or None)
+        saved = _saved_connection(path, settings, filename=_filename(filename))
         _LOGGER.info("Saved connection '%s' (%s)", saved.id, saved.uuid)
         return saved
 
@@ -259,7 +264,7 @@ class NetworkManagerClient:
     async def _saved_connection(self, path: str) -> SavedConnection:
         settings = await self._connection_settings(path)
         filename = await self.optional_property(path, CONNECTION_IFACE, "Filename")
-        return _saved_connection(path, settings, filename=str(filename or "") or None)
+        return _saved_connection(path, settings, filename=_filename(filename))
 
     async def wifi_connections(self) -> list[SavedConnection]:
         """Stored WiFi client profiles (hotspots left out)."""
@@ -275,7 +280,9 @@ class NetworkManagerClient:
 
     async def _connection_settings(self, path: str) -> Settings:
         """A stored profile's settings, without secrets."""
-        (settings,) = await self._bus.call(path, CONNECTION_IFACE, "GetSettings")
+        (settings,) = await self._bus.call(
+            path, CONNECTION_IFACE, "GetSettings", returns="a{sa{sv}}"
+        )
         return from_dbus(settings)
 
     async def update_connection(self, path: str, settings: Settings) -> None:
@@ -303,13 +310,17 @@ class NetworkManagerClient:
 
     async def _settings_with_secrets(self, path: str) -> dict[str, dict[str, Any]]:
         """A stored profile's settings as NM sends them (Variants), its secrets merged in."""
-        (reply,) = await self._bus.call(path, CONNECTION_IFACE, "GetSettings")
+        (reply,) = await self._bus.call(path, CONNECTION_IFACE, "GetSettings", returns="a{sa{sv}}")
         settings = _as_settings(reply, "GetSettings")
         for name in _SECRET_SETTINGS:
             if name not in settings:
                 continue
             try:
-                (secrets,) = await self._bus.call(path, CONNECTION_IFACE, "GetSecrets", "s", [name])
+                (secrets,) = await self._bus.call(
+                    path, CONNECTION_IFACE, "GetSecrets", "s", [name], returns="a{sa{sv}}"
+                )
+            except MalformedReply:
+                raise  # sending the profile back without its secrets would erase them
             except NetworkManagerError as err:
                 # No secret stored in NM (an agent owns it, say): nothing to send back.
                 _LOGGER.debug("No secrets of %s in %s: %s", name, path, err.message)
@@ -334,16 +345,17 @@ class NetworkManagerClient:
             _state_properties(self._bus, active_changes),
             self._bus.subscribe(DEVICE_IFACE, "StateChanged", device.path) as device_changes,
         ):
-            (active_path,) = await self._bus.call(
+            (reply,) = await self._bus.call(
                 MANAGER_PATH,
                 MANAGER_IFACE,
                 "ActivateConnection",
                 "ooo",
                 [connection.path, device.path, _ROOT_PATH],
+                returns="o",
             )
-            active_path = str(active_path)
+            active_path = str(reply)
             _LOGGER.info("Activating '%s' on %s", connection.id, device.interface)
-            watcher = _ActivationWatcher(self._bus, str(active_path), device, device_changes)
+            watcher = _ActivationWatcher(self._bus, active_path, device, device_changes)
             result = await watcher.wait(active_changes, timeout)
         if result.failure is FailureKind.TIMEOUT:
             _LOGGER.warning(
@@ -452,15 +464,18 @@ class NetworkManagerClient:
 
         try:
             return await self._survive_restart(lambda: self._nameservers(path), find_again)
+        except MalformedReply:
+            raise
         except NetworkManagerError as err:
             _LOGGER.debug("No DNS servers for %s: %s", active_path, err)
             return []  # the connection went down between the reads
 
     async def _nameservers(self, active_path: str) -> list[str]:
-        config_path = await self._bus.get_property(active_path, ACTIVE_IFACE, "Ip4Config")
-        if not config_path or config_path == _ROOT_PATH:
+        config_path = _as_path(
+            await self._bus.get_property(active_path, ACTIVE_IFACE, "Ip4Config"), "Ip4Config"
+        )
+        if config_path == _ROOT_PATH:
             return []
-        config_path = str(config_path)
         data = await self.optional_property(config_path, IP4CONFIG_IFACE, "NameserverData")
         if data is not None:
             return nameservers_from_data(data)
@@ -481,6 +496,8 @@ class NetworkManagerClient:
 
         try:
             interface = await self._survive_restart(lambda: self._ip_interface(path), find_again)
+        except MalformedReply:
+            raise
         except NetworkManagerError as err:
             _LOGGER.debug("No IP interface for %s: %s", active_path, err)
             interface = None  # the connection went down between the reads
@@ -494,8 +511,8 @@ class NetworkManagerClient:
     async def _ip_interface(self, active_path: str) -> str | None:
         """The IpInterface of the active connection's first device that has one."""
         devices = await self._bus.get_property(active_path, ACTIVE_IFACE, "Devices")
-        for device in devices if isinstance(devices, list) else []:
-            value = await self._bus.get_property(str(device), DEVICE_IFACE, "IpInterface")
+        for device in _as_paths(devices, "Devices"):
+            value = await self._bus.get_property(device, DEVICE_IFACE, "IpInterface")
             if value == "":
                 continue  # not configured for IP (any more)
             try:
@@ -533,24 +550,28 @@ class NetworkManagerClient:
         return await self._survive_restart(self._primary_uplink)
 
     async def _primary_uplink(self) -> Uplink | None:
-        path = await self._bus.get_property(MANAGER_PATH, MANAGER_IFACE, "PrimaryConnection")
-        if not path or path == _ROOT_PATH:
+        primary = await self._bus.get_property(MANAGER_PATH, MANAGER_IFACE, "PrimaryConnection")
+        path = _as_path(primary, "PrimaryConnection")
+        if path == _ROOT_PATH:
             return None
         try:
-            props = await self._bus.get_properties(str(path), ACTIVE_IFACE)
-            resolvers = await self._nameservers(str(path))
+            props = await self._bus.get_properties(path, ACTIVE_IFACE)
+            resolvers = await self._nameservers(path)
+        except MalformedReply:
+            raise
         except NetworkManagerError:
             return None  # it went down between the reads
         interfaces = []
-        for device in props.get("Devices", []):
+        for device in _as_paths(props.get("Devices"), "Devices"):
             try:
-                interfaces.append(
-                    str(await self._bus.get_property(device, DEVICE_IFACE, "Interface"))
-                )
+                interface = await self._bus.get_property(device, DEVICE_IFACE, "Interface")
             except NetworkManagerError:
-                continue
+                continue  # the device went away between the reads
+            interfaces.append(_as_text(interface, "Interface"))
         return Uplink(
-            name=str(props.get("Id", "")), interfaces=tuple(interfaces), resolvers=tuple(resolvers)
+            name=_as_text(props.get("Id"), "Id"),
+            interfaces=tuple(interfaces),
+            resolvers=tuple(resolvers),
         )
 
 
@@ -597,7 +618,9 @@ class _ActivationWatcher:
     def _note_device_signals(self) -> None:
         """Remember the reason of the device's last move to FAILED (or DISCONNECTED)."""
         for signal in self._device_changes.pending():
-            new_state, _old_state, reason = (_as_int(v, "StateChanged") for v in signal.body[:3])
+            if len(signal.body) != 3:
+                raise MalformedReply(f"a device's StateChanged carried {signal.body!r}")
+            new_state, _old_state, reason = (_as_int(v, "StateChanged") for v in signal.body)
             # A FAILED reason is the real cause; a DISCONNECTED one only fills a gap.
             failed = new_state == DeviceState.FAILED
             first_disconnect = (
@@ -644,9 +667,12 @@ class _ActivationWatcher:
                 state_reason = await self._bus.get_property(
                     self._device.path, DEVICE_IFACE, "StateReason"
                 )
+            except NetworkManagerError:
+                pass  # the device went away: the failure goes without its reason
+            else:
+                if not isinstance(state_reason, list) or len(state_reason) != 2:
+                    raise MalformedReply(f"StateReason={state_reason!r}, not (state, reason)")
                 self._reason = DeviceStateReason(_as_int(state_reason[1], "StateReason"))
-            except (NetworkManagerError, IndexError, TypeError):
-                pass
         return ActivationResult(
             ActiveConnectionState.DEACTIVATED,
             failure=failure_for_reason(self._reason),
@@ -745,7 +771,7 @@ async def _listed(
     read: Callable[[str], Awaitable[_T | None]],
 ) -> list[_T]:
     """`read` of each object a method lists, in order, leaving out what vanished or is malformed."""
-    (paths,) = await bus.call(*listing)
+    (paths,) = await bus.call(*listing, returns="ao")
     what = listing[2]
     found: list[_T] = []
     for path in _as_paths(paths, what):
@@ -816,20 +842,23 @@ def _touches(signal: Signal, wireless_property: str) -> bool:
 
 
 def access_point_network(props: Mapping[str, Any]) -> WifiNetwork:
-    """One access point's properties as a WifiNetwork; a malformed reply raises ValueError."""
-    ssid = _byte_string(props.get("Ssid", b""))
+    """One access point's properties as a WifiNetwork; a malformed reply raises MalformedReply.
+
+    Every property read is one NetworkManager has always had: one missing is malformed, never
+    a default (no Flags must not make a protected network look open).
+    """
+    ssid = _byte_string(props.get("Ssid"))
     if ssid is None or len(ssid) > 32:
-        raise ValueError("Ssid is not 0-32 bytes")
-    strength = _as_int(props.get("Strength", 0), "Strength")
+        raise MalformedReply(f"Ssid={_brief(props.get('Ssid'))}, not 0-32 bytes")
     return WifiNetwork(
         ssid=ssid,
-        strength=max(0, min(100, strength)),
-        frequency=_as_int(props.get("Frequency", 0), "Frequency"),
-        bssid=str(props.get("HwAddress", "")),
+        strength=max(0, min(100, _as_int(props.get("Strength"), "Strength"))),
+        frequency=_as_int(props.get("Frequency"), "Frequency"),
+        bssid=_as_text(props.get("HwAddress"), "HwAddress"),
         security=classify(
-            _as_int(props.get("Flags", 0), "Flags"),
-            _as_int(props.get("WpaFlags", 0), "WpaFlags"),
-            _as_int(props.get("RsnFlags", 0), "RsnFlags"),
+            _as_int(props.get("Flags"), "Flags"),
+            _as_int(props.get("WpaFlags"), "WpaFlags"),
+            _as_int(props.get("RsnFlags"), "RsnFlags"),
         ),
     )
 
@@ -847,22 +876,32 @@ def strongest_per_ssid(networks: Iterable[WifiNetwork]) -> list[WifiNetwork]:
 
 
 def _saved_connection(path: str, settings: Settings, *, filename: str | None) -> SavedConnection:
-    connection = settings.get("connection", {})
+    """A profile's settings as a SavedConnection; a malformed one raises MalformedReply."""
+    if "connection" not in settings:
+        raise MalformedReply("GetSettings has no connection setting")
+    connection = settings["connection"]
     wireless = settings.get("802-11-wireless", {})
-    ssid = _byte_string(wireless.get("ssid"))
+    ssid = wireless.get("ssid")
+    mode = wireless.get("mode")
+    interface_name = connection.get("interface-name")
     return SavedConnection(
         path=path,
-        uuid=str(connection.get("uuid", "")),
-        id=str(connection.get("id", "")),
-        connection_type=str(connection.get("type", "")),
-        ssid=ssid,
-        mode=str(wireless["mode"]) if "mode" in wireless else None,
-        interface_name=str(connection["interface-name"])
-        if "interface-name" in connection
-        else None,
+        uuid=_as_text(connection.get("uuid"), "connection.uuid"),
+        id=_as_text(connection.get("id"), "connection.id"),
+        connection_type=_as_text(connection.get("type"), "connection.type"),
+        ssid=None if ssid is None else _as_bytes(ssid, "802-11-wireless.ssid"),
+        mode=None if mode is None else _as_text(mode, "802-11-wireless.mode"),
+        interface_name=None
+        if interface_name is None
+        else _as_text(interface_name, "connection.interface-name"),
         filename=filename,
         pending=is_pending(settings),
     )
+
+
+def _filename(value: Any) -> str | None:
+    """A profile's Filename property: None for none (a profile only in memory) or a bad one."""
+    return value or None if isinstance(value, str) else None
 
 
 def _byte_string(value: Any) -> bytes | None:
@@ -877,17 +916,54 @@ def _byte_string(value: Any) -> bytes | None:
     return None
 
 
+def _brief(value: Any) -> str:
+    """A bad value as an error names it: its repr, cut short (a reply may be megabytes)."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
 def _as_int(value: Any, name: str) -> int:
     """An integer from a D-Bus reply; anything else is a malformed reply."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise MalformedReply(f"{name}={value!r}, not an integer")
+        raise MalformedReply(f"{name}={_brief(value)}, not an integer")
+    return value
+
+
+def _as_bool(value: Any, name: str) -> bool:
+    """A boolean from a D-Bus reply; anything else is a malformed reply."""
+    if not isinstance(value, bool):
+        raise MalformedReply(f"{name}={_brief(value)}, not a boolean")
+    return value
+
+
+def _as_text(value: Any, name: str) -> str:
+    """A string from a D-Bus reply; anything else is a malformed reply."""
+    if not isinstance(value, str):
+        raise MalformedReply(f"{name}={_brief(value)}, not a string")
+    return value
+
+
+def _as_bytes(value: Any, name: str) -> bytes:
+    """A byte string (ay) from a D-Bus reply; anything else is a malformed reply."""
+    found = _byte_string(value)
+    if found is None:
+        raise MalformedReply(f"{name}={_brief(value)}, not bytes")
+    return found
+
+
+def _as_path(value: Any, name: str) -> str:
+    """One object path from a D-Bus reply; anything else is a malformed reply."""
+    if not isinstance(value, str) or not is_object_path_valid(value):
+        raise MalformedReply(f"{name}={_brief(value)}, not an object path")
     return value
 
 
 def _as_paths(value: Any, name: str) -> list[str]:
     """Object paths from a D-Bus reply; anything else is a malformed reply."""
-    if not isinstance(value, list) or not all(isinstance(path, str) for path in value):
-        raise MalformedReply(f"{name}={value!r}, not a list of object paths")
+    if not isinstance(value, list) or not all(
+        isinstance(path, str) and is_object_path_valid(path) for path in value
+    ):
+        raise MalformedReply(f"{name}={_brief(value)}, not a list of object paths")
     return value
 
 

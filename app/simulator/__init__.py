@@ -12,6 +12,8 @@ later (app/simulator/versions.py) is gone from its properties, methods, signals 
             ...                      # talk to it over bus.address like to NetworkManager
             sim.connections          # the profiles it received, secrets included
             await sim.restart()      # NetworkManager leaves the bus and returns, new paths
+            sim.inject(Fault("RequestScan", FaultAction.HANG))   # a call never answered
+            sim.inject(Malformation(AP_IFACE, "Strength", Variant("s", "x")))  # a wrong type
 
 or from a shell: `python -m app.simulator --private --scenario FILE` (prints the address).
 The scenario format is described in app/simulator/scenario.py.
@@ -27,6 +29,7 @@ except ethernet uplinks flagged "connected" (a real NetworkManager would re-acti
 through autoconnect, which the simulator does not do).
 """
 
+from app.simulator._dbus import Malformation
 from app.simulator.bus import PrivateBus, PrivateBusError
 from app.simulator.scenario import (
     Fault,
@@ -43,6 +46,7 @@ from app.simulator.service import ReceivedConnection, SimulatedNetworkManager
 __all__ = [
     "Fault",
     "FaultAction",
+    "Malformation",
     "NetworkSpec",
     "PrivateBus",
     "PrivateBusError",

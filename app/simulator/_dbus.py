@@ -11,14 +11,16 @@ traceback, which would flood the log with every refusal the simulator is meant t
 
 Every interface carries `hidden`, the members an older NetworkManager does not have yet (the
 simulator sets it from the scenario's nm_version): introspection leaves them out, `notify`
-leaves them out of PropertiesChanged, and a hidden signal is not sent.
+leaves them out of PropertiesChanged, and a hidden signal is not sent. It also carries
+`malformed`, the Malformations a test injected for it: the values `notify`, `all_properties`
+and the simulator's Get and method replies send instead of the proper ones.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -46,6 +48,9 @@ if TYPE_CHECKING:
 
         def introspect(self) -> Any: ...
 
+        @staticmethod
+        def _get_buses(interface: _ServiceInterface) -> Iterable[Any]: ...
+
 else:
     from dbus_next.service import ServiceInterface as _ServiceInterface
 
@@ -54,6 +59,8 @@ class ServiceInterface(_ServiceInterface):
     """dbus-next's ServiceInterface, less the members an older NetworkManager lacks."""
 
     hidden: frozenset[str] = frozenset()
+    # Member name -> what goes out instead (None: left out); see Malformation.
+    malformed: Mapping[str, Variant | None] = {}
 
     def introspect(self) -> Any:
         """dbus-next's introspection of the interface, hidden members left out."""
@@ -68,7 +75,28 @@ class ServiceInterface(_ServiceInterface):
         )
 
 
+@dataclass(frozen=True)
+class Malformation:
+    """NetworkManager answering outside its own API, for tests of a client's checks.
+
+    `member` names a property of `interface` (its Get, its entry in GetAll and PropertiesChanged)
+    or a method (its reply). `value` goes out instead, of any D-Bus type; None leaves the property
+    out (Get then answers the scenario's missing_property_error) or the reply empty. `path`
+    limits it to one object; None means every object with the interface.
+    """
+
+    interface: str
+    member: str
+    value: Variant | None = None
+    path: str | None = None
+
+    def touches(self, path: str, interface: str) -> bool:
+        """Whether it changes what this object's interface answers."""
+        return self.interface == interface and self.path in (None, path)
+
+
 __all__ = [
+    "Malformation",
     "ServiceInterface",
     "all_properties",
     "dbus_method",
@@ -171,16 +199,44 @@ def nm_error(name: str, message: str) -> Exception:
 def notify(interface: ServiceInterface, *names: str) -> None:
     """Emit PropertiesChanged with the current values of the named (and not hidden) properties."""
     shown = [name for name in names if name not in interface.hidden]
-    if shown:
-        interface.emit_properties_changed({name: getattr(interface, name) for name in shown})
+    if not interface.malformed:
+        if shown:
+            interface.emit_properties_changed({name: getattr(interface, name) for name in shown})
+        return
+    # dbus-next's emit_properties_changed types every value as introspection says: a malformed
+    # one goes out through the same call it makes, with the Variant given.
+    changed = _property_variants(interface, shown)
+    if changed:
+        body = [interface.name, changed, []]
+        for bus in ServiceInterface._get_buses(interface):
+            bus._interface_signal_notify(
+                interface, "org.freedesktop.DBus.Properties", "PropertiesChanged", "sa{sv}as", body
+            )
+
+
+def _property_variants(
+    interface: ServiceInterface, names: Iterable[str] | None = None
+) -> dict[str, Variant]:
+    """The named (default: all) properties as Variants of their types, malformed ones injected."""
+    wanted = None if names is None else set(names)
+    variants = {
+        prop.name: Variant(prop.signature, getattr(interface, prop.name))
+        for prop in interface.introspect().properties
+        if wanted is None or prop.name in wanted
+    }
+    for name, replacement in interface.malformed.items():
+        if name not in variants:
+            continue
+        if replacement is None:
+            del variants[name]
+        else:
+            variants[name] = replacement
+    return variants
 
 
 def all_properties(interface: ServiceInterface) -> dict[str, Variant]:
     """What GetAll answers: every property introspection shows, with its current value."""
-    return {
-        prop.name: Variant(prop.signature, getattr(interface, prop.name))
-        for prop in interface.introspect().properties
-    }
+    return _property_variants(interface)
 
 
 def error_reply(message: Message, name: str, text: str) -> Message:

@@ -21,6 +21,7 @@ from dbus_next.message import Message
 from dbus_next.signature import Variant
 
 from app.simulator._dbus import (
+    Malformation,
     ServiceInterface,
     all_properties,
     error_reply,
@@ -295,6 +296,8 @@ class SimulatedNetworkManager:
         # Injected faults, and how many calls of each method came so far (restarts included).
         self._faults: list[Fault] = list(scenario.faults)
         self._calls: collections.Counter[str] = collections.Counter()
+        # Injected malformations, in order (a later one on the same member wins).
+        self._malformations: list[Malformation] = []
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -424,6 +427,7 @@ class SimulatedNetworkManager:
     def _export(self, path: str, *interfaces: ServiceInterface) -> None:
         for interface in interfaces:
             interface.hidden = missing_members(self.scenario.nm_version, interface.name)
+            interface.malformed = self._malformed_for(path, interface.name)
             self._bus.export(path, interface)
             self._objects.setdefault(path, {})[interface.name] = interface
 
@@ -1150,13 +1154,35 @@ class SimulatedNetworkManager:
             for c in self._connections.values()
         )
 
-    def inject(self, fault: Fault) -> None:
-        """Answer calls of a method badly from now on; `skip` counts calls from now."""
+    def inject(self, fault: Fault | Malformation) -> None:
+        """Answer a method's calls badly, or send a property or reply malformed, from now on.
+
+        A Fault's `skip` counts calls from now; a Malformation holds for objects made later (a
+        restart's, a scan's) too.
+        """
+        if isinstance(fault, Malformation):
+            self._malformations.append(fault)
+            self._apply_malformations()
+            return
         self._faults.append(dataclasses.replace(fault, skip=self._calls[fault.method] + fault.skip))
 
     def calls(self, method: str) -> int:
         """How many calls of a method (NetworkManager's member name) came so far."""
         return self._calls[method]
+
+    def clear_injected(self) -> None:
+        """Answer every call properly again: injected faults and malformations are gone."""
+        self._faults.clear()
+        self._malformations.clear()
+        self._apply_malformations()
+
+    def _malformed_for(self, path: str, interface: str) -> dict[str, Variant | None]:
+        return {m.member: m.value for m in self._malformations if m.touches(path, interface)}
+
+    def _apply_malformations(self) -> None:
+        for path, interfaces in self._objects.items():
+            for name, interface in interfaces.items():
+                interface.malformed = self._malformed_for(path, name)
 
     @property
     def networks(self) -> tuple[NetworkSpec, ...]:
@@ -1240,7 +1266,11 @@ class SimulatedNetworkManager:
                 f"type \u201c({expected})\u201d",
             )
         faulty = self._fault_reply(message)
-        return faulty if faulty is not None else reply_to(target, message)
+        if faulty is not None:
+            return faulty
+        if message.member in target.malformed:
+            return _malformed_reply(message, target.malformed[message.member])
+        return reply_to(target, message)
 
     def _fault_reply(self, message: Message) -> Message | bool | None:
         """An injected fault's answer to this call (True: none ever), or None to answer it."""
@@ -1270,13 +1300,23 @@ class SimulatedNetworkManager:
             )
         if message.member in ("Get", "Set") and len(message.body) > 1:
             name = str(message.body[1])
-            if name not in self._property_names(target):
+            left_out = name in target.malformed and target.malformed[name] is None
+            if name not in self._property_names(target) or left_out:
                 return error_reply(
                     message,
                     self.scenario.missing_property_error,
                     f"No such property \u201c{name}\u201d",
                 )
-        if message.member == "GetAll" and target.hidden:
+            if message.member == "Get" and name in target.malformed:
+                return reply_with(message, "v", [target.malformed[name]])
+        if message.member == "GetAll" and (target.hidden or target.malformed):
             # dbus-next's own GetAll would list the properties this NetworkManager lacks.
             return reply_with(message, "a{sv}", [all_properties(target)])
         return None
+
+
+def _malformed_reply(message: Message, value: Variant | None) -> Message:
+    """A method's reply carrying `value` (of its own D-Bus type) instead; None: an empty one."""
+    if value is None:
+        return reply_with(message, "", [])
+    return reply_with(message, value.signature, [value.value])
