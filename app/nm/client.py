@@ -234,7 +234,9 @@ class NetworkManagerClient:
                 return None
             self._version = parse_nm_version(text)
             if self._version is None:
-                _LOGGER.warning("Ignoring a malformed NetworkManager version: %r", text)
+                _LOGGER.warning(
+                    "Ignoring a malformed Version from NetworkManager: %s", _brief(text)
+                )
         return self._version
 
     # -- settings ------------------------------------------------------------------------------
@@ -518,7 +520,9 @@ class NetworkManagerClient:
             try:
                 return check_interface_name(value if isinstance(value, str) else "")
             except ValidationError:
-                _LOGGER.warning("Ignoring a malformed IpInterface from NetworkManager: %r", value)
+                _LOGGER.warning(
+                    "Ignoring a malformed IpInterface from NetworkManager: %s", _brief(value)
+                )
         return None
 
     async def _active_path_of(self, uuid: str | None) -> str | None:
@@ -619,7 +623,7 @@ class _ActivationWatcher:
         """Remember the reason of the device's last move to FAILED (or DISCONNECTED)."""
         for signal in self._device_changes.pending():
             if len(signal.body) != 3:
-                raise MalformedReply(f"a device's StateChanged carried {signal.body!r}")
+                raise MalformedReply(f"a device's StateChanged carried {_brief(signal.body)}")
             new_state, _old_state, reason = (_as_int(v, "StateChanged") for v in signal.body)
             # A FAILED reason is the real cause; a DISCONNECTED one only fills a gap.
             failed = new_state == DeviceState.FAILED
@@ -671,7 +675,7 @@ class _ActivationWatcher:
                 pass  # the device went away: the failure goes without its reason
             else:
                 if not isinstance(state_reason, list) or len(state_reason) != 2:
-                    raise MalformedReply(f"StateReason={state_reason!r}, not (state, reason)")
+                    raise MalformedReply(f"StateReason={_brief(state_reason)}, not (state, reason)")
                 self._reason = DeviceStateReason(_as_int(state_reason[1], "StateReason"))
         return ActivationResult(
             ActiveConnectionState.DEACTIVATED,
@@ -792,7 +796,7 @@ async def _listed(
 def nameservers_from_data(data: Any) -> list[str]:
     """IP4Config.NameserverData (aa{sv}, NM 1.14+) as addresses, once each; bad entries left out."""
     if not isinstance(data, list):
-        _LOGGER.warning("Ignoring NameserverData from NetworkManager, not a list: %r", data)
+        _LOGGER.warning("Ignoring NameserverData from NetworkManager, not a list: %s", _brief(data))
         return []
     found: list[tuple[Any, IPv4Address | None]] = []
     for entry in data:
@@ -808,7 +812,7 @@ def nameservers_from_data(data: Any) -> list[str]:
 def nameservers_from_legacy(data: Any) -> list[str]:
     """IP4Config.Nameservers (au, before NM 1.14) as addresses, once each; bad entries left out."""
     if not isinstance(data, list):
-        _LOGGER.warning("Ignoring Nameservers from NetworkManager, not a list: %r", data)
+        _LOGGER.warning("Ignoring Nameservers from NetworkManager, not a list: %s", _brief(data))
         return []
     found: list[tuple[Any, IPv4Address | None]] = []
     for value in data:
@@ -824,7 +828,7 @@ def _unique_nameservers(found: Iterable[tuple[Any, IPv4Address | None]], field: 
     servers: list[str] = []
     for sent, server in found:
         if server is None or server.is_unspecified:
-            _LOGGER.warning("Ignoring a malformed nameserver in %s: %r", field, sent)
+            _LOGGER.warning("Ignoring a malformed nameserver in %s: %s", field, _brief(sent))
         elif str(server) not in servers:
             servers.append(str(server))
     return servers

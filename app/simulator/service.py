@@ -1184,6 +1184,14 @@ class SimulatedNetworkManager:
             for name, interface in interfaces.items():
                 interface.malformed = self._malformed_for(path, name)
 
+    def access_point_path(self, bssid: str) -> str:
+        """The object path of the access point a WiFi device lists now with this BSSID."""
+        for wireless in self._wireless.values():
+            ap = wireless.access_points.get(bssid)
+            if ap is not None:
+                return ap.path
+        raise KeyError(bssid)
+
     @property
     def networks(self) -> tuple[NetworkSpec, ...]:
         """The access points in the air now."""
@@ -1268,9 +1276,12 @@ class SimulatedNetworkManager:
         faulty = self._fault_reply(message)
         if faulty is not None:
             return faulty
-        if message.member in target.malformed:
-            return _malformed_reply(message, target.malformed[message.member])
-        return reply_to(target, message)
+        reply = reply_to(target, message)
+        if message.member in target.malformed and isinstance(reply, Message):
+            if reply.message_type == MessageType.METHOD_RETURN:
+                # The method did its work, as NetworkManager would; only the answer is wrong.
+                return _malformed_reply(message, target.malformed[message.member])
+        return reply
 
     def _fault_reply(self, message: Message) -> Message | bool | None:
         """An injected fault's answer to this call (True: none ever), or None to answer it."""

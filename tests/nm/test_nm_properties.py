@@ -6,23 +6,17 @@ each name once, and the name it lists must reach that very access point's bytes.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import shutil
-from collections.abc import Iterator
-from contextlib import AsyncExitStack, contextmanager
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from app.flow.networks import find_network
 from app.flow.report import networks_json
-from app.nm.bus import SystemBus
-from app.nm.client import NetworkManagerClient, WifiDevice
 from app.rules import display_ssid
-from app.simulator import PrivateBus, SimulatedNetworkManager, parse_scenario
+from app.simulator import parse_scenario
 from app.simulator.scenario import NetworkSpec
+from tests.nm.looped import simulated
 
 _BASE = parse_scenario(
     {
@@ -48,34 +42,11 @@ def access_points(draw: st.DrawFn) -> NetworkSpec:
     )
 
 
-@contextmanager
-def simulated_wifi() -> Iterator[
-    tuple[asyncio.AbstractEventLoop, SimulatedNetworkManager, WifiDevice]
-]:
-    """The simulator on a private bus and the adapter's WiFi device, on a loop of their own."""
-    if shutil.which("dbus-daemon") is None:
-        pytest.skip("dbus-daemon is not installed (apt-get install dbus)")
-    loop = asyncio.new_event_loop()
-    stack = AsyncExitStack()
-
-    async def start() -> tuple[SimulatedNetworkManager, WifiDevice]:
-        bus = await stack.enter_async_context(PrivateBus())
-        sim = await stack.enter_async_context(SimulatedNetworkManager.start(bus.address, _BASE))
-        system = await stack.enter_async_context(SystemBus(bus.address))
-        nm = await NetworkManagerClient.connect(system, timeout=5)
-        return sim, await nm.wifi_device("wlan0")
-
-    try:
-        sim, wifi = loop.run_until_complete(start())
-        yield loop, sim, wifi
-    finally:
-        loop.run_until_complete(stack.aclose())
-        loop.close()
-
-
 def test_any_air_lists_each_name_once_and_reaches_its_bytes() -> None:
     """Whatever is in the air: one entry per shown name, found again by it, nothing hidden."""
-    with simulated_wifi() as (loop, sim, wifi):
+    with simulated(_BASE) as world:
+        sim = world.sim
+        wifi = world.run(world.nm.wifi_device("wlan0"))
 
         @given(air=st.lists(access_points(), max_size=6))
         def lists_cleanly(air: list[NetworkSpec]) -> None:
@@ -85,7 +56,7 @@ def test_any_air_lists_each_name_once_and_reaches_its_bytes() -> None:
                 for index, spec in enumerate(air)
             ]
             sim.set_networks(air, now=True)
-            found = loop.run_until_complete(wifi.scan(timeout=2.0))
+            found = world.run(wifi.scan(timeout=2.0))
             listed = networks_json(found)
             names = [entry["ssid"] for entry in listed]
             assert len(names) == len(set(names))

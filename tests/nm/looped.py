@@ -1,0 +1,96 @@
+"""The simulator and the adapter on an event loop of their own, for property tests.
+
+A hypothesis test is a plain function run many times: it drives each example through one
+private bus, one simulator and one adapter started once, with `run()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+from collections.abc import Coroutine, Iterator
+from contextlib import AsyncExitStack, contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pytest
+
+from app.nm.bus import SystemBus
+from app.nm.client import NetworkManagerClient
+from app.simulator import PrivateBus, Scenario, SimulatedNetworkManager
+
+_T = TypeVar("_T")
+
+
+@dataclass
+class Looped:
+    """A simulated NetworkManager and the adapter connected to it, on `loop`."""
+
+    loop: asyncio.AbstractEventLoop
+    sim: SimulatedNetworkManager
+    bus: SystemBus
+    nm: NetworkManagerClient
+    # How many examples a test drove through (the report counts them).
+    examples: int = 0
+
+    def client(self) -> NetworkManagerClient:
+        """A new adapter on the same connection, with nothing learnt or cached yet."""
+        return NetworkManagerClient(self.bus)
+
+    def run(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
+        """Run one coroutine on the loop to its end."""
+        return self.loop.run_until_complete(coroutine)
+
+
+@contextmanager
+def simulated(scenario: Scenario) -> Iterator[Looped]:
+    """The simulator on a private bus and the adapter, on a loop of their own."""
+    if shutil.which("dbus-daemon") is None:
+        pytest.skip("dbus-daemon is not installed (apt-get install dbus)")
+    loop = asyncio.new_event_loop()
+    stack = AsyncExitStack()
+
+    async def start() -> Looped:
+        bus = await stack.enter_async_context(PrivateBus())
+        sim = await stack.enter_async_context(SimulatedNetworkManager.start(bus.address, scenario))
+        system = await stack.enter_async_context(SystemBus(bus.address))
+        nm = await NetworkManagerClient.connect(system, timeout=5)
+        return Looped(loop, sim, system, nm)
+
+    world = None
+    try:
+        world = loop.run_until_complete(start())
+        yield world
+    finally:
+        if world is not None and world.examples:
+            print(f"{world.examples} examples through the simulator")
+        loop.run_until_complete(stack.aclose())
+        loop.close()
+
+
+class Records(logging.Handler):
+    """The log records of one logger (and its children) while a `with` block runs."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(logging.DEBUG)
+        self._logger = logging.getLogger(name)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def __enter__(self) -> Records:
+        self._logger.addHandler(self)
+        return self
+
+    def __exit__(self, *_exc_info: object) -> None:
+        self._logger.removeHandler(self)
+
+    def warnings(self) -> list[str]:
+        """The messages logged at WARNING or above."""
+        return [r.getMessage() for r in self.records if r.levelno >= logging.WARNING]
+
+    def longest(self) -> int:
+        """The length of the longest message: a reply's value is logged cut short."""
+        return max((len(r.getMessage()) for r in self.records), default=0)
