@@ -1,4 +1,4 @@
-"""What tests of every tier share: a clock moved by hand, a bounded wait, a free port."""
+"""What tests of every tier share: a clock moved by hand, a bounded wait, a free port, a loop."""
 
 from __future__ import annotations
 
@@ -6,7 +6,11 @@ import asyncio
 import heapq
 import itertools
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack, contextmanager
+from typing import TypeVar
+
+_T = TypeVar("_T")
 
 
 class ManualClock:
@@ -96,3 +100,21 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+@contextmanager
+def on_own_loop(
+    start: Callable[[AsyncExitStack], Awaitable[_T]],
+) -> Iterator[tuple[asyncio.AbstractEventLoop, _T]]:
+    """What `start` opens into the stack, on an event loop of its own; all closed afterwards.
+
+    For hypothesis tests, plain functions run many times: each example runs its steps on the
+    loop with run_until_complete, against what was started once.
+    """
+    loop = asyncio.new_event_loop()
+    stack = AsyncExitStack()
+    try:
+        yield loop, loop.run_until_complete(start(stack))
+    finally:
+        loop.run_until_complete(stack.aclose())
+        loop.close()

@@ -19,6 +19,7 @@ import pytest
 from app.nm.bus import SystemBus
 from app.nm.client import NetworkManagerClient
 from app.simulator import PrivateBus, Scenario, SimulatedNetworkManager
+from tests.support import on_own_loop
 
 _T = TypeVar("_T")
 
@@ -48,25 +49,18 @@ def simulated(scenario: Scenario) -> Iterator[Looped]:
     """The simulator on a private bus and the adapter, on a loop of their own."""
     if shutil.which("dbus-daemon") is None:
         pytest.skip("dbus-daemon is not installed (apt-get install dbus)")
-    loop = asyncio.new_event_loop()
-    stack = AsyncExitStack()
 
-    async def start() -> Looped:
+    async def start(stack: AsyncExitStack) -> tuple[SimulatedNetworkManager, SystemBus]:
         bus = await stack.enter_async_context(PrivateBus())
         sim = await stack.enter_async_context(SimulatedNetworkManager.start(bus.address, scenario))
-        system = await stack.enter_async_context(SystemBus(bus.address))
-        nm = await NetworkManagerClient.connect(system, timeout=5)
-        return Looped(loop, sim, system, nm)
+        return sim, await stack.enter_async_context(SystemBus(bus.address))
 
-    world = None
-    try:
-        world = loop.run_until_complete(start())
+    with on_own_loop(start) as (loop, (sim, system)):
+        nm = loop.run_until_complete(NetworkManagerClient.connect(system, timeout=5))
+        world = Looped(loop, sim, system, nm)
         yield world
-    finally:
-        if world is not None and world.examples:
+        if world.examples:
             print(f"{world.examples} examples through the simulator")
-        loop.run_until_complete(stack.aclose())
-        loop.close()
 
 
 class Records(logging.Handler):

@@ -68,7 +68,9 @@ class SimPortal:
 
 
 @contextlib.asynccontextmanager
-async def simulated_portal(scenario: dict[str, Any]) -> AsyncIterator[SimPortal]:
+async def simulated_portal(
+    scenario: dict[str, Any], *, scan_timeout: float = Timings.scan
+) -> AsyncIterator[SimPortal]:
     """What `wifi-connect simulate` runs, with `scenario`, on a free port."""
     if shutil.which("dbus-daemon") is None:
         pytest.skip("the simulator needs dbus-daemon (apt-get install dbus)")
@@ -76,7 +78,7 @@ async def simulated_portal(scenario: dict[str, Any]) -> AsyncIterator[SimPortal]
     surroundings = Surroundings(
         portal=portal,
         # Nothing takes the page away on loopback: no head start is needed before joining.
-        timings=Timings(answer_grace=0.0),
+        timings=Timings(answer_grace=0.0, scan=scan_timeout),
         # As the demo does; the portal stays "connected" for the test to look at.
         reopen_after_success=3600.0,
         on_serving=portal.serving.set,
