@@ -72,20 +72,23 @@ class SignalSubscription:
     """Signals matching one rule, queued from the moment of subscribing so none is missed."""
 
     def __init__(self) -> None:
-        self._queue: asyncio.Queue[Signal] = asyncio.Queue()
+        # None: the connection dropped, and signals may have been lost with it.
+        self._queue: asyncio.Queue[Signal | None] = asyncio.Queue()
 
-    def _put(self, signal: Signal) -> None:
+    def _put(self, signal: Signal | None) -> None:
         self._queue.put_nowait(signal)
 
     def pending(self) -> list[Signal]:
         """Every signal queued so far, without waiting."""
         signals = []
         while not self._queue.empty():
-            signals.append(self._queue.get_nowait())
+            signal = self._queue.get_nowait()
+            if signal is not None:
+                signals.append(signal)
         return signals
 
     async def next(self, timeout: float) -> Signal | None:
-        """The next signal, or None when none arrives within `timeout` seconds."""
+        """The next signal; None when none arrives within `timeout` s or the connection drops."""
         # asyncio.timeout, not wait_for: Python 3.11's wait_for drops a cancellation that comes
         # as the signal does, and the task cancelled then runs on as if never cancelled.
         try:
@@ -138,23 +141,33 @@ class SystemBus:
         # The message handlers of the subscriptions open now, with their match rules: a new
         # connection gets them again.
         self._matches: dict[Callable[[Message], None], str] = {}
+        # The subscriptions open now, told when the connection drops; and the task that waits
+        # for that on the current connection.
+        self._subscriptions: set[SignalSubscription] = set()
+        self._drop_watch: asyncio.Task[None] | None = None
         # How often the connection was opened again after a drop.
         self.reconnects = 0
 
     async def __aenter__(self) -> SystemBus:
         self._bus = await self._connect()
         self._open = True
+        self._watch_for_drop(self._bus)
         return self
 
     async def __aexit__(self, *_exc_info: object) -> None:
         self._open = False
         self._matches.clear()
+        self._subscriptions.clear()
         bus, self._bus = self._bus, None
         if bus is not None:
             bus.disconnect()  # type: ignore[no-untyped-call]
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(2.0):
                     await bus.wait_for_disconnect()  # type: ignore[no-untyped-call]
+        if self._drop_watch is not None:
+            # Only now: cancelled while it waited, it would cancel the disconnect it waits for.
+            self._drop_watch.cancel()
+            await asyncio.gather(self._drop_watch, return_exceptions=True)
 
     async def _connect(self) -> MessageBus:
         """A new connection, authenticated and named within the connect timeout."""
@@ -192,6 +205,7 @@ class SystemBus:
                 bus.disconnect()
                 raise NetworkManagerUnavailable("the system bus connection is closed")
             self._bus = bus
+            self._watch_for_drop(bus)
             self.reconnects += 1
             for handler in self._matches:
                 bus.add_message_handler(handler)
@@ -199,6 +213,18 @@ class SystemBus:
                 await self._add_match(bus, rule)
             _LOGGER.info("Connected to the system bus again")
             return bus
+
+    def _watch_for_drop(self, bus: MessageBus) -> None:
+        """Wake every subscription's wait when `bus` drops, to read again (and reconnect) now."""
+
+        async def wake_when_dropped() -> None:
+            with contextlib.suppress(Exception):  # the error is told by _why_ended
+                await bus.wait_for_disconnect()  # type: ignore[no-untyped-call]
+            if self._open:
+                for subscription in self._subscriptions:
+                    subscription._put(None)
+
+        self._drop_watch = asyncio.create_task(wake_when_dropped())
 
     async def _add_match(self, bus: MessageBus, rule: str) -> None:
         """Ask the bus daemon for the signals matching `rule` on this connection."""
@@ -329,12 +355,14 @@ class SystemBus:
 
         bus = await self._connection()
         self._matches[on_message] = rule
+        self._subscriptions.add(subscription)
         bus.add_message_handler(on_message)
         try:
             await self._add_match(bus, rule)
             yield subscription
         finally:
             del self._matches[on_message]
+            self._subscriptions.discard(subscription)
             current = self._bus  # the connection may have been opened again meanwhile
             if current is not None and current.connected:
                 current.remove_message_handler(on_message)

@@ -80,9 +80,10 @@ class Malformation:
     """NetworkManager answering outside its own API, for tests of a client's checks.
 
     `member` names a property of `interface` (its Get, its entry in GetAll and PropertiesChanged)
-    or a method (its reply, once the method has done its work). `value` goes out instead, of any D-Bus type; None leaves the property
-    out (Get then answers the scenario's missing_property_error) or the reply empty. `path`
-    limits it to one object; None means every object with the interface.
+    or a method (its reply, once the method has done its work). `value` goes out instead, of
+    any D-Bus type; None leaves the property out (Get then answers the scenario's
+    missing_property_error) or the reply empty. `path` limits it to one object; None means
+    every object with the interface.
     """
 
     interface: str

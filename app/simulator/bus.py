@@ -80,9 +80,24 @@ class PrivateBus:
 
     async def _start(self) -> None:
         self._directory = Path(tempfile.mkdtemp(prefix="sim-bus-"))
-        socket = self._directory / "bus"
         config = self._directory / "bus.conf"
-        config.write_text(bus_config(socket), encoding="utf-8")
+        config.write_text(bus_config(self._directory / "bus"), encoding="utf-8")
+        await self._launch()
+
+    async def restart(self) -> None:
+        """Kill the daemon and start a new one on the same socket, as a crashed system bus.
+
+        SIGKILL: every connection just drops, with no last signal (NameOwnerChanged) from the
+        old daemon. Whoever connects again to the same address finds a bus on which nobody owns
+        a name yet.
+        """
+        await self._stop(timeout=0.0)
+        await self._launch()
+
+    async def _launch(self) -> None:
+        """Run dbus-daemon with the directory's config and wait until it prints its address."""
+        assert self._directory is not None
+        config = self._directory / "bus.conf"
         # A file, not a pipe, for the daemon's complaints: nobody reads a pipe after start-up.
         log = self._directory / "daemon.log"
         try:
@@ -117,18 +132,25 @@ class PrivateBus:
 
     async def close(self, timeout: float = 5.0) -> None:
         """Stop the daemon (terminate, wait, kill) and remove its directory; safe to repeat."""
+        await self._stop(timeout)
+        if self._directory is not None:
+            shutil.rmtree(self._directory, ignore_errors=True)
+            self._directory = None
+
+    async def _stop(self, timeout: float = 5.0) -> None:
+        """Stop the daemon: terminate, wait `timeout` s, kill (at once when it is 0)."""
         process, self._process = self._process, None
         self._address = None
         if process is not None and process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
-                process.terminate()
+                if timeout > 0:
+                    process.terminate()
+                else:
+                    process.kill()
             try:
-                await asyncio.wait_for(process.wait(), timeout)
+                await asyncio.wait_for(process.wait(), timeout or None)
             except TimeoutError:
                 _LOGGER.warning("dbus-daemon %d ignored SIGTERM; killing it", process.pid)
                 with contextlib.suppress(ProcessLookupError):
                     process.kill()
                 await process.wait()
-        if self._directory is not None:
-            shutil.rmtree(self._directory, ignore_errors=True)
-            self._directory = None

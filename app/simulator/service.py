@@ -1277,10 +1277,10 @@ class SimulatedNetworkManager:
         if faulty is not None:
             return faulty
         reply = reply_to(target, message)
-        if message.member in target.malformed and isinstance(reply, Message):
-            if reply.message_type == MessageType.METHOD_RETURN:
-                # The method did its work, as NetworkManager would; only the answer is wrong.
-                return _malformed_reply(message, target.malformed[message.member])
+        answered = isinstance(reply, Message) and reply.message_type == MessageType.METHOD_RETURN
+        if answered and message.member in target.malformed:
+            # The method did its work, as NetworkManager would; only the answer is wrong.
+            return _malformed_reply(message, target.malformed[message.member])
         return reply
 
     def _fault_reply(self, message: Message) -> Message | bool | None:

@@ -46,6 +46,7 @@ class Device:
     sim: SimulatedNetworkManager
     bus: SystemBus
     probe: NMProbe
+    probe_bus: SystemBus
     url: str
     phone: aiohttp.ClientSession
 
@@ -64,6 +65,15 @@ class Device:
         """Whether the portal is open again with exactly one hotspot active, as the phone sees."""
         active = await self.probe.active_connection_paths()
         return await self.state() == "portal" and len(active) == 1 and len(self.hotspots()) == 1
+
+    async def came_back(
+        self, restart: int, saved: list[dict[str, Any]], *, within: float = 10.0
+    ) -> None:
+        """The portal serves again after fault number `restart`: one hotspot, nothing lost."""
+        await eventually(self.serving, within, what=f"the portal back after restart {restart}")
+        assert self.flow.hotspot_recoveries == restart
+        assert self.hotspots() == [HOTSPOT_PREFIX], "no duplicate hotspot profile"
+        assert await self.saved() == saved, "nothing saved was lost or changed"
 
     async def attempt_failed(self) -> bool:
         """Whether /status tells the phone its attempt failed, with the portal open again."""
@@ -141,7 +151,8 @@ async def running(
         task = asyncio.create_task(provision(portal.config, nm, surroundings))
         try:
             await asyncio.wait_for(portal.serving.wait(), 10)
-            yield Device(portal.flows[0], sim, bus, NMProbe(probe_bus), portal.url, phone)
+            probe = NMProbe(probe_bus)
+            yield Device(portal.flows[0], sim, bus, probe, probe_bus, portal.url, phone)
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
@@ -187,10 +198,7 @@ async def test_networkmanager_restarts_under_the_open_portal_and_the_hotspot_com
             )
             assert await device.state() == "starting", "the phone is told to wait"
             await sim.resume()
-            await eventually(device.serving, what=f"the portal back after restart {restart}")
-            assert device.flow.hotspot_recoveries == restart
-            assert device.hotspots() == [f"{HOTSPOT_PREFIX}"], "no duplicate hotspot profile"
-            assert await device.saved() == saved, "nothing saved was lost or changed"
+            await device.came_back(restart, saved)
         # The portal works again: a scan and an attempt go through.
         async with device.phone.post(f"{device.url}rescan", json={}) as response:
             assert response.status == 200
@@ -266,5 +274,36 @@ async def test_a_dropped_bus_connection_is_opened_again(
         assert device.bus.reconnects == reconnects
     dropped = [r for r in caplog.records if "connection dropped" in r.getMessage()]
     assert len(dropped) == device.bus.reconnects, "one line per drop, no loop"
+    assert not _tracebacks(caplog)
+    assert _unread_errors(caplog) <= 2 * RESTARTS
+
+
+async def test_the_bus_daemon_restarts_and_the_app_connects_again(
+    private_bus: PrivateBus, sim: SimulatedNetworkManager, caplog: pytest.LogCaptureFixture
+) -> None:
+    await _save_home(private_bus)
+    async with running(private_bus, sim) as device:
+        saved = await device.saved()
+        for restart in range(1, RESTARTS + 1):
+            # Every connection drops with the daemon; NetworkManager comes back on the new one,
+            # as systemd restarts it with the bus.
+            await private_bus.restart()
+            await sim.restart()
+            # Sooner than the hotspot watch's own recheck (5 s): the drop itself wakes it.
+            await device.came_back(restart, saved, within=4.0)
+            assert device.bus.reconnects == restart
+        async with device.phone.post(f"{device.url}rescan", json={}) as response:
+            assert response.status == 200, "a scan works over the new connection"
+    dropped = [r for r in caplog.records if "connection dropped" in r.getMessage()]
+    reconnects = device.bus.reconnects + device.probe_bus.reconnects
+    assert len(dropped) == reconnects == 2 * RESTARTS, "one line per drop, no loop"
+    app_errors = [
+        r
+        for r in caplog.records
+        if r.levelno >= logging.WARNING and r.name.startswith("app.") and ".simulator" not in r.name
+    ]
+    # Per restart: the drop, the hotspot lost and brought back, a retry or two while the new
+    # daemon has no NetworkManager yet; never a stream of them.
+    assert len(app_errors) <= 8 * RESTARTS, [r.getMessage() for r in app_errors]
     assert not _tracebacks(caplog)
     assert _unread_errors(caplog) <= 2 * RESTARTS

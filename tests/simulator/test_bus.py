@@ -50,6 +50,21 @@ async def test_the_bus_works_and_is_removed_afterwards() -> None:
         _ = bus.address
 
 
+async def test_a_restart_drops_every_connection_and_serves_the_same_socket() -> None:
+    async with PrivateBus() as bus:
+        socket, old_pid = _socket_path(bus.address), bus.pid
+        client = await MessageBus(bus_address=bus.address).connect()
+        await bus.restart()
+        with pytest.raises(EOFError):  # the socket closed under it
+            await client.wait_for_disconnect()
+        assert old_pid is not None and not _alive(old_pid)
+        assert _socket_path(bus.address) == socket and bus.pid != old_pid
+        again = await MessageBus(bus_address=f"unix:path={socket}").connect()
+        assert again.unique_name.startswith(":")
+        again.disconnect()
+    assert not socket.parent.exists()
+
+
 async def test_an_error_inside_the_block_still_cleans_up() -> None:
     with pytest.raises(RuntimeError, match="boom"):
         async with PrivateBus() as bus:
