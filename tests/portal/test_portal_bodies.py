@@ -316,6 +316,8 @@ async def test_a_request_aiohttp_cannot_parse_is_400_and_one_quiet_line(
     controller: RecordingController, no_tracebacks: pytest.LogCaptureFixture, request_bytes: bytes
 ) -> None:
     """Served as on a device: 400, and a DEBUG line without a traceback, never an ERROR."""
+    # The app's own loggers too: an earlier test's logging set-up may have left them at INFO.
+    no_tracebacks.set_level(logging.DEBUG, logger="app.portal.http")
     port = free_port()
     app = create_app(make_config(gateway=LOOPBACK, listening_port=port), controller)
     async with serve_portal(app, LOOPBACK, port):
