@@ -43,6 +43,9 @@ SECURITY_HEADERS = {
     # The portal is a moment in a device's life: nothing of it may be served from a cache later.
     hdrs.CACHE_CONTROL: "no-store",
 }
+# Requests of a phone that opened the portal: such a phone may be waiting for its turn
+# (app.flow.turns). A status poll, a probe or the device's own health check says nothing of that.
+_TURN_ROUTES = frozenset({"index", "networks", "connect", "rescan"})
 # Answered as JSON when they fail; everything else a browser may be looking at.
 _API_PATHS = frozenset({"/networks", "/status"})
 
@@ -51,7 +54,8 @@ _API_PATHS = frozenset({"/networks", "/status"})
 async def captive_redirect(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Send every probe, and every request for another host, to the portal's own URL."""
     portal = request.app[PORTAL]
-    portal.controller.note_request(client_of(request))
+    route = request.match_info.route.name
+    portal.controller.note_request(client_of(request) if route in _TURN_ROUTES else None)
     host = request.headers.get(hdrs.HOST, "").strip().lower()
     if host not in portal.hosts or request.path.lower() in PROBE_PATHS:
         # Both come from the client: a control byte in them must not reach the log raw.

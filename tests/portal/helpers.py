@@ -82,6 +82,8 @@ class RecordingController:
         self.submitted: list[Credentials] = []
         self.rescans = 0
         self.requests = 0
+        # Who each request named as a phone that opened the portal (None: not one of those).
+        self.requesters: list[str | None] = []
         self.current = FlowStatus(FlowState.PORTAL)
 
     async def networks(self) -> list[WifiNetwork]:
@@ -104,6 +106,7 @@ class RecordingController:
     def note_request(self, requester: str | None = None) -> None:
         """Count the request."""
         self.requests += 1
+        self.requesters.append(requester)
 
 
 def make_config(**changes: Any) -> Config:

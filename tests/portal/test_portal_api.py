@@ -506,3 +506,14 @@ async def test_a_listed_name_connects_to_exactly_its_bytes(
     assert response.url.query["ssid"] == wanted.display_ssid
     shown = html.escape(wanted.display_ssid, quote=False)
     assert f"Connecting to '<bdi>{shown}</bdi>'" in await response.text()
+
+
+async def test_only_a_phone_opening_the_portal_is_named_for_taking_turns(
+    portal: Client, controller: RecordingController
+) -> None:
+    """The page, the list, a rescan or a connect name the phone; a status poll does not."""
+    for path in ("/status", "/", "/networks", "/openapi.json", "/generate_204"):
+        await portal.get(path, allow_redirects=False)
+    await portal.post("/rescan")
+    phone = "127.0.0.1"
+    assert controller.requesters == [None, phone, phone, None, None, phone]
