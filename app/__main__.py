@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import sys
@@ -11,7 +10,7 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from app import __version__, commands, logs
+from app import __version__, logs
 from app.config import (
     ENV_SETTINGS,
     Config,
@@ -27,11 +26,14 @@ from app.config import (
 )
 from app.errors import ConfigError, NetworkManagerUnavailable, NoWifiDevice, WifiConnectError
 from app.exitcodes import EXIT_STATUS_HELP, ExitStatus
-from app.flow.timing import Timings
 from app.rules import inert_text
 from app.wifi import STATED_SECURITY, SecurityKind, stated_security
 
+# The commands (and asyncio under them) are imported once the flags are parsed: --help, --version
+# and a bad flag print and end without them.
 if TYPE_CHECKING:
+    from app import commands
+    from app.flow.timing import Timings
     from app.simulator import Scenario
 
 # Named, not __name__: under `python -m app` that is "__main__", outside the app's loggers.
@@ -54,6 +56,10 @@ def main(argv: Sequence[str] | None = None, timings: Timings | None = None) -> i
     except SystemExit as done:
         # --help and --version print, then end the way argparse does.
         return done.code if isinstance(done.code, int) else ExitStatus.OK
+    import asyncio
+
+    from app import commands
+
     logs.setup(config.log_level, json_lines=config.log_json)
     try:
         return asyncio.run(commands.execute(command, config, timings))
@@ -174,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _command(args: argparse.Namespace) -> commands.Command:
     """The Command the parsed arguments ask for; no command means run."""
+    from app import commands
+
     match args.command:
         case "scan":
             return commands.Scan(json=args.json)

@@ -27,20 +27,19 @@ from app.cli_output import PROG, ImportStatus
 from app.config import Config
 from app.errors import NetworkManagerError, ValidationError, WifiConnectError
 from app.exitcodes import ExitStatus
-from app.flow.instance import one_instance
-from app.flow.networks import find_network
 from app.flow.timing import Timings
-from app.nm.bus import SystemBus
-from app.nm.client import NetworkManagerClient
 from app.nm.const import HOTSPOT_ID_PREFIX
-from app.nm.keyfile import ImportResult, import_directory
-from app.nm.models import SavedConnection
-from app.nm.profiles import client_profile
 from app.rules import check_credentials, display_ssid, inert_text, ssid_from_text
 from app.wifi import Credentials, SecurityKind, infer_security
 
+# Each command imports what it uses when it runs: --help and the flags' errors need none of it,
+# and only `run` and `simulate` need the flow's and the portal's stacks.
 if TYPE_CHECKING:
     from app.flow.provision import Provisioner
+    from app.nm.bus import SystemBus
+    from app.nm.client import NetworkManagerClient
+    from app.nm.keyfile import ImportResult
+    from app.nm.models import SavedConnection
     from app.simulator import Scenario
 
 _LOGGER = logging.getLogger(__name__)
@@ -142,13 +141,12 @@ async def execute(command: Command, config: Config, timings: Timings | None = No
 
 async def run(config: Config, timings: Timings) -> ExitStatus:
     """The provisioning flow on this device's NetworkManager."""
-    # Imported here: only `run` and `simulate` need the flow's and the portal's stacks.
     from app.flow import provision
     from app.flow.dnsmasq import Dnsmasq
     from app.flow.reachability import check_link
 
     async with _owned_bus() as bus:
-        nm = await NetworkManagerClient.connect(bus, timeout=timings.nm_wait)
+        nm = await _network_manager(bus, timings.nm_wait)
         _LOGGER.info("NetworkManager is ready")
 
         def dnsmasq(interface: str) -> Dnsmasq:
@@ -183,9 +181,9 @@ async def simulate(command: Simulate, config: Config, timings: Timings) -> ExitS
     async with (
         PrivateBus() as private_bus,
         SimulatedNetworkManager.start(private_bus.address, command.scenario or default_scenario()),
-        SystemBus(private_bus.address) as bus,
+        _system_bus(private_bus.address) as bus,
     ):
-        nm = await NetworkManagerClient.connect(bus, timeout=timings.command_nm_wait)
+        nm = await _network_manager(bus, timings.command_nm_wait)
         surroundings = provision.Surroundings(
             portal=_portal_server(config),
             timings=timings,
@@ -213,8 +211,8 @@ async def scan(command: Scan, config: Config, timings: Timings) -> int:
     """Print the networks in range, as a table or as GET /networks' JSON."""
     from app.flow.report import networks_json
 
-    async with SystemBus() as bus:
-        nm = await _network_manager(bus, timings)
+    async with _system_bus() as bus:
+        nm = await _network_manager(bus, timings.command_nm_wait)
         wifi = await nm.wifi_device(config.interface)
         networks = await wifi.scan(timeout=timings.scan, scan_time=timings.legacy_scan)
     if command.json:
@@ -237,7 +235,9 @@ async def add(command: Add, config: Config, timings: Timings) -> int:
     """
     from app.flow.attempt import connect_network
     from app.flow.leftovers import settle_leftovers
+    from app.flow.networks import find_network
     from app.flow.reachability import check_link
+    from app.nm.profiles import client_profile
 
     stated = command.security or infer_security(command.passphrase, command.identity)
     try:
@@ -245,7 +245,7 @@ async def add(command: Add, config: Config, timings: Timings) -> int:
     except ValidationError as err:
         return _add_error(err, command)
     async with _owned_bus() as bus:
-        nm = await _network_manager(bus, timings)
+        nm = await _network_manager(bus, timings.command_nm_wait)
 
         checks = functools.partial(check_link, config)
         # What a killed run (of `add` or the portal) left goes before the radio is used.
@@ -310,8 +310,8 @@ async def forget(command: Forget, config: Config, timings: Timings) -> int:
     except ValidationError as err:
         return _usage_error("SSID", err.message)
     name = display_ssid(raw)
-    async with SystemBus() as bus:
-        nm = await _network_manager(bus, timings)
+    async with _system_bus() as bus:
+        nm = await _network_manager(bus, timings.command_nm_wait)
         saved = [
             profile
             for profile in await nm.wifi_connections()
@@ -346,8 +346,8 @@ async def check(command: Check, config: Config, timings: Timings) -> int:
     from app.flow.reachability import RESOLV_CONF, check_reachability, system_resolvers
     from app.flow.report import report_json
 
-    async with SystemBus() as bus:
-        nm = await _network_manager(bus, timings)
+    async with _system_bus() as bus:
+        nm = await _network_manager(bus, timings.command_nm_wait)
         uplink = await nm.primary_uplink()
     resolvers = list(uplink.resolvers) if uplink is not None else []
     source = "NetworkManager"
@@ -379,13 +379,15 @@ async def import_keyfiles(command: Import, config: Config, timings: Timings) -> 
     SSID under other uuids are left alone. Exit 0 when every file that is not skipped was
     imported or updated, 1 when any failed; the good ones are imported either way.
     """
+    from app.nm.keyfile import import_directory
+
     try:
         results = await asyncio.to_thread(import_directory, command.directory)
     except OSError as err:
         raise WifiConnectError(f"cannot read {command.directory}: {err.strerror or err}") from None
     counts: Counter[ImportStatus] = Counter()
-    async with SystemBus() as bus:
-        nm = await _network_manager(bus, timings)
+    async with _system_bus() as bus:
+        nm = await _network_manager(bus, timings.command_nm_wait)
         saved = {profile.uuid: profile for profile in await nm.saved_connections()}
         imported: dict[str, str] = {}
         for result in results:
@@ -439,15 +441,26 @@ async def _import_one(
 @contextlib.asynccontextmanager
 async def _owned_bus() -> AsyncIterator[SystemBus]:
     """The system bus, for a command that owns the radio: one such wifi-connect at a time."""
+    from app.flow.instance import one_instance
+
     # Both settle what a killed run left, which must never be a live run's hotspot or attempt.
     with one_instance(os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")):
-        async with SystemBus() as bus:
+        async with _system_bus() as bus:
             yield bus
 
 
-async def _network_manager(bus: SystemBus, timings: Timings) -> NetworkManagerClient:
-    """NetworkManager on this command's bus, waited for within the installer's bound."""
-    return await NetworkManagerClient.connect(bus, timeout=timings.command_nm_wait)
+def _system_bus(address: str | None = None) -> SystemBus:
+    """The system bus (or the bus at `address`), for the caller to open with `async with`."""
+    from app.nm.bus import SystemBus
+
+    return SystemBus(address)
+
+
+async def _network_manager(bus: SystemBus, wait: float) -> NetworkManagerClient:
+    """NetworkManager on this command's bus, waited for at most `wait` seconds."""
+    from app.nm.client import NetworkManagerClient
+
+    return await NetworkManagerClient.connect(bus, timeout=wait)
 
 
 def _usage_error(flag: str, message: str) -> int:
