@@ -40,9 +40,10 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
-    # The portal is a moment in a device's life: nothing of it may be served from a cache later.
-    hdrs.CACHE_CONTROL: "no-store",
 }
+# The portal is a moment in a device's life: nothing of it may be served from a cache later,
+# unless a handler says otherwise (the UI's files, app.portal.assets).
+DEFAULT_CACHE_CONTROL = "no-store"
 # Requests of a phone that opened the portal: such a phone may be waiting for its turn
 # (app.flow.turns). A status poll, a probe or the device's own health check says nothing of that.
 _TURN_ROUTES = frozenset({"index", "networks", "connect", "rescan"})
@@ -118,4 +119,5 @@ async def friendly_errors(request: web.Request, handler: Handler) -> web.StreamR
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
     """on_response_prepare: the same protective headers on every response, errors included."""
     response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault(hdrs.CACHE_CONTROL, DEFAULT_CACHE_CONTROL)
     response.headers.update(SECURITY_HEADERS)

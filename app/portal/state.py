@@ -9,6 +9,7 @@ import jinja2
 from aiohttp import web
 
 from app.config import Config
+from app.portal.assets import GzipCache
 from app.portal.controller import PortalController
 from app.portal.csrf import CsrfTokens
 from app.portal.i18n import Catalogs
@@ -55,6 +56,8 @@ class Portal:
     rescan_limit: RateLimiter = field(
         default_factory=lambda: RateLimiter(limit=RESCAN_LIMIT, window=RESCAN_WINDOW)
     )
+    # The UI files' gzip bodies, made once each.
+    gzip_cache: GzipCache = field(default_factory=GzipCache)
     # Seconds a handler waits for a body (tests make it short).
     body_timeout: float = BODY_TIMEOUT
 

@@ -18,6 +18,7 @@ from app.errors import FlowBusy, NotYourTurn, ValidationError, WifiConnectError
 from app.flow.networks import find_network
 from app.flow.report import networks_json, status_json
 from app.portal import csrf
+from app.portal.assets import file_response
 from app.portal.forms import Submission, credentials_for, parse_submission
 from app.portal.openapi import openapi_document
 from app.portal.pages import (
@@ -398,7 +399,7 @@ async def logo(request: web.Request) -> web.StreamResponse:
     path = portal.config.brand_logo or resolve_file(portal.layout.static_dirs, "logo.svg")
     if path is None or not path.is_file():
         raise web.HTTPNotFound()
-    return web.FileResponse(path)
+    return await file_response(request, path, portal.gzip_cache)
 
 
 async def favicon(request: web.Request) -> web.Response:
@@ -408,17 +409,21 @@ async def favicon(request: web.Request) -> web.Response:
 
 async def static_file(request: web.Request) -> web.StreamResponse:
     """GET /static/...: the UI's files, an override's first."""
-    path = resolve_file(request.app[PORTAL].layout.static_dirs, request.match_info["path"])
+    portal = request.app[PORTAL]
+    path = resolve_file(portal.layout.static_dirs, request.match_info["path"])
     if path is None:
         raise web.HTTPNotFound()
-    return web.FileResponse(path)
+    return await file_response(request, path, portal.gzip_cache)
 
 
 async def site_file(request: web.Request) -> web.StreamResponse:
     """GET / and below in a static UI_DIRECTORY: its index.html and the files it loads."""
-    site = request.app[PORTAL].layout.site_dir
+    portal = request.app[PORTAL]
+    site = portal.layout.site_dir
     assert site is not None  # this route exists only for a static UI
     path = resolve_file((site,), request.match_info.get("path") or "index.html")
     if path is None:
         raise web.HTTPNotFound()
-    return web.FileResponse(path, headers={"Content-Security-Policy": SITE_CSP})
+    return await file_response(
+        request, path, portal.gzip_cache, headers={"Content-Security-Policy": SITE_CSP}
+    )

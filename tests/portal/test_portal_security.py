@@ -38,7 +38,10 @@ def assert_protective_headers(response: ClientResponse) -> None:
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["Referrer-Policy"] == "no-referrer"
-    assert headers["Cache-Control"] == "no-store"
+    # The bundled UI's files (not versioned) may be kept if revalidated; nothing else is kept.
+    files = response.url.path.startswith("/static/") or response.url.path == "/logo"
+    expected = "no-cache" if files and response.status == 200 else "no-store"
+    assert headers["Cache-Control"] == expected
     assert not [name for name in headers if name.lower().startswith("access-control-")]
 
 
