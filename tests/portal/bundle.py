@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from functools import cache
 
 _WORDS = (
     "state",
@@ -48,6 +49,7 @@ _WORDS = (
 )
 
 
+@cache
 def minified_bundle(size: int, seed: int = 1) -> bytes:
     """About `size` bytes of minified-looking JavaScript: short names, literals, numbers."""
     rng = random.Random(seed)
