@@ -15,9 +15,11 @@ from aiohttp import hdrs, web
 
 _LOGGER = logging.getLogger(__name__)
 
-# Text formats that shrink well; images, fonts and archives are compressed already.
+# Formats that shrink well: text, and fonts and icons stored raw. Images, WOFF fonts and archives
+# are compressed already.
 COMPRESSIBLE_SUFFIXES = frozenset(
     {".js", ".mjs", ".css", ".html", ".htm", ".json", ".svg", ".txt", ".map", ".xml", ".wasm"}
+    | {".ico", ".ttf", ".otf"}
 )
 # A content hash in a file name, as bundlers write it: "main.3f2a9c1b.js", "index-BfX2k9aQ.js".
 # A segment after a dot or dash, before the extension, of 8+ letters/digits/underscores that
@@ -33,10 +35,6 @@ REVALIDATE = "no-cache"
 NO_STORE = "no-store"
 # Compressed bodies kept in memory at most, all files together; the least recently used go first.
 GZIP_CACHE_BYTES = 16 * 1024 * 1024
-# A file smaller than this is sent as is: gzip's header and trailer would outweigh the saving.
-GZIP_MIN_SIZE = 1024
-# A file larger than this is sent as is rather than read whole into memory to compress.
-GZIP_SOURCE_LIMIT = 32 * 1024 * 1024
 # zlib's default: nearly the ratio of level 9, in a fraction of the time on a slow core.
 GZIP_LEVEL = 6
 
@@ -98,6 +96,11 @@ class GzipCache:
         self.compressions = 0
 
     @property
+    def source_limit(self) -> int:
+        """A larger file is sent as is: its body could not be kept, so would be made each time."""
+        return self.capacity // 2
+
+    @property
     def size(self) -> int:
         """Bytes held now."""
         return self._size
@@ -144,7 +147,7 @@ def _etag_matches(request: web.Request, etag: str) -> bool:
 async def file_response(
     request: web.Request, path: Path, cache: GzipCache, headers: dict[str, str] | None = None
 ) -> web.StreamResponse:
-    """Serve a resolved UI file: gzipped when accepted and worth it, with its caching policy."""
+    """Serve a resolved UI file: gzipped when accepted and compressible, with its caching policy."""
     extra = {**(headers or {}), hdrs.CACHE_CONTROL: cache_control(path)}
     if path.suffix.lower() not in COMPRESSIBLE_SUFFIXES:
         return _plain(path, extra)
@@ -158,7 +161,7 @@ async def file_response(
         source = await asyncio.to_thread(path.stat)
     except OSError:
         raise web.HTTPNotFound() from None
-    if not GZIP_MIN_SIZE <= source.st_size <= GZIP_SOURCE_LIMIT:
+    if source.st_size > cache.source_limit:
         return _plain(path, extra)
     body = await cache.body(path, source)
     # Another representation than the file's own bytes, so another tag than FileResponse's.
@@ -167,8 +170,8 @@ async def file_response(
         response = web.Response(status=304, headers=extra)
         response.etag = etag
         return response
-    # A Range asks for bytes of the file; it is ignored (RFC 9110 allows it) and the
-    # whole compressed body is sent, which is smaller than the range would have saved.
+    # A Range names bytes of the file, not of this body: it is ignored (RFC 9110 allows it) and
+    # the whole compressed body is sent.
     response = web.Response(body=body, headers=extra)
     response.headers[hdrs.CONTENT_ENCODING] = "gzip"
     response.etag = etag
@@ -177,5 +180,9 @@ async def file_response(
 
 
 def _plain(path: Path, headers: dict[str, str]) -> web.FileResponse:
-    """The file's own bytes; FileResponse adds ETag, Last-Modified, ranges and HEAD."""
+    """The file's own bytes; FileResponse adds ETag, Last-Modified, ranges and HEAD.
+
+    Only for what this module does not gzip (a phone that takes no gzip, an image, a file over
+    the size limit): aiohttp's own choice of a `.br` or `.gz` beside it applies, as it always did.
+    """
     return web.FileResponse(path, headers=headers)
