@@ -1,6 +1,6 @@
 """Benchmarks of the flow on the simulator: start-up, page render, submit to connected.
 
-Run: .venv/bin/python bench/flow.py [ROUNDS]. Timing goals live here, not in the tests:
+Run: .venv/bin/python -m bench.flow [ROUNDS]. Timing goals live here, not in the tests:
 portal serving within 1 s of start, the first page within 50 ms, the adapter's part of
 submit -> connected (simulator delays at zero) within 100 ms.
 """
@@ -8,7 +8,6 @@ submit -> connected (simulator delays at zero) within 100 ms.
 from __future__ import annotations
 
 import asyncio
-import socket
 import statistics
 import sys
 import time
@@ -25,24 +24,9 @@ from app.portal.app import create_app
 from app.portal.server import LOOPBACK, serve_portal
 from app.simulator import PrivateBus, SimulatedNetworkManager, parse_scenario
 from app.wifi import Credentials, SecurityKind
+from bench.common import free_port, scenario
 
-SCENARIO = {
-    "activation_delay_ms": 0,
-    "deactivation_delay_ms": 0,
-    "scan_delay_ms": 0,
-    "devices": [{"interface": "wlan0"}],
-    "networks": [
-        {"ssid": f"Net {n}", "security": "wpa-psk", "passphrase": "password1", "strength": n}
-        for n in range(1, 30)
-    ],
-}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+SCENARIO = scenario(29)
 
 
 async def _timed(operation: Callable[[], Awaitable[object]]) -> float:
@@ -72,7 +56,7 @@ async def _round(bus_address: str, port: int, figures: dict[str, list[float]]) -
                         await response.read()
 
                 figures["GET /"].append(await _timed(page))
-            credentials = Credentials(b"Net 29", SecurityKind.WPA_PSK, passphrase="password1")
+            credentials = Credentials(b"Net 28", SecurityKind.WPA_PSK, passphrase="password1")
             figures["submit -> connected"].append(await _timed(lambda: flow.attempt(credentials)))
             await flow.cleanup()
 
@@ -86,7 +70,7 @@ async def main(rounds: int) -> None:
     }
     async with PrivateBus() as private_bus:
         for _ in range(rounds):
-            await _round(private_bus.address, _free_port(), figures)
+            await _round(private_bus.address, free_port(), figures)
     for name, values in figures.items():
         print(f"{name:22} median {statistics.median(values):7.1f} ms   worst {max(values):7.1f} ms")
 

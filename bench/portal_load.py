@@ -1,6 +1,6 @@
 """The portal under load at full size: `wifi-connect simulate` in its own process.
 
-Run: .venv/bin/python bench/portal_load.py [SECONDS] [POLLERS] [HELD]  (default 30 200 500).
+Run: .venv/bin/python -m bench.portal_load [SECONDS] [POLLERS] [HELD]  (default 30 200 500).
 
 1. POLLERS phones, each from its own loopback address, ask /status once a second for SECONDS,
    while a new phone loads the page once a second; the portal process's RSS is read each
@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import resource
-import socket
 import statistics
 import sys
 import time
@@ -26,20 +25,9 @@ from pathlib import Path
 
 import aiohttp
 
+from bench.common import free_port, rss_mib
+
 WIFI_CONNECT = str(Path(sys.executable).with_name("wifi-connect"))
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _rss_mib(pid: int) -> float:
-    """The process's resident set size in MiB."""
-    pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
-    return pages * resource.getpagesize() / 2**20
 
 
 def _summary(name: str, seconds: list[float]) -> str:
@@ -54,7 +42,7 @@ def _summary(name: str, seconds: list[float]) -> str:
 @contextlib.asynccontextmanager
 async def _simulated_portal() -> AsyncIterator[tuple[int, str]]:
     """`wifi-connect simulate` on a free port: its pid and URL, once it serves."""
-    port = _free_port()
+    port = free_port()
     process = await asyncio.create_subprocess_exec(
         WIFI_CONNECT, "simulate", "--port", str(port),
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
@@ -109,7 +97,7 @@ async def pollers(url: str, pid: int, seconds: int, count: int) -> None:
 
     async def observer() -> None:
         while time.monotonic() < deadline:
-            rss.append(_rss_mib(pid))
+            rss.append(rss_mib(pid))
             pages.append(await _page(url, "127.0.2.1"))
             await asyncio.sleep(1.0)
 

@@ -1170,6 +1170,10 @@ class SimulatedNetworkManager:
         """How many calls of a method (NetworkManager's member name) came so far."""
         return self._calls[method]
 
+    def call_counts(self) -> dict[str, int]:
+        """How many calls of each method came so far, by NetworkManager's member name."""
+        return dict(self._calls)
+
     def clear_injected(self) -> None:
         """Answer every call properly again: injected faults and malformations are gone."""
         self._faults.clear()
