@@ -26,15 +26,22 @@ class Row:
     meets: Callable[[float], bool] | None = None
     values: list[float] = field(default_factory=list)
     note: str = ""
+    # Why runs that gave no value failed, one entry a failed run.
+    failures: list[str] = field(default_factory=list)
 
     def cell(self) -> str:
-        """median (min-max) unit, or why there is no value."""
+        """median (min-max) unit, or why there is no value; failed runs are counted."""
+        failed = ""
+        if self.failures:
+            runs = len(self.failures) + len(self.values)
+            failed = f"{len(self.failures)} of {runs} runs failed: {self.failures[-1]}"
         if not self.values:
-            return self.note or NOT_MEASURED
+            return failed or self.note or NOT_MEASURED
         low, middle, high = min(self.values), statistics.median(self.values), max(self.values)
+        value = f"{_number(middle)} ({_number(low)}-{_number(high)}) {self.unit}"
         if low == high:
-            return f"{_number(middle)} {self.unit}"
-        return f"{_number(middle)} ({_number(low)}-{_number(high)}) {self.unit}"
+            value = f"{_number(middle)} {self.unit}"
+        return f"{value}; {failed}" if failed else value
 
     def verdict(self) -> str:
         """met / NOT met by the median, or a dash without a goal or a value."""
@@ -50,7 +57,7 @@ def _number(value: float) -> str:
         return f"{value:.0f}"
     if abs(value) >= 10:
         return f"{value:.1f}"
-    return f"{value:.3g}"
+    return f"{value:.4g}"
 
 
 def machine() -> str:

@@ -281,3 +281,40 @@ def reply_to(interface: ServiceInterface, message: Message) -> Message | bool:
     if message.flags & MessageFlag.NO_REPLY_EXPECTED:
         return True
     return reply
+
+
+class _PatientSocket:
+    """A bus socket whose full send buffer (EAGAIN) reads as nothing sent yet.
+
+    dbus-next's writer ends the whole connection when a non-blocking send raises
+    BlockingIOError; counted as 0 bytes sent, the writer waits for the socket to be writable
+    and goes on, as it does after a partial send.
+    """
+
+    def __init__(self, sock: Any) -> None:
+        self._sock = sock
+
+    def send(self, data: Any) -> int:
+        """Send what fits; 0 when nothing does yet."""
+        try:
+            sent: int = self._sock.send(data)
+        except BlockingIOError:
+            return 0
+        return sent
+
+    def sendmsg(self, buffers: Any, ancdata: Any) -> int:
+        """Send with file descriptors; 0 when nothing fits yet."""
+        try:
+            sent: int = self._sock.sendmsg(buffers, ancdata)
+        except BlockingIOError:
+            return 0
+        return sent
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+def patient_writes(bus: Any) -> None:
+    """Make a connected dbus-next bus wait out a full send buffer instead of dying of it."""
+    writer = bus._writer
+    writer.sock = _PatientSocket(writer.sock)

@@ -28,6 +28,7 @@ from app.simulator._dbus import (
     method_signature,
     nm_error,
     notify,
+    patient_writes,
     reply_to,
     reply_with,
 )
@@ -328,6 +329,7 @@ class SimulatedNetworkManager:
         if self._bus is not None:
             return
         bus = await MessageBus(bus_address=self.bus_address).connect()
+        patient_writes(bus)
         self._bus = bus
         bus.add_message_handler(self._route)
         self._build()
