@@ -21,7 +21,7 @@ from app.simulator import PrivateBus, SimulatedNetworkManager, parse_scenario
 # The portal's process reads its own CPU time in clock ticks (/proc/<pid>/stat).
 _TICKS = os.sysconf("SC_CLK_TCK")
 # bench/app_process.py runs as a module of this checkout.
-_CHECKOUT = Path(__file__).resolve().parent.parent
+CHECKOUT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -112,7 +112,7 @@ async def app_process(
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.app_process", bus_address, str(port),
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-        cwd=_CHECKOUT,
+        cwd=CHECKOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
     try:

@@ -8,7 +8,7 @@ import time
 
 import aiohttp
 
-from bench.common import app_process, listed, peak_rss_mib, simulated
+from bench.common import CHECKOUT, app_process, listed, peak_rss_mib, simulated
 from bench.results import Row
 
 # Figure 3's scenario: the portal lists this many networks.
@@ -29,6 +29,8 @@ def rows() -> dict[str, Row]:
                     "light paths import no web stack", note="not measured yet (another helper)"),
         "rss": Row("3. Memory", f"peak RSS (VmHWM) of the app serving {NETWORKS} networks", "MiB",
                    "< 40 MB", lambda value: value < 40),
+        "imported": Row("3. Memory", "peak RSS of a process that only imports the app's modules",
+                        "MiB"),
         "soak": Row("3. Memory", "10-min --watch soak, uplink flaps every 5 s: RSS growth", "MiB",
                     "< 2 MB growth, no leaked tasks, fds, matches",
                     note="not measured yet (`--soak`)"),
@@ -48,6 +50,18 @@ async def measure(figures: dict[str, Row]) -> None:
                 async with phone.get(f"{app.url}{path}", allow_redirects=False) as response:
                     await response.read()
         figures["rss"].values.append(peak_rss_mib(app.pid))
+    figures["imported"].values.append(_imports_peak_rss())
+
+
+def _imports_peak_rss() -> float:
+    """Peak RSS in MiB of a Python that imports what the app's process does, and nothing more."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import bench.app_process, pathlib; "
+         "print(next(line.split()[1] for line in pathlib.Path('/proc/self/status')"
+         ".read_text().splitlines() if line.startswith('VmHWM:')))"],
+        capture_output=True, text=True, check=True, cwd=CHECKOUT,
+    )  # fmt: skip
+    return int(done.stdout) / 1024
 
 
 def import_times() -> tuple[float, list[tuple[str, float]]]:
