@@ -3,7 +3,7 @@
 Each client speaks from its own loopback address (127.0.0.0/8 is all loopback), as phones on the
 hotspot each have their own, so the per-client rate limit and CSRF binding see them apart. The
 figures at full size (200 phones every second for 30 s, RSS over time) come from
-bench/portal_load.py; these tests keep the counts and leave out the waiting.
+`python -m bench.portal_load`; these tests keep the counts and leave out the waiting.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ LINGER = 0.05
 POLLERS = 200
 # The issue's goal for a page load under load. It takes milliseconds here: 2 s is a wide margin.
 PAGE_GOAL = 2.0
-# Rounds of every poller asking /status once (bench/portal_load.py runs 30 s at 1 per second).
+# Rounds of every poller asking /status once (`python -m bench.portal_load` runs 30 s at 1 per second).
 POLL_ROUNDS = 10
 # RSS may move by allocator noise between rounds; a leak of one object per request would not fit.
 RSS_SLACK = 8 * 1024 * 1024
