@@ -57,7 +57,7 @@ LINGER = 0.05
 POLLERS = 200
 # The goal for a page load under load. It takes milliseconds here: 2 s is a wide margin.
 PAGE_GOAL = 2.0
-# Rounds of every poller asking /status once (`python -m bench.portal_load` runs 30 s at 1 per second).
+# Rounds of every poller asking /status once (`python -m bench.portal_load` runs 30 s, 1 a second).
 POLL_ROUNDS = 10
 # RSS may move by allocator noise between rounds; a leak of one object per request would not fit.
 RSS_SLACK = 8 * 1024 * 1024
