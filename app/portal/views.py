@@ -272,9 +272,16 @@ def _rate_limited(
     text = t.gettext("Too many attempts. Please wait %(seconds)s seconds and try again.") % {
         "seconds": retry_after
     }
+    return _try_later(request, kind, language, text, retry_after)
+
+
+def _try_later(
+    request: web.Request, kind: BodyKind, language: Language, text: str, retry_after: int
+) -> web.Response:
+    """429 with Retry-After: a page after a form, else the API's error."""
     headers = {"Retry-After": str(retry_after)}
     if kind is BodyKind.FORM:
-        title = t.gettext("Please wait")
+        title = language.translations.gettext("Please wait")
         return message_page(request, status=429, title=title, text=text, headers=headers)
     return _json_error(429, text, **headers)
 
@@ -324,11 +331,7 @@ async def connect(request: web.Request) -> web.Response:
         return await _form_again(request, language, fields, submission, error)
     except NotYourTurn as error:
         _LOGGER.info("The flow let another phone go first: %s", error)
-        headers = {"Retry-After": str(error.retry_after)}
-        if kind is BodyKind.JSON:
-            return _json_error(429, str(error), **headers)
-        title = t.gettext("Please wait")
-        return message_page(request, status=429, title=title, text=str(error), headers=headers)
+        return _try_later(request, kind, language, str(error), error.retry_after)
     except WifiConnectError as error:
         # Busy or starting: the client asked at the wrong moment, not a fault of the device.
         busy = isinstance(error, FlowBusy)
