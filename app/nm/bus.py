@@ -178,6 +178,7 @@ class SystemBus:
             bus = MessageBus(bus_address=self._address, bus_type=BusType.SYSTEM)  # type: ignore[arg-type]
             async with asyncio.timeout(self._connect_timeout):
                 connected: MessageBus = await bus.connect()
+            patient_writes(connected)
         except TimeoutError as err:
             raise NetworkManagerUnavailable(
                 f"{where} did not accept a connection within {self._connect_timeout:g} s"
@@ -407,3 +408,40 @@ def _match_rule(
     if arg0 is not None:
         parts.append(f"arg0='{arg0}'")
     return ",".join(parts)
+
+
+class _PatientSocket:
+    """A bus socket whose full send buffer (EAGAIN) reads as nothing sent yet.
+
+    dbus-next's writer ends the whole connection when a non-blocking send raises
+    BlockingIOError; counted as 0 bytes sent, the writer waits for the socket to be writable
+    and goes on, as it does after a partial send.
+    """
+
+    def __init__(self, sock: Any) -> None:
+        self._sock = sock
+
+    def send(self, data: Any) -> int:
+        """Send what fits; 0 when nothing does yet."""
+        try:
+            sent: int = self._sock.send(data)
+        except BlockingIOError:
+            return 0
+        return sent
+
+    def sendmsg(self, buffers: Any, ancdata: Any) -> int:
+        """Send with file descriptors; 0 when nothing fits yet."""
+        try:
+            sent: int = self._sock.sendmsg(buffers, ancdata)
+        except BlockingIOError:
+            return 0
+        return sent
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+def patient_writes(bus: Any) -> None:
+    """Make a connected dbus-next bus wait out a full send buffer instead of dying of it."""
+    writer = bus._writer
+    writer.sock = _PatientSocket(writer.sock)

@@ -64,6 +64,9 @@ from app.nm.variants import from_dbus, signatures_of, to_dbus
 from app.rules import check_interface_name
 
 _LOGGER = logging.getLogger(__name__)
+# How many property reads of listed objects may wait for their replies at once: the system
+# bus daemon refuses a connection's calls beyond 128 unanswered (max_replies_per_connection).
+READS_IN_FLIGHT = 32
 
 _T = TypeVar("_T")
 
@@ -777,20 +780,23 @@ async def _listed(
     """`read` of each object a method lists, in order, leaving out what vanished or is malformed."""
     (paths,) = await bus.call(*listing, returns="ao")
     what = listing[2]
-    found: list[_T] = []
-    for path in _as_paths(paths, what):
+    in_flight = asyncio.Semaphore(READS_IN_FLIGHT)
+
+    async def guarded(path: str) -> _T | None:
         try:
-            item = await read(path)
+            async with in_flight:
+                return await read(path)
         except ValueError as err:  # MalformedReply included
             _LOGGER.warning("Ignoring %s from %s, a bad reply: %s", path, what, err)
-            continue
         except NetworkManagerError as err:
             # Objects come and go while we read them: a USB dongle pulled, an access point gone.
             _LOGGER.debug("Skipping %s from %s: %s", path, what, err)
-            continue
-        if item is not None:
-            found.append(item)
-    return found
+        return None
+
+    # The reads overlap: a scan of 200 access points waits for a few round trips through the
+    # bus, not 200 in a row.
+    items = await asyncio.gather(*(guarded(path) for path in _as_paths(paths, what)))
+    return [item for item in items if item is not None]
 
 
 def nameservers_from_data(data: Any) -> list[str]:

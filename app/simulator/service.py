@@ -20,6 +20,7 @@ from dbus_next.constants import MessageType, RequestNameReply
 from dbus_next.message import Message
 from dbus_next.signature import Variant
 
+from app.nm.bus import patient_writes
 from app.simulator._dbus import (
     Malformation,
     ServiceInterface,
@@ -28,7 +29,6 @@ from app.simulator._dbus import (
     method_signature,
     nm_error,
     notify,
-    patient_writes,
     reply_to,
     reply_with,
 )

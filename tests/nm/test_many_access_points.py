@@ -1,8 +1,8 @@
 """A crowded place: hundreds of access points in one scan, each read with one GetAll.
 
 The simulator sends its replies and signals faster than the bus daemon reads them; dbus-next
-ended its whole connection at the first full send buffer (EAGAIN) until app.simulator waited
-those out (patient_writes).
+ended its whole connection at the first full send buffer (EAGAIN) until both ends waited
+those out (app.nm.bus.patient_writes).
 """
 
 from __future__ import annotations
