@@ -33,8 +33,9 @@ METHOD = (
     "Figure 4: each phone has its own source address on 127.0.1.0/24 and one connection; the "
     "D-Bus calls are the simulator's call log during the load minus the calls the idle flow "
     "makes in as long without phones (measured just before).",
-    "Figure 5: the adapter (app.nm) and the simulator share the bench's process, so a scan's "
-    "wall time holds both ends' work; not profiled yet.",
+    "Figure 5: the simulated NetworkManager runs in a process of its own (`python -m "
+    "app.simulator`), as the real one does; the calls are counted on the adapter's side of the "
+    "bus and its CPU time is the bench process's own (time.process_time) during the scan.",
     "Figure 8: servers on 127.0.0.1 (TLS with a throwaway certificate, SNTP, DNS); a blocked "
     "service accepts or receives and never answers. CHECK_TIMEOUT is shortened so that the "
     "bench stays within its 5 minutes.",
