@@ -102,6 +102,7 @@ async def _bench(settings: Settings, notes: list[str], peer_ui: Path | None) -> 
     first = startup.rows()
     await _repeat(settings.runs, lambda: startup.measure(first))
     notes.append(startup.import_note(settings.runs, first))
+    notes.append(startup.packages_note())
     for _ in range(settings.runs):
         startup.measure_help(first)
     phones = load.rows(settings.clients, settings.load_seconds)
@@ -121,8 +122,12 @@ async def _bench(settings: Settings, notes: list[str], peer_ui: Path | None) -> 
     checks = reachability.rows(settings.check_timeout)
     await _repeat(settings.runs, lambda: reachability.measure(checks, settings.check_timeout))
     planned = _planned(peer_ui)
-    one = [first[key] for key in ("wall", "cpu", "list", "imports", "help wall", "help rss")]
-    memory = [first[key] for key in ("rss", "imported", "soak")]
+    one = [
+        first[key]
+        for key in ("wall", "cpu", "list", "imports", "run imports", "stack imports", "help wall",
+                    "help rss")
+    ]  # fmt: skip
+    memory = [first[key] for key in ("rss", "imported", "stack rss", "soak")]
     return [
         *one,
         planned[0],

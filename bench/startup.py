@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import subprocess
 import sys
 import time
@@ -14,6 +15,19 @@ from bench.results import Row
 # Figure 3's scenario: the portal lists this many networks.
 NETWORKS = 50
 
+# The third-party modules the app's process cannot do without: the stack the project requires.
+STACK = ("aiohttp.web", "jinja2", "dbus_next.aio")
+_STACK_NAMES = ", ".join(STACK)
+# Import `modules`, then print the CPU seconds that took and the process's peak RSS in KiB.
+_IMPORT_COST = (
+    "import pathlib, time\n"
+    "started = time.process_time()\n"
+    "import {modules}\n"
+    "cpu = time.process_time() - started\n"
+    "status = pathlib.Path('/proc/self/status').read_text().splitlines()\n"
+    "print(cpu, next(line.split()[1] for line in status if line.startswith('VmHWM:')))"
+)
+
 
 def rows() -> dict[str, Row]:
     """Figures 1 and 3, keyed for measure()."""
@@ -25,6 +39,12 @@ def rows() -> dict[str, Row]:
         "list": Row("1. Time to portal", "spawn → /networks lists the 50 networks, wall", "s"),
         "imports": Row("1. Time to portal", "`python -X importtime -c 'import app.commands'`",
                        "ms"),
+        "run imports": Row("1. Time to portal",
+                           "CPU of importing what `run` imports (app, aiohttp, jinja2, dbus-next)",
+                           "CPU-s"),
+        "stack imports": Row("1. Time to portal",
+                             f"CPU of importing only the required stack: {_STACK_NAMES}",
+                             "CPU-s"),
         "help wall": Row("1. Time to portal", "`wifi-connect --help`: wall", "s",
                          "light (0.33 s before lazy imports)"),
         "help rss": Row("1. Time to portal", "`wifi-connect --help`: peak RSS", "MiB",
@@ -33,6 +53,9 @@ def rows() -> dict[str, Row]:
                    "< 40 MB", lambda value: value < 40),
         "imported": Row("3. Memory", "peak RSS of a process that only imports the app's modules",
                         "MiB"),
+        "stack rss": Row("3. Memory",
+                         f"peak RSS of a process that only imports {_STACK_NAMES}",
+                         "MiB"),
         "soak": Row("3. Memory", "10-min --watch soak, uplink flaps every 5 s: RSS growth", "MiB",
                     "< 2 MB growth, no leaked tasks, fds, matches",
                     note="not measured yet (`--soak`)"),
@@ -52,18 +75,22 @@ async def measure(figures: dict[str, Row]) -> None:
                 async with phone.get(f"{app.url}{path}", allow_redirects=False) as response:
                     await response.read()
         figures["rss"].values.append(peak_rss_mib(app.pid))
-    figures["imported"].values.append(_imports_peak_rss())
+    cpu, rss = _import_cost("bench.app_process")
+    figures["run imports"].values.append(cpu)
+    figures["imported"].values.append(rss)
+    cpu, rss = _import_cost(", ".join(STACK))
+    figures["stack imports"].values.append(cpu)
+    figures["stack rss"].values.append(rss)
 
 
-def _imports_peak_rss() -> float:
-    """Peak RSS in MiB of a Python that imports what the app's process does, and nothing more."""
+def _import_cost(modules: str) -> tuple[float, float]:
+    """CPU seconds and peak RSS (MiB) of a Python that imports `modules` and nothing more."""
     done = subprocess.run(
-        [sys.executable, "-c", "import bench.app_process, pathlib; "
-         "print(next(line.split()[1] for line in pathlib.Path('/proc/self/status')"
-         ".read_text().splitlines() if line.startswith('VmHWM:')))"],
+        [sys.executable, "-c", _IMPORT_COST.format(modules=modules)],
         capture_output=True, text=True, check=True, cwd=CHECKOUT,
     )  # fmt: skip
-    return int(done.stdout) / 1024
+    cpu, peak_kib = done.stdout.split()
+    return float(cpu), int(peak_kib) / 1024
 
 
 # `wifi-connect --help` as the console script runs it, then its own peak RSS on stderr: a child's
@@ -116,6 +143,27 @@ def import_times() -> tuple[float, list[tuple[str, float]]]:
     # Its direct imports, each with what it pulled in: what a lazy import would move.
     direct = [(name, ms) for name, depth, ms in entries[start:end] if depth == entries[end][1] + 2]
     return total, sorted(direct, key=lambda item: -item[1])[:5]
+
+
+def packages_note() -> str:
+    """What `run` imports, by top-level package: the five that take most import time."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import bench.app_process"],
+        capture_output=True, text=True, check=True, cwd=CHECKOUT,
+    )  # fmt: skip
+    own: collections.Counter[str] = collections.Counter()
+    for line in done.stderr.splitlines():
+        if line.startswith("import time:") and "[us]" not in line:
+            self_us, _, name = line[len("import time:") :].split("|")
+            own[name.strip().split(".")[0]] += int(self_us)
+    total = own.total()
+    named = ", ".join(
+        f"{package} {us / 1000:.0f} ms ({us / total:.0%})" for package, us in own.most_common(5)
+    )
+    return (
+        f"Figures 1 and 3, what `run` imports, by top-level package (each module's own import "
+        f"time, last run): {total / 1000:.0f} ms in all; the biggest: {named}."
+    )
 
 
 def import_note(runs: int, figures: dict[str, Row]) -> str:
