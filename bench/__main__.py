@@ -11,7 +11,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import load, reachability, scan, startup
+from bench import analysis, load, reachability, scan, startup
+from bench.common import compile_bytecode
 from bench.results import Row, render
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -27,8 +28,9 @@ METHOD = (
     "`wifi-connect run`, served on 127.0.0.1 because `run` itself needs dnsmasq and the hotspot's "
     "address on a real interface); the simulated NetworkManager runs in the bench's process, on "
     "a private dbus-daemon, every delay at zero, so only the app is timed and measured.",
-    "Figure 1's CPU is the app process's user + system time (/proc/<pid>/stat) when its first "
-    "probe is answered; figure 3 is its VmHWM after the page, list, status, a probe and the CSS "
+    "The app's modules are byte-compiled first, as pip and the .deb's postinst do on a "
+    "device. Figure 1's CPU is the app process's user + system time (/proc/<pid>/stat) when "
+    "its first probe is answered; figure 3 is its VmHWM after the page, list, status, a probe and the CSS "
     "were served.",
     "Figure 4: each phone has its own source address on 127.0.1.0/24 and one connection; the "
     "D-Bus calls are the simulator's call log during the load minus the calls the idle flow "
@@ -103,6 +105,7 @@ async def _bench(settings: Settings, notes: list[str], peer_ui: Path | None) -> 
     await _repeat(settings.runs, lambda: startup.measure(first))
     notes.append(startup.import_note(settings.runs, first))
     notes.append(startup.packages_note())
+    notes.extend(analysis.startup_notes(first))
     for _ in range(settings.runs):
         startup.measure_help(first)
     phones = load.rows(settings.clients, settings.load_seconds)
@@ -119,6 +122,8 @@ async def _bench(settings: Settings, notes: list[str], peer_ui: Path | None) -> 
     )
     scans = scan.rows(settings.scan_sizes)
     await _repeat(settings.runs, lambda: scan.measure(scans, settings.scan_sizes))
+    largest = settings.scan_sizes[-1]
+    notes.append(analysis.scan_note(scans, await scan.profile(largest), largest))
     checks = reachability.rows(settings.check_timeout)
     await _repeat(settings.runs, lambda: reachability.measure(checks, settings.check_timeout))
     planned = _planned(peer_ui)
@@ -151,6 +156,7 @@ def main() -> None:
         load_average += " (the machine was busy with other work: the timings are pessimistic)"
     date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     started = time.monotonic()
+    compile_bytecode()
     notes = list(METHOD)
     rows = asyncio.run(_bench(settings, notes, args.peer_ui))
     if args.peer_ui:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import compileall
 import contextlib
 import os
 import resource
@@ -22,6 +23,13 @@ from app.simulator import PrivateBus, SimulatedNetworkManager, parse_scenario
 _TICKS = os.sysconf("SC_CLK_TCK")
 # bench/app_process.py runs as a module of this checkout.
 CHECKOUT = Path(__file__).resolve().parent.parent
+
+
+def compile_bytecode() -> None:
+    """Byte-compile the app as an install does (pip, the .deb's postinst), as on a device."""
+    # Run from a checkout with PYTHONDONTWRITEBYTECODE, every start would compile every module.
+    for package in ("app", "bench"):
+        compileall.compile_dir(CHECKOUT / package, quiet=1)
 
 
 def free_port() -> int:
