@@ -30,8 +30,8 @@ METHOD = (
     "a private dbus-daemon, every delay at zero, so only the app is timed and measured.",
     "The app's modules are byte-compiled first, as pip and the .deb's postinst do on a "
     "device. Figure 1's CPU is the app process's user + system time (/proc/<pid>/stat) when "
-    "its first probe is answered; figure 3 is its VmHWM after the page, list, status, a probe and the CSS "
-    "were served.",
+    "its first probe is answered; figure 3 is its VmHWM after the page, list, status, a probe "
+    "and the CSS were served.",
     "Figure 4: each phone has its own source address on 127.0.1.0/24 and one connection; the "
     "D-Bus calls are the simulator's call log during the load minus the calls the idle flow "
     "makes in as long without phones (measured just before).",
