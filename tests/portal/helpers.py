@@ -39,6 +39,16 @@ PROBES = [
     ("www.msftconnecttest.com", "/redirect"),
     ("detectportal.firefox.com", "/success.txt"),
     ("detectportal.firefox.com", "/canonical.html"),
+    # Beyond the big three: Android's vendors on their own hosts, the Kindle, Windows over IPv6.
+    ("connectivitycheck.android.com", "/generate_204"),
+    ("connectivitycheck.samsung.com", "/generate_204"),
+    ("connectivity.samsung.com.cn", "/generate_204"),
+    ("connect.rom.miui.com", "/generate_204"),
+    ("connectivitycheck.platform.hicloud.com", "/generate_204"),
+    ("wifi.vivo.com.cn", "/generate_204"),
+    ("spectrum.s3.amazonaws.com", "/kindle-wifi/wifistub.html"),
+    ("ipv6.msftconnecttest.com", "/connecttest.txt"),
+    ("ipv6.msftncsi.com", "/ncsi.txt"),
 ]
 XSS_IMG = "<img src=x onerror=alert(1)>"
 XSS_SCRIPT = '"><script>alert(2)</script>'
