@@ -145,10 +145,10 @@ def portal_app(config: Config, controller: PortalController, **changes: Any) -> 
 class LoopbackPortal:
     """provision()'s portal server on 127.0.0.1 at a free port; it keeps the flow it serves."""
 
-    def __init__(self) -> None:
+    def __init__(self, **config: Any) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
-        self.config = make_config(gateway=LOOPBACK, listening_port=self.port)
+        self.config = make_config(gateway=LOOPBACK, listening_port=self.port, **config)
         # Set once the flow serves phones: pass `serving.set` as Surroundings.on_serving.
         self.serving = asyncio.Event()
         self.flows: list[Provisioner] = []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -125,3 +127,40 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path: Pat
     assert sorted(os.listdir(tmp_path)) == ["join.svg"]
     assert (path / "keep").read_text() == "kept"
 
+
+def _wifi_connect(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`python -m app ARGV` from the checkout: its output, which must end with status 0."""
+    return subprocess.run(
+        [sys.executable, "-m", "app", *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).parents[2],
+        timeout=60,
+        check=True,
+    )
+
+
+def test_the_qr_command_prints_the_code_and_writes_the_file(tmp_path: Path) -> None:
+    ssid, passphrase = HOSTILE[1]
+    env = {**os.environ, "PORTAL_SSID": ssid, "PORTAL_PASSPHRASE": passphrase}
+    done = _wifi_connect(["qr", "--qr-file", str(tmp_path / "join.png")], env)
+    heading, *drawing, written = done.stdout.splitlines()
+    assert heading == f"Scan to join the hotspot '{ssid}' (WPA2, its passphrase in the code):"
+    # Not a terminal: plain blocks, no colours.
+    assert "\x1b" not in done.stdout
+    assert passphrase not in done.stdout
+    fields = parse_wifi(decode_matrix(terminal_matrix(drawing)))
+    assert fields == {"T": "WPA", "S": ssid, "P": passphrase}
+    assert written == f"Written to {tmp_path / 'join.png'}."
+    assert parse_wifi(decode_png((tmp_path / "join.png").read_bytes())) == fields
+    assert done.stderr == ""
+
+
+def test_the_qr_command_for_an_open_hotspot() -> None:
+    env = {key: value for key, value in os.environ.items() if key != "PORTAL_PASSPHRASE"}
+    done = _wifi_connect(["-s", "Open: sesame", "qr"], env)
+    heading, *drawing = done.stdout.splitlines()
+    assert heading == "Scan to join the hotspot 'Open: sesame' (open):"
+    fields = parse_wifi(decode_matrix(terminal_matrix(drawing)))
+    assert fields == {"T": "nopass", "S": "Open: sesame"}
