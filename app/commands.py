@@ -449,14 +449,16 @@ async def qr_code(config: Config) -> int:
     """Print the QR code that joins the hotspot, for a serial console or SSH; write the file too.
 
     Black on white when standard output is a terminal, whatever its colours; plain block
-    characters (dark on a light page) when it is a file or a pipe.
+    characters (dark on a light page) when it is a file or a pipe; `##` for a dark module when
+    its encoding has no block characters.
     """
     from app import qr
 
     text = qr.wifi_text(config.ssid, config.passphrase)
     how = "open" if config.passphrase is None else "WPA2, its passphrase in the code"
     print(f"Scan to join the hotspot '{inert_text(config.ssid)}' ({how}):")
-    print(qr.terminal_text(text, ansi=sys.stdout.isatty()))
+    blocks = qr.encodes_blocks(sys.stdout.encoding)
+    print(qr.terminal_text(text, ansi=sys.stdout.isatty(), blocks=blocks))
     if config.qr_file is not None:
         try:
             await asyncio.to_thread(qr.write_file, config.qr_file, text)

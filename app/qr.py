@@ -60,8 +60,15 @@ def modules(text: str) -> list[list[bool]]:
     return [[bool(module) for module in row] for row in code.matrix_iter(border=QUIET_ZONE)]
 
 
-def terminal_lines(matrix: Matrix, *, ansi: bool) -> list[str]:
-    """The matrix as half blocks, two rows a line; `ansi` paints it black on white."""
+def terminal_lines(matrix: Matrix, *, ansi: bool, blocks: bool = True) -> list[str]:
+    """The matrix as half blocks, two rows a line; `ansi` paints it black on white.
+
+    Without `blocks` (a terminal whose encoding has no block characters) a module is two
+    characters, `##` dark, one row a line: twice the height, but plain ASCII.
+    """
+    if not blocks:
+        rows = ["".join("##" if dark else "  " for dark in row) for row in matrix]
+        return [f"{_ANSI_ON}{row}{_ANSI_OFF}" if ansi else row for row in rows]
     lines = []
     for top in range(0, len(matrix), 2):
         upper = matrix[top]
@@ -72,9 +79,18 @@ def terminal_lines(matrix: Matrix, *, ansi: bool) -> list[str]:
     return lines
 
 
-def terminal_text(text: str, *, ansi: bool) -> str:
+def terminal_text(text: str, *, ansi: bool, blocks: bool = True) -> str:
     """The code of `text` for a terminal (a serial console, SSH), one string of lines."""
-    return "\n".join(terminal_lines(modules(text), ansi=ansi))
+    return "\n".join(terminal_lines(modules(text), ansi=ansi, blocks=blocks))
+
+
+def encodes_blocks(encoding: str | None) -> bool:
+    """True when text in `encoding` can hold the half blocks (UTF-8 can; ASCII or Latin-1 not)."""
+    try:
+        "".join(_BLOCKS.values()).encode(encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
 
 
 def file_kind(path: Path) -> str | None:

@@ -60,12 +60,20 @@ def decode_svg(data: bytes) -> str:
 
 
 def terminal_matrix(lines: Iterable[str]) -> list[list[bool]]:
-    """The modules a terminal drawing shows: half blocks, two rows a line, colours dropped."""
+    """The modules a terminal drawing shows: half blocks two rows a line, or `##` one row a
+    line; colours dropped."""
+    plain = [_ANSI.sub("", line) for line in lines]
     matrix: list[list[bool]] = []
-    for line in lines:
-        pairs = [_HALVES[char] for char in _ANSI.sub("", line)]
-        matrix.append([upper for upper, _ in pairs])
-        matrix.append([lower for _, lower in pairs])
+    if any("#" in line for line in plain):
+        for line in plain:
+            pairs = [line[column : column + 2] for column in range(0, len(line), 2)]
+            assert set(pairs) <= {"##", "  "}, line
+            matrix.append([pair == "##" for pair in pairs])
+        return matrix
+    for line in plain:
+        halves = [_HALVES[char] for char in line]
+        matrix.append([upper for upper, _ in halves])
+        matrix.append([lower for _, lower in halves])
     return matrix
 
 

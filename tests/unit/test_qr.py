@@ -75,6 +75,25 @@ def test_the_terminal_drawing_decodes_to_the_same_network(
     assert fields == {"T": "WPA", "S": ssid, "P": passphrase}
 
 
+@pytest.mark.parametrize("ansi", [True, False])
+def test_without_block_characters_the_drawing_is_ascii_and_decodes(ansi: bool) -> None:
+    ssid, passphrase = HOSTILE[1]
+    drawing = qr.terminal_text(qr.wifi_text(ssid, passphrase), ansi=ansi, blocks=False)
+    assert drawing.isascii()
+    fields = parse_wifi(decode_matrix(terminal_matrix(drawing.splitlines())))
+    assert fields == {"T": "WPA", "S": ssid, "P": passphrase}
+
+
+@pytest.mark.parametrize(
+    ("encoding", "blocks"),
+    [("utf-8", True), ("UTF8", True), ("ascii", False), ("latin-1", False), (None, False)],
+)
+def test_block_characters_only_where_the_encoding_has_them(
+    encoding: str | None, blocks: bool
+) -> None:
+    assert qr.encodes_blocks(encoding) is blocks
+
+
 def test_the_terminal_drawing_keeps_every_module_and_the_quiet_zone() -> None:
     matrix = qr.modules(qr.wifi_text("Home", "secret-pw"))
     drawn = terminal_matrix(qr.terminal_lines(matrix, ansi=True))
@@ -155,6 +174,16 @@ def test_the_qr_command_prints_the_code_and_writes_the_file(tmp_path: Path) -> N
     assert written == f"Written to {tmp_path / 'join.png'}."
     assert parse_wifi(decode_png((tmp_path / "join.png").read_bytes())) == fields
     assert done.stderr == ""
+
+
+def test_the_qr_command_in_an_ascii_locale_draws_with_hashes() -> None:
+    env = {**os.environ, "PORTAL_SSID": "Lab", "PYTHONIOENCODING": "ascii"}
+    env.pop("PORTAL_PASSPHRASE", None)
+    done = _wifi_connect(["qr"], env)
+    heading, *drawing = done.stdout.splitlines()
+    assert heading == "Scan to join the hotspot 'Lab' (open):"
+    assert done.stdout.isascii()
+    assert parse_wifi(decode_matrix(terminal_matrix(drawing))) == {"T": "nopass", "S": "Lab"}
 
 
 def test_the_qr_command_for_an_open_hotspot() -> None:
