@@ -23,8 +23,8 @@ from app.config import QR_FILE_EXTENSIONS
 _SPECIAL = ("\\", ";", ",", ":", '"')
 # The light margin around the code that scanners need to find it, in modules (ISO 18004: 4).
 QUIET_ZONE = 4
-# A file's pixels (PNG) or units (SVG) per module: about 4 cm across for a typical hotspot,
-# printed at 300 dpi, or a kiosk screen's worth.
+# A file's pixels (PNG) or units (SVG) per module: a typical hotspot's code is about 400 px,
+# 3.5 cm printed at 300 dpi, or a kiosk screen's worth.
 FILE_SCALE = 10
 # The terminal: each character is one module wide and two high, upper and lower half.
 _BLOCKS = {(False, False): " ", (True, False): "▀", (False, True): "▄", (True, True): "█"}
