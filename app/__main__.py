@@ -162,6 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
         "directory", metavar="DIR", type=argument_type(parse_directory), help="keyfile directory"
     )
 
+    command(
+        "qr",
+        "print the QR code that joins the hotspot (PORTAL_SSID, PORTAL_PASSPHRASE); "
+        "with --qr-file, write it there too",
+    )
+
     simulate = command("simulate", "serve the portal on 127.0.0.1 over a simulated radio")
     simulate.add_argument(
         "--scenario",
@@ -200,6 +206,8 @@ def _command(args: argparse.Namespace) -> commands.Command:
             return commands.Check(json=args.json)
         case "import":
             return commands.Import(directory=args.directory)
+        case "qr":
+            return commands.Qr()
         case "simulate":
             return commands.Simulate(scenario=args.scenario, port=args.port)
         case _:

@@ -104,6 +104,11 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Qr:
+    """Print the QR code that joins the hotspot; write Config.qr_file too when given."""
+
+
+@dataclass(frozen=True)
 class Simulate:
     """Serve the portal on 127.0.0.1 over a simulated radio; None means the command's default."""
 
@@ -111,7 +116,7 @@ class Simulate:
     port: int | None = None
 
 
-Command: TypeAlias = Run | Scan | Add | Forget | Check | Import | Simulate
+Command: TypeAlias = Run | Scan | Add | Forget | Check | Import | Qr | Simulate
 
 
 async def execute(command: Command, config: Config, timings: Timings | None = None) -> int:
@@ -130,6 +135,8 @@ async def execute(command: Command, config: Config, timings: Timings | None = No
             return await check(command, config, timings)
         case Import():
             return await import_keyfiles(command, config, timings)
+        case Qr():
+            return await qr_code(config)
         case Simulate():
             return await _until_stopped(simulate(command, config, timings), ExitStatus.OK)
         case _:
@@ -436,6 +443,31 @@ async def _import_one(
         return ImportStatus.ERROR, f"{result.refusal(err.message)} ({err.name})"
     imported[uuid] = result.filename
     return status, described
+
+
+async def qr_code(config: Config) -> int:
+    """Print the QR code that joins the hotspot, for a serial console or SSH; write the file too.
+
+    Black on white when standard output is a terminal, whatever its colours; plain block
+    characters (dark on a light page) when it is a file or a pipe; `##` for a dark module when
+    its encoding has no block characters.
+    """
+    from app import qr
+
+    text = qr.wifi_text(config.ssid, config.passphrase)
+    how = "open" if config.passphrase is None else "WPA2, its passphrase in the code"
+    print(f"Scan to join the hotspot '{inert_text(config.ssid)}' ({how}):")
+    blocks = qr.encodes_blocks(sys.stdout.encoding)
+    print(qr.terminal_text(text, ansi=sys.stdout.isatty(), blocks=blocks))
+    if config.qr_file is not None:
+        try:
+            await asyncio.to_thread(qr.write_file, config.qr_file, text)
+        except OSError as err:
+            raise WifiConnectError(
+                f"cannot write {config.qr_file}: {err.strerror or err}"
+            ) from None
+        print(f"Written to {inert_text(str(config.qr_file))}.")
+    return ExitStatus.OK
 
 
 @contextlib.asynccontextmanager

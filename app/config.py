@@ -28,6 +28,8 @@ DEFAULT_CHECK_HTTPS = "https://api.balena-cloud.com"
 DEFAULT_CHECK_NTP = "pool.ntp.org"
 
 LOGO_EXTENSIONS = (".png", ".svg", ".jpg", ".jpeg", ".gif", ".webp")
+# The QR code file's kinds, by extension (app.qr writes each).
+QR_FILE_EXTENSIONS = (".svg", ".png")
 # A passphrase file holds one line; anything longer than this is not one.
 SECRET_FILE_LIMIT = 4096
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -135,6 +137,14 @@ UI_DIRECTORY = Setting(
     ("-u", "--ui-directory"),
     "DIR",
 )
+QR_FILE = Setting(
+    "PORTAL_QR_FILE",
+    "SVG or PNG file (by its extension) that gets the QR code joining the hotspot whenever "
+    "the hotspot comes up, for a kiosk screen or a sticker",
+    "none",
+    ("--qr-file",),
+    "PATH",
+)
 BRAND_NAME = Setting("PORTAL_BRAND_NAME", "name shown on the portal page", DEFAULT_SSID)
 BRAND_LOGO = Setting(
     "PORTAL_BRAND_LOGO", "image shown on the portal page: png, svg, jpg, gif or webp", "none"
@@ -184,6 +194,7 @@ FLAG_SETTINGS = (
     UI_DIRECTORY,
     LOG_LEVEL,
     LOG_JSON,
+    QR_FILE,
 )
 ENV_SETTINGS = (
     BRAND_NAME,
@@ -220,6 +231,7 @@ class Config:
     watch: bool = False
     log_level: int = logging.INFO
     log_json: bool = False
+    qr_file: Path | None = None
 
     @property
     def portal_url(self) -> str:
@@ -289,6 +301,7 @@ class Config:
             watch=bool(getattr(args, "watch", False)),
             log_level=log_level,
             log_json=value(LOG_JSON, parse_switch, False),
+            qr_file=optional(QR_FILE, parse_qr_file),
         )
 
 
@@ -499,6 +512,18 @@ def parse_logo(text: str) -> Path:
     if Path(text).suffix.lower() not in LOGO_EXTENSIONS:
         raise InvalidValue(f"{text!r} is not a png, svg, jpg, jpeg, gif or webp file")
     return parse_readable_file(text)
+
+
+def parse_qr_file(text: str) -> Path:
+    """Where the hotspot's QR code goes: an .svg or .png file in an existing directory."""
+    path = Path(text)
+    if path.suffix.lower() not in QR_FILE_EXTENSIONS:
+        raise InvalidValue(f"{text!r} is not an .svg or .png file")
+    if path.is_dir():
+        raise InvalidValue(f"{text!r} is a directory")
+    if not path.parent.is_dir():
+        raise InvalidValue(f"{text!r} is not in an existing directory")
+    return path
 
 
 def parse_brand_name(text: str) -> str:

@@ -16,6 +16,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from app import qr
 from app.config import Config
 from app.errors import (
     FlowBusy,
@@ -216,8 +217,23 @@ class Provisioner:
                 watch = asyncio.ensure_future(self._watch_service(service))
                 self._services.callback(watch.cancel)
         self._portal_opened_at = self._clock.now()
+        await self._write_qr_file()
         self._set_state(FlowState.PORTAL)
         self._portal_up.set()
+
+    async def _write_qr_file(self) -> None:
+        """Write the QR code that joins the hotspot to --qr-file, if given; a failure is logged."""
+        path = self._config.qr_file
+        if path is None:
+            return
+        text = qr.wifi_text(self._config.ssid, self._config.passphrase)
+        try:
+            await asyncio.to_thread(qr.write_file, path, text)
+        except OSError as err:
+            # A screen without its code is no reason to keep phones off the portal.
+            _LOGGER.error("Could not write the QR code to %s: %s", path, err.strerror or err)
+        else:
+            _LOGGER.info("QR code to join '%s' written to %s", self._config.ssid, path)
 
     async def close_portal(self) -> None:
         """Stop dnsmasq, then take the hotspot down (its profile stays until cleanup)."""

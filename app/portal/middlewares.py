@@ -7,27 +7,33 @@ import logging
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
-from app.portal.pages import client_of, language_of, message_page
+from app.portal.pages import client_of, language_of, message_page, sign_in_page
 from app.portal.state import PORTAL
 from app.rules import inert_text
 
 _LOGGER = logging.getLogger(__name__)
 
-# What phones and laptops fetch to learn whether they are online (see the reference facts):
-# anything but the expected answer opens their sign-in sheet, so each gets the portal.
+# What phones and laptops fetch to learn whether they are online (see the reference facts and
+# README's "Captive probes"): anything but the expected answer opens their sign-in sheet, so each
+# gets the portal, on a foreign host and on the gateway's own address alike.
 PROBE_PATHS = frozenset(
     {
         "/hotspot-detect.html",  # Apple
         "/library/test/success.html",  # Apple, older
-        "/generate_204",  # Android, Chrome
+        "/generate_204",  # Android and its vendors (Samsung, Xiaomi, Huawei, vivo), Chrome
         "/gen_204",  # Chrome, ChromeOS
         "/connecttest.txt",  # Windows
         "/ncsi.txt",  # Windows, older
         "/redirect",  # Windows opens this one in the browser
         "/success.txt",  # Firefox
         "/canonical.html",  # Firefox
+        "/kindle-wifi/wifistub.html",  # Kindle
     }
 )
+# Android's probes get a page (200) that leads to the portal instead of a redirect: Samsung's
+# phones show no sign-in sheet for a 302, while a 200 with a body is a portal to every Android
+# (only a 204, or a 200 with an empty body, means online) and to Chrome.
+SIGN_IN_PAGE_PATHS = frozenset({"/generate_204", "/gen_204"})
 # The largest request body the portal reads: a connect form is a few hundred bytes.
 MAX_BODY = 4096
 
@@ -58,9 +64,12 @@ async def captive_redirect(request: web.Request, handler: Handler) -> web.Stream
     route = request.match_info.route.name
     portal.controller.note_request(client_of(request) if route in _TURN_ROUTES else None)
     host = request.headers.get(hdrs.HOST, "").strip().lower()
-    if host not in portal.hosts or request.path.lower() in PROBE_PATHS:
+    path = request.path.lower()
+    if host not in portal.hosts or path in PROBE_PATHS:
         # Both come from the client: a control byte in them must not reach the log raw.
         _LOGGER.debug("Captive redirect of http://%s%s", inert_text(host), inert_text(request.path))
+        if path in SIGN_IN_PAGE_PATHS:
+            return sign_in_page(request)
         raise web.HTTPFound(portal.config.portal_url)
     return await handler(request)
 

@@ -32,6 +32,10 @@ from app.rules import (
 )
 from app.wifi import SecurityKind
 
+# What the page a probe gets may load: its inline (empty) icon, nothing else.
+_SIGN_IN_PAGE_CSP = (
+    "default-src 'none'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 # WCAG AA for body text: what the accent must reach against white when it colours text.
 _TEXT_CONTRAST = 4.5
 
@@ -96,6 +100,16 @@ def message_page(
     """A short page that says what went wrong and leads back to the network list."""
     response = render(request, "message.html", {"title": title, "text": text}, status=status)
     response.headers.update(headers or {})
+    return response
+
+
+def sign_in_page(request: web.Request) -> web.Response:
+    """A page (200) that sends a probe's sign-in sheet on to the portal (see middlewares)."""
+    portal_url = request.app[PORTAL].config.portal_url
+    response = render(request, "probe.html", {"portal_url": portal_url})
+    # Nothing to load but the page itself; its icon is inline, or the browser would ask the
+    # probe's host for one and be redirected to another origin.
+    response.headers["Content-Security-Policy"] = _SIGN_IN_PAGE_CSP
     return response
 
 

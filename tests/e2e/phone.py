@@ -6,7 +6,8 @@ names through /etc/resolv.conf (ip netns exec mounts /etc/netns/e2e-phone/resolv
 so every name goes to the hotspot's dnsmasq, as on a real phone. It prints {"ready": true},
 then answers each command on stdin with one JSON line on stdout:
 
-  {"cmd": "open", "url": U}             go to U; -> {"url", "heading"}
+  {"cmd": "open", "url": U[, "lands": L]}
+                                        go to U (and wait to land on L); -> {"url", "heading"}
   {"cmd": "submit", "ssid": S, "password": P}
                                         on the portal page, open S's row, type P, press
                                         Connect, wait for the connecting page
@@ -46,6 +47,9 @@ async def _heading(page: Page) -> str:
 
 async def _open(page: Page, command: dict[str, Any]) -> dict[str, Any]:
     await page.goto(command["url"], timeout=NAVIGATION_TIMEOUT_MS)
+    if "lands" in command:
+        # Android's probe gets a page whose refresh leads on to the portal, not a redirect.
+        await page.wait_for_url(command["lands"], timeout=NAVIGATION_TIMEOUT_MS)
     return {"url": page.url, "heading": await _heading(page)}
 
 

@@ -105,7 +105,7 @@ async def _phone_on_the_portal(workdir: Path) -> AsyncIterator[Phone]:
     phone = await Phone.start(workdir)
     try:
         for url in PROBES:
-            landed = await phone.ask(cmd="open", url=url)
+            landed = await phone.ask(cmd="open", url=url, lands=PORTAL)
             assert landed["url"] == PORTAL, url
             assert landed["heading"] == "Choose a WiFi network", url
         yield phone

@@ -39,6 +39,16 @@ PROBES = [
     ("www.msftconnecttest.com", "/redirect"),
     ("detectportal.firefox.com", "/success.txt"),
     ("detectportal.firefox.com", "/canonical.html"),
+    # Beyond the big three: Android's vendors on their own hosts, the Kindle, Windows over IPv6.
+    ("connectivitycheck.android.com", "/generate_204"),
+    ("connectivitycheck.samsung.com", "/generate_204"),
+    ("connectivity.samsung.com.cn", "/generate_204"),
+    ("connect.rom.miui.com", "/generate_204"),
+    ("connectivitycheck.platform.hicloud.com", "/generate_204"),
+    ("wifi.vivo.com.cn", "/generate_204"),
+    ("spectrum.s3.amazonaws.com", "/kindle-wifi/wifistub.html"),
+    ("ipv6.msftconnecttest.com", "/connecttest.txt"),
+    ("ipv6.msftncsi.com", "/ncsi.txt"),
 ]
 XSS_IMG = "<img src=x onerror=alert(1)>"
 XSS_SCRIPT = '"><script>alert(2)</script>'
@@ -135,10 +145,10 @@ def portal_app(config: Config, controller: PortalController, **changes: Any) -> 
 class LoopbackPortal:
     """provision()'s portal server on 127.0.0.1 at a free port; it keeps the flow it serves."""
 
-    def __init__(self) -> None:
+    def __init__(self, **config: Any) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
-        self.config = make_config(gateway=LOOPBACK, listening_port=self.port)
+        self.config = make_config(gateway=LOOPBACK, listening_port=self.port, **config)
         # Set once the flow serves phones: pass `serving.set` as Surroundings.on_serving.
         self.serving = asyncio.Event()
         self.flows: list[Provisioner] = []

@@ -69,12 +69,12 @@ class SimPortal:
 
 @contextlib.asynccontextmanager
 async def simulated_portal(
-    scenario: dict[str, Any], *, scan_timeout: float = Timings.scan
+    scenario: dict[str, Any], *, scan_timeout: float = Timings.scan, **config: Any
 ) -> AsyncIterator[SimPortal]:
-    """What `wifi-connect simulate` runs, with `scenario`, on a free port."""
+    """What `wifi-connect simulate` runs, with `scenario` and `config`, on a free port."""
     if shutil.which("dbus-daemon") is None:
         pytest.skip("the simulator needs dbus-daemon (apt-get install dbus)")
-    portal = LoopbackPortal()
+    portal = LoopbackPortal(**config)
     surroundings = Surroundings(
         portal=portal,
         # Nothing takes the page away on loopback: no head start is needed before joining.

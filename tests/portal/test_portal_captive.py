@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from ipaddress import IPv4Address
 
 import pytest
 
 from app.portal.app import create_app
-from app.portal.middlewares import PROBE_PATHS
+from app.portal.middlewares import PROBE_PATHS, SIGN_IN_PAGE_PATHS
 from app.portal.state import accepted_hosts
 from tests.portal.helpers import (
     GATEWAY,
@@ -19,27 +20,111 @@ from tests.portal.helpers import (
 )
 
 
-def test_probe_list_covers_every_path_in_the_facts() -> None:
-    assert {path for _, path in PROBES} == PROBE_PATHS
+@dataclass(frozen=True)
+class Probe:
+    """One vendor's captive probe: the URL it fetches and what would tell it "online"."""
+
+    vendor: str
+    host: str
+    path: str
+    # The answer that would mean online: a status, and a body that must not be sent either.
+    online_status: int
+    online_body: str | None = None
 
 
-@pytest.mark.parametrize(("host", "path"), PROBES)
-async def test_os_probe_is_redirected_to_the_portal(portal: Client, host: str, path: str) -> None:
-    response = await portal.get(path, headers={"Host": host}, allow_redirects=False)
-    assert response.status == 302
-    assert response.headers["Location"] == "http://192.168.42.1/"
-    # A cached redirect would keep the sign-in sheet from opening next time, or open it later.
+# The Kindle's reachability page carries this uuid when the device is online.
+KINDLE_ONLINE = "81ce4465-7167-4dcb-835b-dcc9e44c112a"
+# Every captive probe we know of, by vendor. Android's vendors keep Android's probe and path
+# but ask their own hosts (their phones sold in China cannot reach Google's).
+PROBE_TABLE = [
+    Probe("Apple", "captive.apple.com", "/hotspot-detect.html", 200, "Success"),
+    Probe("Apple", "captive.apple.com", "/library/test/success.html", 200, "Success"),
+    Probe("Android", "connectivitycheck.gstatic.com", "/generate_204", 204),
+    Probe("Android", "connectivitycheck.android.com", "/generate_204", 204),
+    Probe("Android", "clients3.google.com", "/generate_204", 204),
+    Probe("Chrome", "www.gstatic.com", "/generate_204", 204),
+    Probe("Chrome", "www.google.com", "/gen_204", 204),
+    Probe("Samsung", "connectivitycheck.samsung.com", "/generate_204", 204),
+    Probe("Samsung", "connectivity.samsung.com.cn", "/generate_204", 204),
+    Probe("Xiaomi", "connect.rom.miui.com", "/generate_204", 204),
+    Probe("Huawei", "connectivitycheck.platform.hicloud.com", "/generate_204", 204),
+    Probe("vivo", "wifi.vivo.com.cn", "/generate_204", 204),
+    Probe("Kindle", "spectrum.s3.amazonaws.com", "/kindle-wifi/wifistub.html", 200, KINDLE_ONLINE),
+    Probe("Windows", "www.msftconnecttest.com", "/connecttest.txt", 200, "Microsoft Connect Test"),
+    Probe("Windows", "ipv6.msftconnecttest.com", "/connecttest.txt", 200, "Microsoft Connect Test"),
+    Probe("Windows", "www.msftconnecttest.com", "/redirect", 200),
+    Probe("Windows", "www.msftncsi.com", "/ncsi.txt", 200, "Microsoft NCSI"),
+    Probe("Windows", "ipv6.msftncsi.com", "/ncsi.txt", 200, "Microsoft NCSI"),
+    Probe("Firefox", "detectportal.firefox.com", "/success.txt", 200, "success"),
+    Probe("Firefox", "detectportal.firefox.com", "/canonical.html", 200),
+]
+# Android's probe, on every vendor's host: a page leading to the portal, not a redirect.
+PAGE = "page"
+REDIRECT = "redirect"
+EXPECTED = {
+    (probe.host, probe.path): PAGE if probe.path in ("/generate_204", "/gen_204") else REDIRECT
+    for probe in PROBE_TABLE
+}
+
+
+def _ids(probe: Probe) -> str:
+    return f"{probe.vendor}:{probe.host}{probe.path}"
+
+
+def test_probe_table_covers_every_probe_path_and_the_facts() -> None:
+    assert {probe.path for probe in PROBE_TABLE} == PROBE_PATHS
+    assert set(PROBES) == {(probe.host, probe.path) for probe in PROBE_TABLE}
+    assert {path for host, path in EXPECTED if EXPECTED[host, path] == PAGE} == SIGN_IN_PAGE_PATHS
+
+
+@pytest.mark.parametrize("probe", PROBE_TABLE, ids=_ids)
+async def test_probe_gets_its_answer_and_never_online(portal: Client, probe: Probe) -> None:
+    response = await portal.get(probe.path, headers={"Host": probe.host}, allow_redirects=False)
+    body = await response.text()
+    # A cached answer would keep the sign-in sheet from opening next time, or open it later.
     assert response.headers["Cache-Control"] == "no-store"
+    if EXPECTED[probe.host, probe.path] == PAGE:
+        assert response.status == 200
+        assert response.content_type == "text/html"
+        # Longer than Android's "empty page" (4 bytes at most), which would read as online.
+        assert len(body.encode()) > 4
+        assert '<meta http-equiv="refresh" content="0; url=http://192.168.42.1/">' in body
+        assert '<a href="http://192.168.42.1/">Choose a WiFi network</a>' in body
+        # Nothing on it loads from the probe's host, which is not the portal's.
+        assert response.headers["Content-Security-Policy"].startswith("default-src 'none';")
+    else:
+        assert response.status == 302
+        assert response.headers["Location"] == "http://192.168.42.1/"
+    online = response.status == probe.online_status and (
+        probe.online_body is None or probe.online_body in body
+    )
+    assert not online
+    assert response.status != 204
 
 
 @pytest.mark.parametrize("path", sorted(PROBE_PATHS))
-async def test_probe_path_on_the_gateway_itself_is_redirected_too(
+async def test_probe_path_on_the_gateway_itself_is_the_portal_too(
     portal: Client, path: str
 ) -> None:
     # Never a 204 or "Success": that answer would tell the phone it is online.
     response = await portal.get(path, allow_redirects=False)
-    assert response.status == 302
-    assert response.headers["Location"] == "http://192.168.42.1/"
+    if path in SIGN_IN_PAGE_PATHS:
+        assert response.status == 200
+        assert "url=http://192.168.42.1/" in await response.text()
+    else:
+        assert response.status == 302
+        assert response.headers["Location"] == "http://192.168.42.1/"
+
+
+async def test_sign_in_page_speaks_the_phones_language(portal: Client) -> None:
+    response = await portal.get(
+        "/generate_204",
+        headers={"Host": "connectivitycheck.samsung.com", "Accept-Language": "de"},
+        allow_redirects=False,
+    )
+    assert response.status == 200
+    assert response.headers["Content-Language"] == "de"
+    assert '<html lang="de">' in await response.text()
 
 
 @pytest.mark.parametrize(
@@ -90,8 +175,13 @@ async def test_redirect_keeps_a_port_other_than_80(
         headers={"Host": "connectivitycheck.gstatic.com"},
         allow_redirects=False,
     )
-    assert probe.status == 302
-    assert probe.headers["Location"] == "http://10.0.5.1:8080/"
+    assert probe.status == 200
+    assert "url=http://10.0.5.1:8080/" in await probe.text()
+    redirected = await client.get(
+        "/connecttest.txt", headers={"Host": "www.msftconnecttest.com"}, allow_redirects=False
+    )
+    assert redirected.status == 302
+    assert redirected.headers["Location"] == "http://10.0.5.1:8080/"
     page = await client.get("/", allow_redirects=False)
     assert page.status == 200
     bare = await client.get("/", headers={"Host": "10.0.5.1"}, allow_redirects=False)

@@ -75,6 +75,8 @@ def _stderr_line(capsys: pytest.CaptureFixture[str]) -> str:
         (["forget", "Home Net"], commands.Forget(ssid="Home Net")),
         (["check"], commands.Check(json=False)),
         (["check", "--json"], commands.Check(json=True)),
+        (["qr"], commands.Qr()),
+        (["--qr-file", "join.svg", "qr"], commands.Qr()),
         (["simulate"], commands.Simulate()),
         (["simulate", "--port", "8080"], commands.Simulate(port=8080)),
     ],

@@ -51,6 +51,8 @@ PRECEDENCE = [
      Path("ui-flag"), Path("ui-env"), None),
     ("log_level", "--log-level", "LOG_LEVEL", "warning", "DEBUG", logging.WARNING, logging.DEBUG,
      logging.INFO),
+    ("qr_file", "--qr-file", "PORTAL_QR_FILE", "ui-flag/join.PNG", "join.svg",
+     Path("ui-flag/join.PNG"), Path("join.svg"), None),
 ]  # fmt: skip
 
 SHORT_FLAGS = {
@@ -279,6 +281,13 @@ FLAG_ERROR_TABLE = (
         ("missing", "'missing' does not exist"),
         ("file.txt", "'file.txt' is not a directory"),
         ("ui-empty", "'ui-empty' holds neither a templates/ directory nor an index.html"),
+    )),
+    (("--qr-file", "PORTAL_QR_FILE"), (
+        ("join.jpg", "'join.jpg' is not an .svg or .png file"),
+        ("join", "is not an .svg or .png file"),
+        ("missing/join.svg", "'missing/join.svg' is not in an existing directory"),
+        ("file.txt/join.svg", "is not in an existing directory"),
+        ("logodir.png", "'logodir.png' is a directory"),
     )),
 )  # fmt: skip
 FLAG_ERRORS = [

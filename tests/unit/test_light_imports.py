@@ -96,6 +96,7 @@ def test_help_version_and_bad_flags_load_no_optional_dependency(
         ["forget", "home"],
         ["check"],
         ["import", "."],
+        ["qr"],
         ["simulate", "--port", "8081"],
     ],
 )
@@ -113,3 +114,10 @@ def test_commands_that_only_ask_network_manager_load_no_web_stack(
     assert code == ExitStatus.NM_UNAVAILABLE
     assert "dbus_next" in packages
     assert packages & WEB_STACK == set()
+
+
+def test_the_qr_command_loads_only_the_qr_library(tmp_path: Path) -> None:
+    code, packages = loaded(_MAIN, ["qr"], tmp_path)
+    assert code == ExitStatus.OK
+    assert "segno" in packages
+    assert packages & HEAVY == set()
