@@ -135,14 +135,16 @@ async def app_process(
 async def _first_probe(
     process: asyncio.subprocess.Process, url: str, started: float, timeout: float
 ) -> tuple[float, float]:
-    """Wall and CPU seconds from spawning to the first captive probe answered with a redirect."""
+    """Wall and CPU seconds from spawning to the first captive probe answered as a portal."""
     async with aiohttp.ClientSession() as probe:
         while time.perf_counter() - started < timeout:
             if process.returncode is not None:
                 raise RuntimeError(f"the app process ended with {process.returncode}")
             with contextlib.suppress(aiohttp.ClientError, OSError):
+                # Android's probe: a 204 would mean online; the portal answers with its sign-in
+                # page (200) or, on other paths, a redirect.
                 async with probe.get(f"{url}generate_204", allow_redirects=False) as response:
-                    if response.status in (302, 303, 307):
+                    if response.status in (200, 302, 303, 307):
                         return time.perf_counter() - started, cpu_seconds(process.pid)
             await asyncio.sleep(0.002)
     raise RuntimeError(f"the portal did not answer a probe within {timeout:g} s")
