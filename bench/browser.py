@@ -2,17 +2,17 @@
 
 Debian's /usr/bin/chromium, driven by Playwright (never `playwright install`), with the phone's
 link emulated over CDP: Network.emulateNetworkConditions and Emulation.setCPUThrottlingRate.
-Every moment is Chromium's own (CDP timestamps, the same monotonic clock as time.monotonic()),
-from the page's navigation request: the HTML's arrival (Network.loadingFinished), its first
-paint (Page.lifecycleEvent) and the moment the list is usable (below).
+Every moment is Chromium's own, from the page's navigation request: the HTML's arrival
+(Network.loadingFinished), its first paint (Page.lifecycleEvent) and the moment the list is
+usable (load(), the page's own clock reading placed by the request's wall time).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import statistics
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,11 +46,12 @@ LOAD_TIMEOUT = 180.0
 # How often the page is asked whether its list is usable yet.
 POLL = 0.01
 
-# True once the text of network `ssid` is laid out, visible, and its control (a summary, label,
-# button, option...) enabled. Run through CDP, so it works with the page's JavaScript off too.
+# When the text of network `ssid` is laid out, visible, and its control (a summary, label,
+# button, option...) enabled: the wall time of this check in ms since the epoch, else 0. Run
+# through CDP, so it works with the page's JavaScript off too.
 _USABLE = """ssid => {
   const root = document.body || document.documentElement;
-  if (!root) return false;
+  if (!root) return 0;
   const controls = "summary,label,button,a,option,[role=radio],[role=option],[role=button]";
   const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
@@ -60,9 +61,9 @@ _USABLE = """ssid => {
     const box = shown.getBoundingClientRect();
     if (!box.width || !box.height || getComputedStyle(shown).visibility !== "visible") continue;
     if (shown.matches(":disabled") || control.querySelector(":disabled")) continue;
-    return true;
+    return performance.timeOrigin + performance.now();
   }
-  return false;
+  return 0;
 }"""
 
 
@@ -99,6 +100,8 @@ class _Timeline:
     request_id: str | None = None
     loader_id: str | None = None
     started: float | None = None
+    # The same moment in the epoch's wall time, to place the page's own clock readings.
+    started_wall: float | None = None
     html: float | None = None
     paints: dict[str, float] = field(default_factory=dict)
     painted: asyncio.Event = field(default_factory=asyncio.Event)
@@ -109,6 +112,7 @@ class _Timeline:
             self.request_id = event["requestId"]
             self.loader_id = event["loaderId"]
             self.started = event["timestamp"]
+            self.started_wall = event["wallTime"]
 
     def finished(self, event: dict[str, Any]) -> None:
         if event["requestId"] == self.request_id:
@@ -188,23 +192,30 @@ async def load(browser: Browser, url: str, ssid: str, link: Link, *, javascript:
              "downloadThroughput": bytes_per_s, "uploadThroughput": bytes_per_s},
         )  # fmt: skip
         await cdp.send("Emulation.setCPUThrottlingRate", {"rate": link.cpu_slowdown})
+        # The page's own script cannot tell (it may have none): the page is asked from the
+        # start, through CDP (Playwright's goto returns well after the commit on a slow CPU), and
+        # says when it was asked (an answer can wait long behind the page's own work).
+        check = {"expression": f"({_USABLE})({json.dumps(ssid)})", "returnByValue": True}
         async with asyncio.timeout(LOAD_TIMEOUT):
-            await page.goto(url, wait_until="commit")
-            # The page's own script cannot tell (it may have none): the page is asked.
+            navigation = asyncio.create_task(page.goto(url, wait_until="commit"))
             while True:
-                if await page.evaluate(_USABLE, ssid):
-                    shown = time.monotonic()
+                reply = await cdp.send("Runtime.evaluate", check)
+                shown_ms = float(reply["result"].get("value") or 0)
+                if shown_ms:
                     break
                 await asyncio.sleep(POLL)
+            await navigation
             await timeline.arrived.wait()
             await timeline.painted.wait()
-        assert timeline.started is not None and timeline.html is not None
-        first_paint = min(timeline.paints.values())
+        assert timeline.started_wall is not None and timeline.started is not None
+        assert timeline.html is not None
+        first_paint = min(timeline.paints.values()) - timeline.started
+        shown = shown_ms / 1000 - timeline.started_wall
+        painted = timeline.paints.get("firstContentfulPaint", first_paint) - timeline.started
         return Load(
             html=timeline.html - timeline.started,
-            first_paint=first_paint - timeline.started,
-            usable=max(shown, timeline.paints.get("firstContentfulPaint", first_paint))
-            - timeline.started,
+            first_paint=first_paint,
+            usable=max(shown, painted),
         )
     finally:
         await context.close()
