@@ -91,6 +91,8 @@ class Load:
     html: float
     first_paint: float
     usable: float
+    # Bytes the link carried (bodies as sent) for the requests done by the time it was usable.
+    wire_bytes: int
 
 
 @dataclass
@@ -103,6 +105,7 @@ class _Timeline:
     # The same moment in the epoch's wall time, to place the page's own clock readings.
     started_wall: float | None = None
     html: float | None = None
+    wire_bytes: int = 0
     paints: dict[str, float] = field(default_factory=dict)
     painted: asyncio.Event = field(default_factory=asyncio.Event)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
@@ -115,6 +118,7 @@ class _Timeline:
             self.started_wall = event["wallTime"]
 
     def finished(self, event: dict[str, Any]) -> None:
+        self.wire_bytes += int(event.get("encodedDataLength", 0))
         if event["requestId"] == self.request_id:
             self.html = event["timestamp"]
             self.arrived.set()
@@ -216,6 +220,7 @@ async def load(browser: Browser, url: str, ssid: str, link: Link, *, javascript:
             html=timeline.html - timeline.started,
             first_paint=first_paint,
             usable=max(shown, painted),
+            wire_bytes=timeline.wire_bytes,
         )
     finally:
         await context.close()
@@ -231,10 +236,11 @@ async def _first_listed(url: str) -> str:
 
 async def measure(
     figures: dict[str, Row], spa_directory: Path, link: Link, runs: int, spa_runs: int
-) -> None:
+) -> str:
     """Our page `runs` times with JavaScript and without, the SPA `spa_runs` times; one ratio.
 
-    Each app has a simulator of its own: two flows on one radio would fight over it.
+    Each app has a simulator of its own: two flows on one radio would fight over it. Returns
+    a note on what the link carried, which bounds the ratio.
     """
     async with chromium() as browser:
         async with simulated(NETWORKS) as sim, app_process(sim.address) as ours:
@@ -259,4 +265,17 @@ async def measure(
     figures["ratio"].values.append(
         statistics.median(figures["spa"].values[-spa_runs:])
         / statistics.median(figures["ours"].values[-runs:])
+    )
+    return _link_note(link, page, loaded)
+
+
+def _link_note(link: Link, ours: Load, spa: Load) -> str:
+    """What each page had the link carry before its list was usable, and how long that takes."""
+    seconds = spa.wire_bytes * 8 / (link.kbit_per_s * 1000)
+    return (
+        f"Figure 7, what the link carried before the list was usable (last runs): our page "
+        f"{ours.wire_bytes / 1e3:.1f} KB, the single-page app {spa.wire_bytes / 1e3:.0f} KB; at "
+        f"{link.kbit_per_s:g} kbit/s the app's bytes alone take {seconds:.1f} s, "
+        f"{100 * seconds / spa.usable:.0f}% of its {spa.usable:.1f} s (our page: "
+        f"{ours.usable:.2f} s)."
     )
