@@ -112,15 +112,21 @@ class AppProcess:
 
 @contextlib.asynccontextmanager
 async def app_process(
-    bus_address: str, *, start_timeout: float = 30.0
+    bus_address: str, *, start_timeout: float = 30.0, ui_directory: Path | None = None
 ) -> AsyncIterator[AppProcess]:
-    """The app in its own process on `bus_address`, once it has answered a captive probe."""
+    """The app in its own process on `bus_address`, once it has answered a captive probe.
+
+    `ui_directory`: the app serves that UI_DIRECTORY instead of the bundled page.
+    """
     port = free_port()
+    environment = dict(os.environ)
+    if ui_directory is not None:
+        environment["UI_DIRECTORY"] = str(ui_directory)
     started = time.perf_counter()
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.app_process", bus_address, str(port),
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-        cwd=CHECKOUT,
+        cwd=CHECKOUT, env=environment,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
     try:

@@ -15,11 +15,13 @@ from app.portal.middlewares import (
     body_cap,
     captive_redirect,
     friendly_errors,
+    page_csp,
     security_headers,
 )
 from app.portal.pages import theme_css
 from app.portal.routes import setup_routes
 from app.portal.state import PORTAL, Portal, accepted_hosts
+from app.portal.style import page_style
 from app.portal.ui import UiLayout, ui_layout
 
 _LOGGER = logging.getLogger(__name__)
@@ -44,6 +46,9 @@ def template_environment(layout: UiLayout) -> jinja2.Environment:
 def create_app(config: Config, controller: PortalController) -> web.Application:
     """The captive portal for `config`, talking to the flow through `controller`."""
     layout = ui_layout(config.ui_directory)
+    theme = theme_css(config.brand_color)
+    # Read and hashed once: what every page inlines is what the policy allows.
+    style = page_style(layout, theme)
     portal = Portal(
         config=config,
         controller=controller,
@@ -51,7 +56,9 @@ def create_app(config: Config, controller: PortalController) -> web.Application:
         templates=template_environment(layout),
         catalogs=load_catalogs(layout.locale_dirs, config.language),
         hosts=accepted_hosts(config.gateway, config.listening_port),
-        theme_css=theme_css(config.brand_color),
+        theme_css=theme,
+        style=style,
+        csp=page_csp(style.csp_source),
     )
     # client_max_size stops a chunked body (no Content-Length) at the same cap.
     app = web.Application(

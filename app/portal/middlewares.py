@@ -37,11 +37,20 @@ SIGN_IN_PAGE_PATHS = frozenset({"/generate_204", "/gen_204"})
 # The largest request body the portal reads: a connect form is a few hundred bytes.
 MAX_BODY = 4096
 
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
-    "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "
-    "frame-ancestors 'none'"
-)
+
+def page_csp(style_source: str) -> str:
+    """The portal's policy: nothing from elsewhere, no inline script, one inline style.
+
+    `style_source` is the hash of the page's own <style> (app.portal.style); files from the
+    portal ('self') stay allowed, for a UI_DIRECTORY's templates that link stylesheets.
+    """
+    return (
+        f"default-src 'self'; script-src 'self'; style-src 'self' {style_source}; "
+        "img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+        "object-src 'none'; frame-ancestors 'none'"
+    )
+
+
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -127,6 +136,6 @@ async def friendly_errors(request: web.Request, handler: Handler) -> web.StreamR
 
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
     """on_response_prepare: the same protective headers on every response, errors included."""
-    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("Content-Security-Policy", request.app[PORTAL].csp)
     response.headers.setdefault(hdrs.CACHE_CONTROL, DEFAULT_CACHE_CONTROL)
     response.headers.update(SECURITY_HEADERS)

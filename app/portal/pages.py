@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import hdrs, web
+from markupsafe import Markup
 
 from app.flow.messages import (
     STATED_SECURITY,
@@ -81,6 +82,8 @@ def render(
         "hotspot": portal.config.ssid,
         "csrf_field": csrf.FIELD,
         "csrf_token": portal.csrf.token(client_of(request)),
+        # Trusted (the UI's own file and the checked brand colour) and made safe for <style>.
+        "page_style": Markup(portal.style.css),
         **context,
     }
     html = portal.templates.get_template(template).render(page)
@@ -280,7 +283,7 @@ def _darken(color: str, factor: float) -> str:
 
 
 def theme_css(brand_color: str) -> str:
-    """The stylesheet that carries the brand colour (a file, as the CSP forbids inline styles)."""
+    """The rules that carry the brand colour: inlined after the UI's stylesheet, and /theme.css."""
     # The colour was checked once, in app.config: it is #rrggbb.
     accent = brand_color.lower()
     # Buttons take whichever of white or black text reads better on the accent.

@@ -15,6 +15,7 @@ from app.portal.csrf import CsrfTokens
 from app.portal.i18n import Catalogs
 from app.portal.ratelimit import RateLimiter
 from app.portal.server import BODY_TIMEOUT
+from app.portal.style import PageStyle
 from app.portal.ui import UiLayout
 
 # Names a request may carry in Host and still be "the portal itself"; loopback names count so
@@ -49,6 +50,9 @@ class Portal:
     catalogs: Catalogs
     hosts: frozenset[str]
     theme_css: str
+    # The stylesheet every page carries inline, and the Content-Security-Policy that allows it.
+    style: PageStyle
+    csp: str
     csrf: CsrfTokens = field(default_factory=CsrfTokens)
     connect_limit: RateLimiter = field(
         default_factory=lambda: RateLimiter(limit=CONNECT_LIMIT, window=CONNECT_WINDOW)

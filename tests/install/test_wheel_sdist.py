@@ -92,10 +92,14 @@ def test_the_wheel_metadata_is_complete(dists: Dists) -> None:
     assert metadata.description_content_type == "text/markdown"
     assert str(metadata.license_expression) == "Apache-2.0"
     assert str(metadata.requires_python) == ">=3.11"
+    extras = _PYPROJECT["optional-dependencies"]
     assert sorted(map(str, metadata.requires_dist or [])) == sorted(
-        [*_PYPROJECT["dependencies"], *(f'{d}; extra == "test"' for d in _test_extra())]
+        [
+            *_PYPROJECT["dependencies"],
+            *(f'{d}; extra == "{extra}"' for extra in extras for d in _extra(extra)),
+        ]
     )
-    assert metadata.provides_extra == ["test"]
+    assert sorted(metadata.provides_extra or []) == sorted(extras)
     classifiers = metadata.classifiers or []
     assert [c for c in classifiers if c not in trove_classifiers.classifiers] == []
     assert [c for c in classifiers if c in trove_classifiers.deprecated_classifiers] == []
@@ -112,9 +116,9 @@ def test_the_wheel_metadata_is_complete(dists: Dists) -> None:
     assert pkg_info["License-Expression"] == "Apache-2.0"
 
 
-def _test_extra() -> list[str]:
-    """The [test] extra's requirements, with pip's spelling of markers."""
-    return [re.sub(r"\s+", "", d) for d in _PYPROJECT["optional-dependencies"]["test"]]
+def _extra(name: str) -> list[str]:
+    """An extra's requirements ([test], [bench]), with pip's spelling of markers."""
+    return [re.sub(r"\s+", "", d) for d in _PYPROJECT["optional-dependencies"][name]]
 
 
 def test_the_sdist_is_the_whole_source_release(dists: Dists) -> None:
@@ -232,9 +236,9 @@ async def test_the_installed_simulate_serves_the_portal_with_its_files(
             html = await page.text()
         # The German catalog was installed: the page is in German.
         assert '<html lang="de">' in html
-        stylesheet = re.search(r'<link rel="stylesheet" href="(/static/[^"]+\.css)"', html)
-        assert stylesheet is not None, html
-        async with session.get(url.rstrip("/") + stylesheet[1]) as css:
+        async with session.get(url.rstrip("/") + "/static/portal.css") as css:
             assert css.status == 200
             served = await css.read()
-    assert served == (REPO / stylesheet[1].lstrip("/")).read_bytes()
+    assert served == (REPO / "static" / "portal.css").read_bytes()
+    # The page carries the installed stylesheet inline, too.
+    assert f"<style>{served.decode()}" in html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
@@ -117,6 +118,13 @@ class RecordingController:
         """Count the request."""
         self.requests += 1
         self.requesters.append(requester)
+
+
+def inline_style(html: str) -> str:
+    """The text of a page's one <style> element."""
+    styles = re.findall(r"<style>(.*?)</style>", html, flags=re.DOTALL)
+    assert len(styles) == 1, styles
+    return str(styles[0])
 
 
 def make_config(**changes: Any) -> Config:

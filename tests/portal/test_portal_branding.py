@@ -7,13 +7,20 @@ from pathlib import Path
 
 import pytest
 
+from app.config import bundled_static_dir
 from app.errors import ConfigError
 from app.portal.app import create_app
 from app.portal.pages import contrast, theme_css
 from app.portal.ui import UiMode, ui_layout
 from app.portal.views import SITE_CSP
 from app.wifi import Credentials, SecurityKind
-from tests.portal.helpers import GATEWAY, ClientFactory, RecordingController, make_config
+from tests.portal.helpers import (
+    GATEWAY,
+    ClientFactory,
+    RecordingController,
+    inline_style,
+    make_config,
+)
 
 # The smallest valid PNG: one transparent pixel.
 PNG = bytes.fromhex(
@@ -69,7 +76,10 @@ async def test_brand_color_sets_the_accent(
     assert "--accent:#7a1fa2" in css
     assert "--on-accent:#ffffff" in css
     assert "--accent-text:#7a1fa2" in css
-    assert '<link rel="stylesheet" href="/theme.css">' in await (await client.get("/")).text()
+    # The page carries the same rules inline, after the stylesheet's.
+    style = inline_style(await (await client.get("/")).text())
+    assert style.endswith(css)
+    assert style.startswith((bundled_static_dir() / "portal.css").read_text())
 
 
 def _variable(css: str, name: str) -> str:
@@ -116,6 +126,8 @@ async def test_ui_directory_templates_override_the_bundled_ones(
     # What the override lacks comes from the bundled UI.
     assert '<span class="brand">WiFi Connect</span>' in html
     assert await (await client.get("/static/portal.css")).text() == "body{background:#123456}"
+    # The override's stylesheet is the one the page inlines.
+    assert inline_style(html).startswith("body{background:#123456}:root{--accent:")
     assert (await client.get("/static/portal.js")).status == 200
     assert (await client.get("/connecting")).status == 200
     # The API does not change.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -10,17 +12,25 @@ from pathlib import Path
 import pytest
 from aiohttp import ClientResponse, FormData
 
+from app.portal.app import create_app
 from app.portal.csrf import CsrfTokens
 from app.portal.middlewares import MAX_BODY, SIGN_IN_PAGE_PATHS
 from app.portal.ratelimit import RateLimiter
 from app.portal.state import PORTAL
+from app.portal.style import inline_style as inline_style_of
 from app.portal.ui import resolve_file
-from tests.portal.helpers import Client, RecordingController
+from tests.portal.helpers import (
+    GATEWAY,
+    Client,
+    ClientFactory,
+    RecordingController,
+    inline_style,
+    make_config,
+)
 
 STRICT_CSP = {
     "default-src 'self'",
     "script-src 'self'",
-    "style-src 'self'",
     "img-src 'self'",
     "frame-ancestors 'none'",
     "object-src 'none'",
@@ -46,6 +56,8 @@ def assert_protective_headers(response: ClientResponse) -> None:
     else:
         assert policy >= STRICT_CSP
     assert not any("unsafe" in part for part in policy)
+    # Files of the portal, and the one inline stylesheet of its pages, by its hash.
+    assert re.fullmatch(r"'self' 'sha256-[A-Za-z0-9+/]{43}='", style_sources(policy))
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["Referrer-Policy"] == "no-referrer"
@@ -54,6 +66,53 @@ def assert_protective_headers(response: ClientResponse) -> None:
     expected = "no-cache" if files and response.status == 200 else "no-store"
     assert headers["Cache-Control"] == expected
     assert not [name for name in headers if name.lower().startswith("access-control-")]
+
+
+def style_sources(policy: set[str]) -> str:
+    """What a policy's style-src directive allows."""
+    [style] = [part for part in policy if part.startswith("style-src ")]
+    return style.removeprefix("style-src ")
+
+
+def sha256_source(text: str) -> str:
+    """The CSP source expression for an inline element's text, computed as a browser does."""
+    digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+    return f"'sha256-{digest}'"
+
+
+@pytest.mark.parametrize("path", ["/", "/connecting?ssid=x", "/missing"])
+async def test_the_pages_inline_style_is_allowed_by_its_hash(portal: Client, path: str) -> None:
+    response = await portal.get(path)
+    style = inline_style(await response.text())
+    assert "--accent:" in style
+    policy = {part.strip() for part in response.headers["Content-Security-Policy"].split(";")}
+    assert style_sources(policy) == f"'self' {sha256_source(style)}"
+
+
+async def test_a_change_of_the_css_changes_the_hash(
+    aiohttp_client: ClientFactory, controller: RecordingController, tmp_path: Path
+) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static" / "portal.css").write_text("body{color:red}")
+    sources = set()
+    for changes in ({}, {"brand_color": "#7a1fa2"}, {"ui_directory": tmp_path}):
+        app = create_app(make_config(**changes), controller)
+        response = await (await aiohttp_client(app, headers={"Host": GATEWAY})).get("/")
+        style = inline_style(await response.text())
+        assert sha256_source(style) in response.headers["Content-Security-Policy"]
+        sources.add(sha256_source(style))
+    assert len(sources) == 3
+
+
+def test_inline_css_is_hashed_as_the_browser_reads_it() -> None:
+    # The HTML parser makes CR LF a LF before the browser hashes the text.
+    assert inline_style_of("a{}\r\nb{}\rc{}").css == "a{}\nb{}\nc{}"
+    # "</style>" in a stylesheet cannot end the element early.
+    assert inline_style_of('a::after{content:"</style>"}').css == 'a::after{content:"<\\/style>"}'
+    style = inline_style_of("a{color:red}")
+    assert style.csp_source == sha256_source("a{color:red}")
+    assert style.csp_source != inline_style_of("a{color:blue}").csp_source
 
 
 @pytest.mark.parametrize(

@@ -84,8 +84,6 @@ async def test_first_load_fits_the_budget(
     )
     assert set(sizes) == {
         "/",
-        "/static/portal.css",
-        "/theme.css",
         "/static/portal.js",
         "/logo",
         "/favicon.ico",
