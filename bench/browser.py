@@ -139,9 +139,14 @@ def rows(spa: str, link: Link, runs: int, spa_runs: int) -> dict[str, Row]:
     return {
         "ours": Row(FIGURE, f"our page, JavaScript on: {usable}, {on}", "s"),
         "bare": Row(FIGURE, f"our page, JavaScript off: {usable}, {on}", "s"),
-        "spa": Row(FIGURE, f"{spa}: {usable} ({spa_runs} of {runs} runs)", "s"),
-        "ratio": Row(FIGURE, f"{spa} / our page (JavaScript on)", "x", f"≥ {GOAL_RATIO:g}x",
-                     lambda value: value >= GOAL_RATIO),
+        "spa": Row(FIGURE, f"{spa}, gzipped by our portal: {usable} ({spa_runs} of {runs} runs)",
+                   "s"),
+        "ratio": Row(FIGURE, f"{spa}, gzipped by our portal / our page (JavaScript on)", "x",
+                     f"≥ {GOAL_RATIO:g}x", lambda value: value >= GOAL_RATIO),
+        "plain spa": Row(FIGURE, f"{spa}, sent uncompressed as balena's wifi-connect sends it "
+                         f"(its server has no compression): {usable} (1 run)", "s"),
+        "plain ratio": Row(FIGURE, f"{spa}, sent uncompressed / our page (JavaScript on)", "x",
+                           f"≥ {GOAL_RATIO:g}x", lambda value: value >= GOAL_RATIO),
         "html": Row(FIGURE, "our page, JavaScript on: the HTML arrived (its last byte)", "s"),
         "paint": Row(FIGURE, "our page, JavaScript on: first paint", "s"),
         "paint ratio": Row(FIGURE, "our page, JavaScript on: first paint / HTML arrival", "x",
@@ -166,7 +171,9 @@ async def chromium() -> AsyncIterator[Browser]:
             await browser.close()
 
 
-async def load(browser: Browser, url: str, ssid: str, link: Link, *, javascript: bool) -> Load:
+async def load(
+    browser: Browser, url: str, ssid: str, link: Link, *, javascript: bool, compressed: bool = True
+) -> Load:
     """Open `url` in a fresh phone-sized page on `link`; time it until `ssid` is usable.
 
     Usable: the network's name is laid out, visible and its control enabled, and the page has
@@ -189,6 +196,10 @@ async def load(browser: Browser, url: str, ssid: str, link: Link, *, javascript:
         await cdp.send("Page.setLifecycleEventsEnabled", {"enabled": True})
         await cdp.send("Network.enable")
         await cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        if not compressed:
+            # As from a server that never compresses: the browser asks for the files as they are.
+            identity = {"headers": {"Accept-Encoding": "identity"}}
+            await cdp.send("Network.setExtraHTTPHeaders", identity)
         bytes_per_s = link.kbit_per_s * 1000 / 8
         await cdp.send(
             "Network.emulateNetworkConditions",
@@ -262,20 +273,26 @@ async def measure(
             for _ in range(spa_runs):
                 loaded = await load(browser, spa.url, ssid, link, javascript=True)
                 figures["spa"].values.append(loaded.usable)
+            plain = await load(browser, spa.url, ssid, link, javascript=True, compressed=False)
+            figures["plain spa"].values.append(plain.usable)
+    ours_median = statistics.median(figures["ours"].values[-runs:])
     figures["ratio"].values.append(
-        statistics.median(figures["spa"].values[-spa_runs:])
-        / statistics.median(figures["ours"].values[-runs:])
+        statistics.median(figures["spa"].values[-spa_runs:]) / ours_median
     )
-    return _link_note(link, page, loaded)
+    figures["plain ratio"].values.append(plain.usable / ours_median)
+    return _link_note(link, page, loaded, plain)
 
 
-def _link_note(link: Link, ours: Load, spa: Load) -> str:
+def _link_note(link: Link, ours: Load, spa: Load, plain: Load) -> str:
     """What each page had the link carry before its list was usable, and how long that takes."""
     seconds = spa.wire_bytes * 8 / (link.kbit_per_s * 1000)
     return (
         f"Figure 7, what the link carried before the list was usable (last runs): our page "
-        f"{ours.wire_bytes / 1e3:.1f} KB, the single-page app {spa.wire_bytes / 1e3:.0f} KB; at "
-        f"{link.kbit_per_s:g} kbit/s the app's bytes alone take {seconds:.1f} s, "
-        f"{100 * seconds / spa.usable:.0f}% of its {spa.usable:.1f} s (our page: "
-        f"{ours.usable:.2f} s)."
+        f"{ours.wire_bytes / 1e3:.1f} KB, the single-page app {spa.wire_bytes / 1e3:.0f} KB "
+        f"gzipped and {plain.wire_bytes / 1e3:.0f} KB uncompressed; at {link.kbit_per_s:g} kbit/s "
+        f"the gzipped app's bytes alone take {seconds:.1f} s, {100 * seconds / spa.usable:.0f}% "
+        f"of its {spa.usable:.1f} s (our page: {ours.usable:.2f} s). Our page cannot beat two "
+        f"round trips (connect, then the HTML: {2 * link.rtt_ms / 1000:g} s on this link), so a "
+        f"50x ratio needs an app that takes {50 * ours.usable:.0f} s: only an app sent "
+        f"uncompressed comes near that."
     )
