@@ -35,7 +35,7 @@ METHOD = (
     "and the CSS were served.",
     "Figure 4: each phone has its own source address on 127.0.1.0/24 and one connection; the "
     "D-Bus calls are the simulator's call log during the load minus the calls the idle flow "
-    "makes in as long without phones (measured just before).",
+    "makes in as long without phones (measured once, in the first run).",
     "Figure 5: the simulated NetworkManager runs in a process of its own (`python -m "
     "app.simulator`), as the real one does; the calls are counted on the adapter's side of the "
     "bus and its CPU time is the bench process's own (time.process_time) during the scan.",
@@ -142,10 +142,10 @@ async def _bench(settings: Settings, notes: list[str], peer_ui: Path | None) -> 
         startup.measure_help(first)
     phones = load.rows(settings.clients, settings.load_seconds)
     calls: dict[str, int] = {}
-    quiet = 0
+    quiet: int | None = None
     for _ in range(settings.runs):
         calls, quiet = await load.measure(
-            phones, settings.clients, settings.load_seconds, settings.burst_seconds
+            phones, settings.clients, settings.load_seconds, settings.burst_seconds, quiet
         )
     during = ", ".join(f"{method} x{count}" for method, count in sorted(calls.items()))
     notes.append(

@@ -109,20 +109,22 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 
 async def measure(
-    figures: dict[str, Row], clients: int, seconds: float, burst: float
+    figures: dict[str, Row], clients: int, seconds: float, burst: float, quiet: int | None = None
 ) -> tuple[dict[str, int], int]:
     """One run: paced phones, then back to back; the D-Bus calls during the paced part, by
-    method, and the idle flow's calls in as long."""
+    method, and the idle flow's calls in as long (measured unless an earlier run's `quiet`)."""
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     async with simulated(NETWORKS) as sim, app_process(sim.address) as app:
         # The first scan is over once the list is full: later calls are the load's.
         await listed(app.url, NETWORKS)
         await _settled(sim)
-        # The flow's own calls while no phone asks anything, over as long as the load lasts.
-        quiet = sum(sim.nm.call_counts().values())
-        await asyncio.sleep(seconds)
-        quiet = sum(sim.nm.call_counts().values()) - quiet
+        if quiet is None:
+            # The flow's own calls while no phone asks anything, over as long as the load lasts:
+            # the same in every run, so measured once.
+            idle_before = sum(sim.nm.call_counts().values())
+            await asyncio.sleep(seconds)
+            quiet = sum(sim.nm.call_counts().values()) - idle_before
         before = sim.nm.call_counts()
         paced = await _phones(app.url, clients, seconds, PACE)
         after = sim.nm.call_counts()
