@@ -143,6 +143,21 @@ def build_parser() -> argparse.ArgumentParser:
         f"{', '.join(STATED_SECURITY)} [default: the scan's, else read off the flags]",
     )
     add.add_argument(
+        "--ipv4-address",
+        metavar="CIDR",
+        help="a static address with its prefix length, e.g. 192.168.1.127/24 [default: DHCP]",
+    )
+    add.add_argument(
+        "--ipv4-gateway",
+        metavar="ADDRESS",
+        help="the router's address, inside the static address's network; with --ipv4-address",
+    )
+    add.add_argument(
+        "--ipv4-dns",
+        metavar="LIST",
+        help="1 to 3 DNS servers, comma-separated; with --ipv4-address",
+    )
+    add.add_argument(
         "--no-activate",
         dest="activate",
         action="store_false",
@@ -199,6 +214,9 @@ def _command(args: argparse.Namespace) -> commands.Command:
                 hidden=args.hidden,
                 activate=args.activate,
                 security=args.security,
+                ipv4_address=args.ipv4_address,
+                ipv4_gateway=args.ipv4_gateway,
+                ipv4_dns=args.ipv4_dns,
             )
         case "forget":
             return commands.Forget(ssid=args.ssid)

@@ -29,7 +29,16 @@ from app.errors import NetworkManagerError, ValidationError, WifiConnectError
 from app.exitcodes import ExitStatus
 from app.flow.timing import Timings
 from app.nm.const import HOTSPOT_ID_PREFIX
-from app.rules import check_credentials, display_ssid, inert_text, ssid_from_text
+from app.rules import (
+    IPV4_ADDRESS,
+    IPV4_DNS,
+    IPV4_GATEWAY,
+    check_credentials,
+    display_ssid,
+    inert_text,
+    parse_static_ipv4,
+    ssid_from_text,
+)
 from app.wifi import Credentials, SecurityKind, infer_security
 
 # Each command imports what it uses when it runs: --help and the flags' errors need none of it,
@@ -50,6 +59,9 @@ _ADD_FLAGS = {
     "passphrase": "--passphrase",
     "identity": "--identity",
     "security": "--security",
+    IPV4_ADDRESS: "--ipv4-address",
+    IPV4_GATEWAY: "--ipv4-gateway",
+    IPV4_DNS: "--ipv4-dns",
 }
 # The demo's portal is this machine's browser's: served on loopback only.
 DEMO_PORT = 8080
@@ -73,6 +85,10 @@ class Add:
     activate: bool = True
     # None: the scan's, else what the other flags suggest (app.wifi.infer_security).
     security: SecurityKind | None = None
+    # A static set-up as given (app.rules.parse_static_ipv4); all None for DHCP.
+    ipv4_address: str | None = None
+    ipv4_gateway: str | None = None
+    ipv4_dns: str | None = None
 
 
 @dataclass(frozen=True)
@@ -271,6 +287,8 @@ async def add(command: Add, config: Config, timings: Timings) -> int:
         how = cli_output.security_words(credentials.security)
         if seen is None:
             how += ", inferred from the flags: not in the scan"
+        if credentials.ipv4 is not None:
+            how += f", static {credentials.ipv4.address} via {credentials.ipv4.gateway}"
         if not command.activate:
             await nm.add_connection(client_profile(credentials))
             print(f"Saved '{name}' ({how}); not activated.")
@@ -298,6 +316,7 @@ def _add_credentials(command: Add, ssid: bytes, security: SecurityKind) -> Crede
         passphrase=command.passphrase or None,
         identity=command.identity or None,
         hidden=command.hidden,
+        ipv4=parse_static_ipv4(command.ipv4_address, command.ipv4_gateway, command.ipv4_dns),
     )
 
 

@@ -12,11 +12,11 @@ import os
 import re
 import string
 import unicodedata
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import AddressValueError, IPv4Address, IPv4Interface, IPv4Network
 from typing import Final
 
 from app.errors import ValidationError
-from app.wifi import Credentials, SecurityKind
+from app.wifi import Credentials, SecurityKind, StaticIPv4
 
 # --- characters --------------------------------------------------------------------------------
 
@@ -335,7 +335,175 @@ def check_credentials(creds: Credentials) -> Credentials:
         raise ValidationError("passphrase", f"This network needs {what}.")
     else:
         check_passphrase(kind, passphrase)
+    if creds.ipv4 is not None:
+        check_static_ipv4(creds.ipv4)
     return creds
+
+
+# --- a static IPv4 set-up ----------------------------------------------------------------------
+
+# The fields of a static set-up, as the portal's form, its JSON API and `add`'s flags name them.
+IPV4_ADDRESS: Final = "ipv4_address"
+IPV4_GATEWAY: Final = "ipv4_gateway"
+IPV4_DNS: Final = "ipv4_dns"
+# glibc's resolver reads no more than 3 servers (MAXNS), whatever NetworkManager is given.
+IPV4_DNS_MAX: Final = 3
+# /31 and /32 leave no address for a gateway beside the device's own; /0 is no network.
+IPV4_PREFIX_RANGE: Final = (1, 30)
+_CIDR: Final = re.compile(r"([0-9.]+)/([0-9]{1,2})")
+_LIST_SEPARATORS: Final = re.compile(r"[,\s]+")
+_THIS_NETWORK: Final = IPv4Network("0.0.0.0/8")
+_LIMITED_BROADCAST: Final = IPv4Address("255.255.255.255")
+
+
+def unicast_problem(address: IPv4Address) -> str | None:
+    """What makes `address` unfit for a device, its gateway or a DNS server; None when fit."""
+    if address == _THIS_NETWORK.network_address:
+        return "the unspecified address"
+    if address in _THIS_NETWORK:
+        return 'in 0.0.0.0/8, which stands for "this network"'
+    if address.is_loopback:
+        return "a loopback address (127.0.0.0/8), which never leaves the device"
+    if address.is_link_local:
+        return "a link-local address (169.254.0.0/16), which devices pick for themselves"
+    if address.is_multicast:
+        return "a multicast address (224.0.0.0/4)"
+    if address == _LIMITED_BROADCAST:
+        return "the broadcast address"
+    if address.is_reserved:
+        return "a reserved address (240.0.0.0/4)"
+    return None
+
+
+def _unicast(field: str, address: IPv4Address, role: str) -> IPv4Address:
+    """`address` when it can be the `role` of a device; else an error naming `field`."""
+    problem = unicast_problem(address)
+    if problem is not None:
+        raise ValidationError(field, f"{address} is {problem}: it cannot be {role}.")
+    return address
+
+
+def _host_in(field: str, address: IPv4Address, network: IPv4Network, role: str) -> None:
+    """`address` is neither the network nor the broadcast address of `network` (if in it)."""
+    for edge, what in (
+        (network.network_address, "network"),
+        (network.broadcast_address, "broadcast"),
+    ):
+        if address == edge:
+            raise ValidationError(
+                field, f"{address} is the {what} address of {network}: it cannot be {role}."
+            )
+
+
+def check_static_ipv4(ipv4: StaticIPv4) -> StaticIPv4:
+    """A static set-up a device can use: a host address, a gateway beside it, 1 to 3 DNS servers."""
+    address, network = ipv4.address.ip, ipv4.address.network
+    low, high = IPV4_PREFIX_RANGE
+    if not low <= network.prefixlen <= high:
+        raise ValidationError(
+            IPV4_ADDRESS,
+            f"The prefix length must be from /{low} to /{high}, such as /24 "
+            f"(not /{network.prefixlen}): /31 and /32 leave no address for a gateway.",
+        )
+    _unicast(IPV4_ADDRESS, address, "the device's address")
+    _host_in(IPV4_ADDRESS, address, network, "the device's address")
+    gateway = _unicast(IPV4_GATEWAY, ipv4.gateway, "the gateway")
+    if gateway not in network:
+        raise ValidationError(
+            IPV4_GATEWAY,
+            f"The gateway {gateway} is outside {network}, the network of the address: "
+            "the router must be in the device's own network.",
+        )
+    _host_in(IPV4_GATEWAY, gateway, network, "the gateway")
+    if gateway == address:
+        raise ValidationError(
+            IPV4_GATEWAY, f"The gateway {gateway} is the device's own address: enter the router's."
+        )
+    if not ipv4.dns:
+        raise ValidationError(
+            IPV4_DNS,
+            "Enter at least one DNS server (often the router's address): with a static address "
+            "the network gives the device none.",
+        )
+    if len(ipv4.dns) > IPV4_DNS_MAX:
+        raise ValidationError(
+            IPV4_DNS, f"Enter at most {IPV4_DNS_MAX} DNS servers: the device uses no more."
+        )
+    for server in ipv4.dns:
+        _unicast(IPV4_DNS, server, "a DNS server")
+        _host_in(IPV4_DNS, server, network, "a DNS server")
+    if len(set(ipv4.dns)) != len(ipv4.dns):
+        raise ValidationError(IPV4_DNS, "A DNS server is listed twice.")
+    return ipv4
+
+
+def _ipv4_interface(text: str) -> IPv4Interface:
+    """ADDRESS/PREFIX as typed; the error says what the field needs."""
+    found = _CIDR.fullmatch(text)
+    if found is None:
+        example = "e.g. 192.168.1.127/24"
+        if "/" not in text:
+            raise ValidationError(
+                IPV4_ADDRESS, f"Enter the address with its prefix length, {example}."
+            )
+        raise ValidationError(
+            IPV4_ADDRESS, f"This is not an IPv4 address with a prefix length, {example}."
+        )
+    address, prefix = found.groups()
+    try:
+        return IPv4Interface((_ipv4_address(IPV4_ADDRESS, address), int(prefix)))
+    except ValueError:
+        raise ValidationError(
+            IPV4_ADDRESS, f"/{prefix} is not a prefix length: it goes from /0 to /32."
+        ) from None
+
+
+def _ipv4_address(field: str, text: str) -> IPv4Address:
+    """A dotted-quad IPv4 address as typed (no leading zeros: they would read as octal)."""
+    try:
+        return IPv4Address(text)
+    except AddressValueError:
+        what = "A DNS server" if field == IPV4_DNS else "This"
+        raise ValidationError(
+            field, f"{what} is not an IPv4 address such as 192.168.1.1 (four numbers 0 to 255)."
+        ) from None
+
+
+def parse_static_ipv4(
+    address: str | None, gateway: str | None, dns: str | None
+) -> StaticIPv4 | None:
+    """The static set-up typed in the three fields (DNS servers comma-separated); None for DHCP.
+
+    Empty fields are absent. A gateway or DNS servers without an address is an error naming
+    their field, never a silent DHCP.
+    """
+    texts = [(text or "").strip() for text in (address, gateway, dns)]
+    address_text, gateway_text, dns_text = texts
+    if not address_text:
+        for field, text, what in (
+            (IPV4_GATEWAY, gateway_text, "A gateway goes"),
+            (IPV4_DNS, dns_text, "DNS servers go"),
+        ):
+            if text:
+                raise ValidationError(
+                    field,
+                    f"{what} with a static address: enter the IPv4 address too, or leave "
+                    "this empty to let the network's DHCP set everything.",
+                )
+        return None
+    interface = _ipv4_interface(address_text)
+    if not gateway_text:
+        raise ValidationError(
+            IPV4_GATEWAY,
+            "Enter the gateway (the router's address): without it the device cannot reach "
+            "the internet.",
+        )
+    servers = tuple(
+        _ipv4_address(IPV4_DNS, item) for item in _LIST_SEPARATORS.split(dns_text) if item
+    )
+    return check_static_ipv4(
+        StaticIPv4(interface, _ipv4_address(IPV4_GATEWAY, gateway_text), servers)
+    )
 
 
 # --- the device's own names and addresses ------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from ipaddress import IPv4Address, IPv4Interface
 
 
 class SecurityKind(StrEnum):
@@ -84,6 +85,16 @@ def infer_security(passphrase: str | None, identity: str | None) -> SecurityKind
 
 
 @dataclass(frozen=True)
+class StaticIPv4:
+    """A fixed IPv4 set-up in place of DHCP, as an installer states it (app.rules checks it)."""
+
+    # The device's address with the network's prefix length, e.g. 192.168.1.127/24.
+    address: IPv4Interface
+    gateway: IPv4Address
+    dns: tuple[IPv4Address, ...]
+
+
+@dataclass(frozen=True)
 class Credentials:
     """What a user (or installer) submitted for one network; the secrets never show in repr."""
 
@@ -93,3 +104,5 @@ class Credentials:
     identity: str | None = None
     hidden: bool = False
     eap_method: str = "peap"
+    # None: the network's DHCP gives the address, gateway and DNS servers.
+    ipv4: StaticIPv4 | None = None

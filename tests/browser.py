@@ -133,7 +133,7 @@ async def join(
 ) -> None:
     """Open a listed network's row, fill it in and submit; wait for the next page."""
     row = phone.row(ssid)
-    await row.locator("summary").click()
+    await row.locator(":scope > summary").click()
     if identity is not None:
         await row.get_by_label("User name").fill(identity)
     await row.get_by_label("Password", exact=True).fill(password)

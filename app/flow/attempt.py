@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -40,9 +41,12 @@ async def connect_network(
     name = display_ssid(credentials.ssid)
     built = client_profile(credentials)
     saved = await nm.add_connection(pending_profile(built))
+    checks = None
+    if check_reachability is not None:
+        checks = _over_stated_dns(check_reachability, credentials)
     try:
         outcome = await _activate_and_check(
-            nm, device, saved, name, activation_timeout, check_reachability, on_checking
+            nm, device, saved, name, activation_timeout, checks, on_checking
         )
     except BaseException:
         # Stopped half-way (a signal, NM gone): an unproven profile must not stay behind.
@@ -55,6 +59,26 @@ async def connect_network(
         await finish_proven(nm, saved, built)
         _LOGGER.info("Connected to '%s'", name)
     return outcome
+
+
+def stated_dns(link: ActiveLink, credentials: Credentials) -> ActiveLink:
+    """The link as the checks see it: a static set-up's DNS servers are the ones asked.
+
+    NetworkManager may report more than the profile's (a global DNS configuration): what the
+    installer typed is what must work.
+    """
+    if credentials.ipv4 is None:
+        return link
+    return dataclasses.replace(link, resolvers=tuple(str(dns) for dns in credentials.ipv4.dns))
+
+
+def _over_stated_dns(check: ReachabilityCheck, credentials: Credentials) -> ReachabilityCheck:
+    """`check` asking the DNS servers the credentials state, when they state any."""
+
+    async def checked(link: ActiveLink) -> tuple[CheckResult, ...]:
+        return await check(stated_dns(link, credentials))
+
+    return checked
 
 
 async def _activate_and_check(

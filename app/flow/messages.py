@@ -121,4 +121,12 @@ def field_error_text(
         return t.gettext("Check the user name.")
     if field == "ssid":
         return t.gettext("Check the network name: at most 32 bytes.")
+    if field == "ipv4_address":
+        return t.gettext(
+            "Check the IPv4 address: an address and its prefix, e.g. 192.168.1.127/24."
+        )
+    if field == "ipv4_gateway":
+        return t.gettext("Check the gateway: the router's address, in the same network.")
+    if field == "ipv4_dns":
+        return t.gettext("Check the DNS servers: 1 to 3 IPv4 addresses, separated by commas.")
     return t.gettext("Check this field.")

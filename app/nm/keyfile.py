@@ -16,7 +16,6 @@ import base64
 import binascii
 import os
 import re
-import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -30,7 +29,14 @@ from app.errors import ValidationError
 from app.nm import glib_keyfile as glib
 from app.nm import nm_settings as nm
 from app.nm.glib_keyfile import SPACE, KeyfileError, Section, Value
-from app.nm.profiles import CONNECTION, IEEE_8021X, WIRELESS, WIRELESS_SECURITY, Settings
+from app.nm.profiles import (
+    CONNECTION,
+    IEEE_8021X,
+    WIRELESS,
+    WIRELESS_SECURITY,
+    Settings,
+    in_addr,
+)
 from app.wifi import Credentials, SecurityKind
 
 _ETHERNET: Final = "802-3-ethernet"
@@ -274,10 +280,8 @@ def _dns_server(value: Value, text: str) -> int | bytes:
     if "#" in text:
         # NetworkManager 1.48 and later read 1.1.1.1#name into dns-data; 1.42's `dns` cannot.
         raise value.error("DNS-over-TLS server names (#name) are not supported")
-    packed = _ip_address(value, text.strip(SPACE)).packed
-    # ipv4.dns is `au` of in_addr_t: the uint32 whose bytes in memory are the address, in the
-    # byte order of this host, which is also NetworkManager's host.
-    return packed if value.section == _IPV6 else int.from_bytes(packed, sys.byteorder)
+    address = _ip_address(value, text.strip(SPACE))
+    return in_addr(address) if isinstance(address, IPv4Address) else address.packed
 
 
 def _domain(value: Value, text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from ipaddress import IPv4Address
 from typing import Any, Final, assert_never
 from uuid import uuid4
@@ -15,7 +16,7 @@ from app.rules import (
     hotspot_ssid,
     wep_key_type,
 )
-from app.wifi import Credentials, SecurityKind
+from app.wifi import Credentials, SecurityKind, StaticIPv4
 
 # Plain Python values only (app/nm/variants.py gives each key its D-Bus type), so this module
 # and its callers never see dbus_next.
@@ -73,6 +74,26 @@ def _security_settings(creds: Credentials) -> Settings:
             assert_never(kind)
 
 
+def in_addr(address: IPv4Address) -> int:
+    """An IPv4 address as ipv4.dns (`au`) carries it: in_addr_t, the uint32 whose bytes in memory
+    are the address, read in this host's byte order (NetworkManager's host too)."""
+    return int.from_bytes(address.packed, sys.byteorder)
+
+
+def ipv4_setting(static: StaticIPv4 | None) -> dict[str, Any]:
+    """The ipv4 setting: DHCP, or the static address, gateway and DNS servers (method manual)."""
+    if static is None:
+        return {"method": "auto"}
+    return {
+        "method": "manual",
+        "address-data": [
+            {"address": str(static.address.ip), "prefix": static.address.network.prefixlen}
+        ],
+        "gateway": str(static.gateway),
+        "dns": [in_addr(server) for server in static.dns],
+    }
+
+
 def client_profile(
     creds: Credentials, *, uuid: str | None = None, connection_id: str | None = None
 ) -> Settings:
@@ -89,7 +110,7 @@ def client_profile(
             "autoconnect": True,
         },
         WIRELESS: wireless,
-        "ipv4": {"method": "auto"},
+        "ipv4": ipv4_setting(creds.ipv4),
         "ipv6": {"method": "auto"},
     }
     settings.update(_security_settings(creds))

@@ -9,7 +9,14 @@ from app.errors import ValidationError
 from app.flow.messages import Translator, field_error_text
 from app.flow.networks import find_network
 from app.nm.models import WifiNetwork
-from app.rules import check_credentials, ssid_from_text
+from app.rules import (
+    IPV4_ADDRESS,
+    IPV4_DNS,
+    IPV4_GATEWAY,
+    check_credentials,
+    parse_static_ipv4,
+    ssid_from_text,
+)
 from app.wifi import Credentials, SecurityKind, infer_security, stated_security
 
 _TRUE = frozenset({"1", "true", "on", "yes"})
@@ -25,12 +32,18 @@ class Submission:
     identity: str | None = None
     hidden: bool = False
     security: SecurityKind | None = None
+    # A static set-up as typed under "Advanced"; all None for DHCP.
+    ipv4_address: str | None = None
+    ipv4_gateway: str | None = None
+    ipv4_dns: str | None = None
 
     def __repr__(self) -> str:
         """Everything but the passphrase, which must never reach a log."""
         return (
             f"Submission(ssid={self.ssid!r}, identity={self.identity!r}, "
-            f"hidden={self.hidden}, security={self.security})"
+            f"hidden={self.hidden}, security={self.security}, "
+            f"ipv4_address={self.ipv4_address!r}, ipv4_gateway={self.ipv4_gateway!r}, "
+            f"ipv4_dns={self.ipv4_dns!r})"
         )
 
 
@@ -68,6 +81,9 @@ def parse_submission(t: Translator, fields: Mapping[str, object]) -> Submission:
         identity=_text(t, fields, "identity"),
         hidden=_hidden(t, fields),
         security=security,
+        ipv4_address=_text(t, fields, IPV4_ADDRESS),
+        ipv4_gateway=_text(t, fields, IPV4_GATEWAY),
+        ipv4_dns=_text(t, fields, IPV4_DNS),
     )
 
 
@@ -100,6 +116,9 @@ def credentials_for(
                 passphrase=submission.passphrase if security.needs_passphrase else None,
                 identity=submission.identity if security.needs_identity else None,
                 hidden=network is None or submission.hidden,
+                ipv4=parse_static_ipv4(
+                    submission.ipv4_address, submission.ipv4_gateway, submission.ipv4_dns
+                ),
             )
         )
     except ValidationError as error:

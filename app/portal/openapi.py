@@ -13,6 +13,7 @@ from typing import Any
 from app import __version__
 from app.flow.state import FlowState, Service
 from app.nm.models import FailureKind
+from app.rules import IPV4_ADDRESS, IPV4_DNS, IPV4_DNS_MAX, IPV4_GATEWAY
 from app.wifi import STATED_SECURITY, SecurityKind
 
 _JSON = "application/json"
@@ -113,7 +114,17 @@ _ERROR = {
         "error": {"type": "string", "minLength": 1},
         "field": {
             "description": "The request field at fault, or null for the request as a whole",
-            "enum": ["ssid", "passphrase", "identity", "hidden", "security", None],
+            "enum": [
+                "ssid",
+                "passphrase",
+                "identity",
+                "hidden",
+                "security",
+                IPV4_ADDRESS,
+                IPV4_GATEWAY,
+                IPV4_DNS,
+                None,
+            ],
         },
     },
 }
@@ -122,6 +133,22 @@ _CONNECT_FIELDS = {
     "passphrase": {"type": "string"},
     "identity": {"type": "string", "description": "The user name of an enterprise network"},
     "security": {"enum": sorted(STATED_SECURITY), "description": "For a hidden network"},
+    IPV4_ADDRESS: {
+        "type": "string",
+        "description": "A static address with its prefix length, e.g. 192.168.1.127/24; "
+        "absent or empty: DHCP",
+        "examples": ["192.168.1.127/24"],
+    },
+    IPV4_GATEWAY: {
+        "type": "string",
+        "description": "The router's address, inside the address's network; with ipv4_address",
+        "examples": ["192.168.1.1"],
+    },
+    IPV4_DNS: {
+        "type": "string",
+        "description": f"1 to {IPV4_DNS_MAX} DNS servers, comma-separated; with ipv4_address",
+        "examples": ["192.168.1.1, 1.1.1.1"],
+    },
 }
 _CONNECT = {
     "type": "object",

@@ -25,6 +25,9 @@ from app.portal.i18n import SOURCE_LANGUAGE
 from app.portal.state import PORTAL
 from app.rules import (
     IDENTITY_MAX_BYTES,
+    IPV4_ADDRESS,
+    IPV4_DNS,
+    IPV4_GATEWAY,
     PASSWORD_MAX_CHARS,
     PSK_HEX_CHARS,
     PSK_MAX_CHARS,
@@ -212,6 +215,8 @@ def security_options(language: Language) -> list[SecurityOption]:
 
 
 OTHER = "other"
+# The "Advanced" disclosure's fields, in the order the page shows them.
+IPV4_FIELDS = (IPV4_ADDRESS, IPV4_GATEWAY, IPV4_DNS)
 # The first page lists this many networks, strongest first, and links to the rest: a crowded
 # street scans 50 or more, and the first load must stay small (and the far ones rarely work).
 LIST_LIMIT = 15
@@ -227,6 +232,13 @@ class FormState:
     identity: str = ""
     security: str = SecurityKind.WPA_PSK.auth
     errors: Mapping[str, str] = field(default_factory=dict)
+    # The "Advanced" fields as typed (app.rules.IPV4_*): kept, unlike the password.
+    ipv4: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def advanced_open(self) -> bool:
+        """True when the chosen row's "Advanced" disclosure shows: something typed or wrong."""
+        return any(self.ipv4.values()) or any(name in self.errors for name in IPV4_FIELDS)
 
 
 def index_context(

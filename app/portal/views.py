@@ -22,6 +22,7 @@ from app.portal.assets import file_response
 from app.portal.forms import Submission, credentials_for, parse_submission
 from app.portal.openapi import openapi_document
 from app.portal.pages import (
+    IPV4_FIELDS,
     OTHER,
     FormState,
     Language,
@@ -317,11 +318,13 @@ async def connect(request: web.Request) -> web.Response:
         submission = parse_submission(t, fields)
         available = await portal.controller.networks()
         credentials = credentials_for(t, submission, available, english=language.english)
+        static = credentials.ipv4
         _LOGGER.info(
-            "Portal request to join '%s' (%s%s)",
+            "Portal request to join '%s' (%s%s%s)",
             display_ssid(credentials.ssid),
             credentials.security,
             ", hidden" if credentials.hidden else "",
+            f", static {static.address} via {static.gateway}" if static is not None else "",
         )
         await portal.controller.submit(credentials, client_of(request))
     except ValidationError as error:
@@ -367,6 +370,7 @@ async def _form_again(
     portal = request.app[PORTAL]
     available = await portal.controller.networks()
     ssid, identity, security = (_text(fields, name) for name in ("ssid", "identity", "security"))
+    ipv4 = {name: _text(fields, name) for name in IPV4_FIELDS}
     hidden = submission.hidden if submission is not None else _text(fields, "hidden") != ""
     listed = find_network(available, ssid) is not None
     form = FormState(
@@ -375,6 +379,7 @@ async def _form_again(
         identity=identity,
         security=security or FormState.security,
         errors={error.field: error.message},
+        ipv4=ipv4,
     )
     context = index_context(language, available, portal.controller.status(), form)
     return render(request, "index.html", context, status=400)

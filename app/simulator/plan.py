@@ -19,6 +19,7 @@ Every failure then goes DISCONNECTED with reason 0.
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface
@@ -172,6 +173,20 @@ def _first_address(settings: Wire) -> IPv4Interface | None:
     return None
 
 
+def _static_ip4(settings: Wire) -> Ip4Spec | None:
+    """A manual profile's own address, gateway and DNS servers; None when DHCP gives them."""
+    address = _first_address(settings)
+    if text(settings, "ipv4", "method") != "manual" or address is None:
+        return None
+    gateway = text(settings, "ipv4", "gateway")
+    # ipv4.dns is in_addr_t: the address's bytes as this host's memory holds a uint32.
+    dns = tuple(
+        IPv4Address(int(server).to_bytes(4, sys.byteorder))
+        for server in value(settings, "ipv4", "dns") or []
+    )
+    return Ip4Spec(address, IPv4Address(gateway) if gateway else None, dns)
+
+
 def _hotspot(settings: Wire) -> Plan:
     address = _first_address(settings) or _SHARED_DEFAULT
     return Plan(steps=_SUCCESS, ap_mode=True, ip4=Ip4Spec(address, None, ()))
@@ -206,21 +221,20 @@ def plan_wifi(settings: Wire, air: Sequence[NetworkSpec], scenario: Scenario) ->
     if accepted is None or not accepted or network.failure is Failure.WRONG_PASSWORD:
         plan = _refused(network, key_mgmt, missing=accepted is None)
         return _with_reason(plan, network.failure_reason)
-    if network.failure is Failure.DHCP_FAILS:
+    static = _static_ip4(settings)
+    if network.failure is Failure.DHCP_FAILS and static is None:
+        # A static profile asks no DHCP server, so one that never answers does not matter.
         steps = ((PREPARE, 0), (CONFIG, 0), (IP_CONFIG, 0))
         plan = _fail(steps, REASON_IP_CONFIG_UNAVAILABLE, network)
         return _with_reason(plan, network.failure_reason)
     connectivity = network.connectivity or scenario.connectivity
-    return Plan(steps=_SUCCESS, network=network, ip4=network.ip4, connectivity=connectivity)
+    ip4 = static or network.ip4
+    return Plan(steps=_SUCCESS, network=network, ip4=ip4, connectivity=connectivity)
 
 
 def plan_ethernet(settings: Wire, device: DeviceSpec, scenario: Scenario) -> Plan:
     """Bring up a wired profile: it always works when the cable is in."""
-    ip4 = _WIRED
-    address = _first_address(settings)
-    if text(settings, "ipv4", "method") == "manual" and address is not None:
-        gateway = text(settings, "ipv4", "gateway")
-        ip4 = Ip4Spec(address, IPv4Address(gateway) if gateway else None, ())
+    ip4 = _static_ip4(settings) or _WIRED
     connectivity = device.connectivity or scenario.connectivity
     return Plan(steps=_SUCCESS, ip4=ip4, connectivity=connectivity)
 

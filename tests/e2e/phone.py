@@ -56,7 +56,7 @@ async def _open(page: Page, command: dict[str, Any]) -> dict[str, Any]:
 async def _submit(phone: Phone, command: dict[str, Any]) -> dict[str, Any]:
     page = phone.page
     row = phone.row(command["ssid"])
-    await row.locator("summary").click()
+    await row.locator(":scope > summary").click()
     await row.get_by_label("Password", exact=True).fill(command["password"])
     clicked_at = time.monotonic()
     await row.get_by_role("button", name="Connect").click()

@@ -69,7 +69,7 @@ async def test_wpa2_network_with_javascript(browser: Browser, served: Served) ->
     page = phone.page
     await phone.shot("wpa2-1-list")
     row = phone.row("Cafe")
-    await row.locator("summary").click()
+    await row.locator(":scope > summary").click()
     password = row.get_by_label("Password", exact=True)
     connect = row.get_by_role("button", name="Connect")
 
@@ -103,7 +103,7 @@ async def test_hidden_network(browser: Browser, served: Served) -> None:
     phone = await open_phone(browser, served.url)
     page = phone.page
     other = page.locator("details.other")
-    await other.locator("summary").click()
+    await other.locator(":scope > summary").click()
     name = other.get_by_label("Network name")
     security = other.get_by_label("Security")
     identity = other.get_by_label("User name")
@@ -187,7 +187,7 @@ async def test_failed_last_attempt_shows_the_reason(browser: Browser, served: Se
         "Mit „Cafe“ verbunden, aber Zeitserver (UDP 123) sind gesperrt."
     )
     row = german.row("Campus")
-    await row.locator("summary").click()
+    await row.locator(":scope > summary").click()
     await expect(row.get_by_label("Benutzername")).to_be_visible()
     width = await german.page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 360
@@ -199,7 +199,7 @@ async def test_main_flow_without_javascript(browser: Browser, served: Served) ->
     phone = await open_phone(browser, served.url, javascript=False)
     page = phone.page
     row = phone.row("Cafe")
-    await row.locator("summary").click()
+    await row.locator(":scope > summary").click()
     # The show-password switch needs JavaScript, so it is not there at all.
     assert await page.get_by_label("Show password").count() == 0
     await row.get_by_label("Password", exact=True).fill("correct horse")
@@ -220,7 +220,7 @@ async def test_server_error_without_javascript_is_shown_next_to_the_field(
     phone = await open_phone(browser, served.url, javascript=False)
     page = phone.page
     other = page.locator("details.other")
-    await other.locator("summary").click()
+    await other.locator(":scope > summary").click()
     # Without JavaScript the page cannot require the password of an "Other" network: the server
     # says so, next to the field, and keeps what was typed except the password.
     await other.get_by_label("Network name").fill("Secret Lab")
@@ -271,7 +271,7 @@ async def test_live_rescan_updates_the_list_in_place(browser: Browser, served: S
     assert await page.evaluate("() => window.stayed === true")
     assert served.controller.rescans == 1
     # The new rows are enhanced too.
-    await new_row.locator("summary").click()
+    await new_row.locator(":scope > summary").click()
     await new_row.get_by_label("Show password").check()
     phone.assert_clean()
 

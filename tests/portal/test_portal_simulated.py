@@ -178,7 +178,7 @@ async def test_hidden_network_connects(browser: Browser, simulated: SimPortal) -
     page = phone.page
     assert await phone.row(HIDDEN_NAME).count() == 0
     other = page.locator("details.other")
-    await other.locator("summary").click()
+    await other.locator(":scope > summary").click()
     await other.get_by_label("Network name").fill(HIDDEN_NAME)
     await other.get_by_label("Security").select_option("wpa-psk")
     await other.get_by_label("Password", exact=True).fill(HIDDEN_PASSWORD)
