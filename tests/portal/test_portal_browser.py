@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv4Interface
 
 import pytest
 
@@ -14,8 +14,8 @@ from app.flow.state import AttemptOutcome, FlowState, FlowStatus, Service
 from app.nm.models import FailureKind, WifiNetwork
 from app.portal.app import create_app
 from app.portal.server import LOOPBACK, serve_portal
-from app.wifi import Credentials, SecurityKind
-from tests.browser import Browser, chromium, expect, join, open_phone
+from app.wifi import Credentials, SecurityKind, StaticIPv4
+from tests.browser import SCREENSHOTS, Browser, chromium, expect, join, open_phone
 from tests.portal.helpers import (
     PROBES,
     RecordingController,
@@ -313,3 +313,59 @@ async def test_keyboard_alone_can_join_a_network(browser: Browser, served: Serve
     await page.wait_for_url(re.compile(r"/connecting"))
     assert served.controller.submitted[0].passphrase == "correct horse"
     phone.assert_clean()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "without-js"])
+async def test_advanced_static_address_with_a_bad_gateway_then_a_good_one(
+    browser: Browser, served: Served, javascript: bool
+) -> None:
+    phone = await open_phone(browser, served.url, javascript=javascript)
+    page = phone.page
+    row = phone.row("Cafe")
+    await row.locator(":scope > summary").click()
+    address = row.get_by_label("IPv4 address")
+    # Closed until opened: a user who wants DHCP never sees the fields.
+    await expect(address).to_be_hidden()
+    await row.locator("details.adv > summary").click()
+    await expect(address).to_be_visible()
+    await row.get_by_label("Password", exact=True).fill("correct horse")
+    await address.fill("192.168.1.127/24")
+    await row.get_by_label("Gateway").fill("10.0.0.1")
+    await row.get_by_label("DNS servers").fill("192.168.1.1, 1.1.1.1")
+    await row.get_by_role("button", name="Connect").click()
+
+    # The list again: Cafe and its Advanced fields open, the error under the gateway.
+    gateway = phone.row("Cafe").get_by_label("Gateway")
+    await expect(gateway).to_have_attribute("aria-invalid", "true")
+    await expect(gateway).to_have_accessible_description(
+        "The gateway 10.0.0.1 is outside 192.168.1.0/24, the network of the address: "
+        "the router must be in the device's own network."
+    )
+    await expect(gateway).to_be_focused()
+    await expect(phone.row("Cafe").get_by_label("IPv4 address")).to_have_value("192.168.1.127/24")
+    assert await page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    assert served.controller.submitted == []
+    await phone.shot(f"advanced-error-{'js' if javascript else 'nojs'}")
+    if javascript:
+        # What the phone's screen shows: the field at fault, scrolled into view by autofocus.
+        await page.screenshot(path=str(SCREENSHOTS / "advanced-error-screen.png"))
+
+    await gateway.fill("192.168.1.1")
+    # The password is never sent back: typed again.
+    await phone.row("Cafe").get_by_label("Password", exact=True).fill("correct horse")
+    await phone.row("Cafe").get_by_role("button", name="Connect").click()
+    await page.wait_for_url(re.compile(r"/connecting\?ssid=Cafe$"))
+    assert served.controller.submitted == [
+        Credentials(
+            ssid=b"Cafe",
+            security=SecurityKind.WPA_PSK,
+            passphrase="correct horse",
+            ipv4=StaticIPv4(
+                IPv4Interface("192.168.1.127/24"),
+                IPv4Address("192.168.1.1"),
+                (IPv4Address("192.168.1.1"), IPv4Address("1.1.1.1")),
+            ),
+        )
+    ]
+    # The refused form's answer is a 400, which Chromium logs as a console error.
+    phone.assert_clean("400 (Bad Request)")
