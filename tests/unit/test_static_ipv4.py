@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from pathlib import Path
 
 import pytest
 from hypothesis import example, given
@@ -11,8 +12,9 @@ from hypothesis import strategies as st
 
 from app.errors import ValidationError
 from app.flow.attempt import stated_dns
+from app.nm.keyfile import parse_keyfile
 from app.nm.models import ActiveLink
-from app.nm.profiles import client_profile, in_addr
+from app.nm.profiles import client_profile, in_addr, ipv4_setting
 from app.nm.variants import to_dbus
 from app.rules import (
     IPV4_ADDRESS,
@@ -26,6 +28,7 @@ from app.wifi import Credentials, SecurityKind, StaticIPv4
 
 FIELDS = {IPV4_ADDRESS, IPV4_GATEWAY, IPV4_DNS}
 TEN_ONE = IPv4Address("10.0.0.1")
+KEYFILES = Path(__file__).resolve().parents[1] / "data" / "keyfiles"
 GUIDE = StaticIPv4(
     IPv4Interface("192.168.1.127/24"),
     IPv4Address("192.168.1.1"),
@@ -141,6 +144,13 @@ def test_the_profile_is_manual_with_address_gateway_and_dns() -> None:
         "gateway": "s",
         "dns": "au",
     }
+
+
+def test_the_profile_reads_as_the_guides_static_keyfile() -> None:
+    """The guide's static-IP keyfile, read by the importer, is the setting the fields make."""
+    guide = KEYFILES / "guide-static-ipv4.nmconnection"
+    typed = parse_static_ipv4("192.168.7.20/24", "192.168.7.1", "8.8.8.8, 8.8.4.4")
+    assert parse_keyfile(guide.read_text(), filename=guide.name)["ipv4"] == ipv4_setting(typed)
 
 
 def test_in_addr_is_the_address_bytes_in_host_order() -> None:
