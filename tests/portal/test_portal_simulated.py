@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
+import aiohttp
 import pytest
 
 from app.flow.state import AttemptOutcome, FlowState
@@ -272,3 +274,50 @@ async def test_hostile_names_render_as_text_and_run_nothing(
     # Give a payload time to fire, had the page run one; the dialog listener records any.
     await asyncio.sleep(0.3)
     phone.assert_clean()
+
+
+STATIC_FIELDS = {
+    "ipv4_address": "192.168.1.127/24",
+    "ipv4_gateway": "192.168.1.1",
+    "ipv4_dns": "192.168.1.1, 1.1.1.1",
+}
+# What the flow sends for those fields: ipv4.dns is in_addr_t in this host's byte order.
+STATIC_SETTING = {
+    "method": "manual",
+    "address-data": [{"address": "192.168.1.127", "prefix": 24}],
+    "gateway": "192.168.1.1",
+    "dns": [int.from_bytes(bytes(b), sys.byteorder) for b in ((192, 168, 1, 1), (1, 1, 1, 1))],
+}
+
+
+async def test_static_address_from_the_advanced_fields_connects(
+    browser: Browser, simulated: SimPortal
+) -> None:
+    phone = await open_phone(browser, simulated.url)
+    row = phone.row("Home")
+    await row.locator(":scope > summary").click()
+    await row.locator("details.adv > summary").click()
+    for name, label in (
+        ("ipv4_address", "IPv4 address"),
+        ("ipv4_gateway", "Gateway"),
+        ("ipv4_dns", "DNS servers"),
+    ):
+        await row.get_by_label(label).fill(STATIC_FIELDS[name])
+    await row.get_by_label("Password", exact=True).fill(HOME_PASSWORD)
+    await phone.shot("sim-static-1-form")
+    await row.get_by_role("button", name="Connect").click()
+    await expect(phone.page.get_by_role("heading")).to_have_text("Connecting to 'Home'…")
+
+    await simulated.connected("Home")
+    received = simulated.profile()
+    assert received["ipv4"] == STATIC_SETTING
+    phone.assert_clean()
+
+
+async def test_static_address_by_json_connects(simulated: SimPortal) -> None:
+    async with aiohttp.ClientSession() as session:
+        body = {"ssid": "Home", "passphrase": HOME_PASSWORD, **STATIC_FIELDS}
+        async with session.post(f"{simulated.url}connect", json=body) as response:
+            assert (response.status, await response.json()) == (200, {"status": "connecting"})
+    await simulated.connected("Home")
+    assert simulated.profile()["ipv4"] == STATIC_SETTING
