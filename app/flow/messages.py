@@ -6,7 +6,7 @@ from typing import Protocol
 
 from app.flow.state import AttemptOutcome, Service
 from app.nm.models import FailureKind
-from app.rules import PASSWORD_MAX_CHARS
+from app.rules import IPV4_ADDRESS, IPV4_DNS, IPV4_GATEWAY, PASSWORD_MAX_CHARS
 from app.wifi import SecurityKind
 
 
@@ -121,12 +121,12 @@ def field_error_text(
         return t.gettext("Check the user name.")
     if field == "ssid":
         return t.gettext("Check the network name: at most 32 bytes.")
-    if field == "ipv4_address":
+    if field == IPV4_ADDRESS:
         return t.gettext(
             "Check the IPv4 address: an address and its prefix, e.g. 192.168.1.127/24."
         )
-    if field == "ipv4_gateway":
+    if field == IPV4_GATEWAY:
         return t.gettext("Check the gateway: the router's address, in the same network.")
-    if field == "ipv4_dns":
+    if field == IPV4_DNS:
         return t.gettext("Check the DNS servers: 1 to 3 IPv4 addresses, separated by commas.")
     return t.gettext("Check this field.")
