@@ -51,13 +51,14 @@ def assert_protective_headers(response: ClientResponse) -> None:
     headers = response.headers
     policy = {part.strip() for part in headers["Content-Security-Policy"].split(";")}
     if response.url.path in SIGN_IN_PAGE_PATHS:
-        # The page Android's probe gets loads nothing at all: stricter still.
+        # The page Android's probe gets loads nothing at all, styles included: stricter still.
         assert policy >= SIGN_IN_PAGE_CSP
+        assert not [part for part in policy if part.startswith("style-src ")]
     else:
         assert policy >= STRICT_CSP
+        # Files of the portal, and the one inline stylesheet of its pages, by its hash.
+        assert re.fullmatch(r"'self' 'sha256-[A-Za-z0-9+/]{43}='", style_sources(policy))
     assert not any("unsafe" in part for part in policy)
-    # Files of the portal, and the one inline stylesheet of its pages, by its hash.
-    assert re.fullmatch(r"'self' 'sha256-[A-Za-z0-9+/]{43}='", style_sources(policy))
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["Referrer-Policy"] == "no-referrer"
