@@ -63,6 +63,16 @@ _USABLE = """ssid => {
     if (shown.matches(":disabled") || control.querySelector(":disabled")) continue;
     return performance.timeOrigin + performance.now();
   }
+  // A select widget that shows the chosen network as a field's value (balena's UI, a button
+  // holding an input), not as text.
+  for (const field of document.querySelectorAll("input")) {
+    if (field.value !== ssid) continue;
+    const shown = field.closest("button,label,[role=button],[role=combobox]") || field;
+    const box = shown.getBoundingClientRect();
+    if (!box.width || !box.height || getComputedStyle(shown).visibility !== "visible") continue;
+    if (shown.matches(":disabled")) continue;
+    return performance.timeOrigin + performance.now();
+  }
   return 0;
 }"""
 
