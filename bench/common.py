@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import compileall
 import contextlib
+import json
 import os
 import resource
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,11 +91,13 @@ class Simulated:
 
 
 @contextlib.asynccontextmanager
-async def simulated(networks: int) -> AsyncIterator[Simulated]:
-    """A private bus and a simulated NetworkManager with `networks` access points on it."""
+async def simulated(networks: int, data: dict[str, Any] | None = None) -> AsyncIterator[Simulated]:
+    """A private bus and a simulated NetworkManager: `networks` access points, or `data`."""
     async with (
         PrivateBus() as bus,
-        SimulatedNetworkManager.start(bus.address, parse_scenario(scenario(networks))) as nm,
+        SimulatedNetworkManager.start(
+            bus.address, parse_scenario(data if data is not None else scenario(networks))
+        ) as nm,
     ):
         yield Simulated(bus.address, nm)
 
@@ -108,34 +111,83 @@ class AppProcess:
     port: int
     wall_to_probe: float
     cpu_to_probe: float
+    # Its JSON lines on stdout (bench.app_process --events, SIGUSR1), when asked for.
+    events: Events | None = None
+
+
+class Events:
+    """The JSON lines the app process writes on stdout, read as they come."""
+
+    def __init__(self, stream: asyncio.StreamReader) -> None:
+        self._lines: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self._reader = asyncio.ensure_future(self._read(stream))
+
+    async def _read(self, stream: asyncio.StreamReader) -> None:
+        while line := await stream.readline():
+            self._lines.put_nowait(json.loads(line))
+        self._lines.put_nowait(None)
+
+    async def next(
+        self, wanted: Callable[[dict[str, Any]], bool], timeout: float
+    ) -> dict[str, Any]:
+        """The next line `wanted` accepts (the others are dropped), within `timeout` s."""
+        async with asyncio.timeout(timeout):
+            while True:
+                line = await self._lines.get()
+                if line is None:
+                    raise RuntimeError("the app process ended (its stdout closed)")
+                if wanted(line):
+                    return line
+
+    async def logged(self, start: str, timeout: float) -> float:
+        """When (time.monotonic, in the app) the next log line beginning with `start` came."""
+        line = await self.next(
+            lambda line: line["event"] == "log" and line["message"].startswith(start), timeout
+        )
+        return float(line["at"])
+
+    def close(self) -> None:
+        """Stop reading."""
+        self._reader.cancel()
 
 
 @contextlib.asynccontextmanager
 async def app_process(
-    bus_address: str, *, start_timeout: float = 30.0, ui_directory: Path | None = None
+    bus_address: str,
+    *,
+    start_timeout: float = 30.0,
+    ui_directory: Path | None = None,
+    options: Sequence[str] = (),
+    events: bool = False,
 ) -> AsyncIterator[AppProcess]:
     """The app in its own process on `bus_address`, once it has answered a captive probe.
 
-    `ui_directory`: the app serves that UI_DIRECTORY instead of the bundled page.
+    `ui_directory`: the app serves that UI_DIRECTORY instead of the bundled page. `options` go
+    to bench.app_process; with `events` its log lines are read (--events).
     """
     port = free_port()
     environment = dict(os.environ)
     if ui_directory is not None:
         environment["UI_DIRECTORY"] = str(ui_directory)
     started = time.perf_counter()
+    arguments = [*options, "--events"] if events else list(options)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.app_process", bus_address, str(port),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        sys.executable, "-m", "bench.app_process", bus_address, str(port), *arguments,
+        stdout=asyncio.subprocess.PIPE if events else asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
         cwd=CHECKOUT, env=environment,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
+    lines = Events(process.stdout) if process.stdout is not None else None
     try:
         wall, cpu = await _first_probe(process, url, started, start_timeout)
-        yield AppProcess(process.pid, url, port, wall, cpu)
+        yield AppProcess(process.pid, url, port, wall, cpu, lines)
     finally:
         if process.returncode is None:
             process.terminate()
         await process.wait()
+        if lines is not None:
+            lines.close()
 
 
 async def _first_probe(

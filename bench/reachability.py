@@ -80,11 +80,14 @@ class _Silent(asyncio.DatagramProtocol):
 
 
 @dataclass(frozen=True)
-class _Servers:
+class Servers:
+    """Where the three services listen on 127.0.0.1, and the certificate HTTPS presents."""
+
     https: int
     ntp: int
     dns: int
     context: ssl.SSLContext
+    cafile: Path
 
 
 def _certificate(directory: Path) -> tuple[Path, Path]:
@@ -106,7 +109,7 @@ async def _silent_tcp(reader: asyncio.StreamReader, writer: asyncio.StreamWriter
 
 
 @contextlib.asynccontextmanager
-async def _servers(blocked: str | None) -> AsyncIterator[_Servers]:
+async def servers(blocked: str | None = None) -> AsyncIterator[Servers]:
     """The three services on 127.0.0.1's free ports, `blocked` silent."""
     loop = asyncio.get_running_loop()
     with tempfile.TemporaryDirectory() as directory:
@@ -132,11 +135,12 @@ async def _servers(blocked: str | None) -> AsyncIterator[_Servers]:
             _Silent if blocked == "dns" else _Dns, local_addr=("127.0.0.1", 0)
         )
         try:
-            yield _Servers(
+            yield Servers(
                 https=tcp.sockets[0].getsockname()[1],
                 ntp=ntp.get_extra_info("sockname")[1],
                 dns=resolver.get_extra_info("sockname")[1],
                 context=trusting,
+                cafile=cert,
             )
         finally:
             tcp.close()
@@ -144,30 +148,30 @@ async def _servers(blocked: str | None) -> AsyncIterator[_Servers]:
             resolver.close()
 
 
-async def _checks(servers: _Servers, timeout: float) -> tuple[float, tuple[CheckResult, ...]]:
+async def checks(servers: Servers, timeout: float) -> tuple[float, tuple[CheckResult, ...]]:
     """All three checks at once, as the flow runs them: their wall time and results."""
-    checks: list[Callable[[], Awaitable[CheckResult]]] = [
+    each: list[Callable[[], Awaitable[CheckResult]]] = [
         # By address: "localhost" may resolve to ::1 first, where nothing listens.
         lambda: check_https(f"https://{ADDRESS}:{servers.https}/", timeout, servers.context),
-        lambda: check_ntp("127.0.0.1", timeout, port=servers.ntp),
-        lambda: check_dns(["127.0.0.1"], HOST, timeout, port=servers.dns),
+        lambda: check_ntp(ADDRESS, timeout, port=servers.ntp),
+        lambda: check_dns([ADDRESS], HOST, timeout, port=servers.dns),
     ]
     started = time.perf_counter()
-    results = await asyncio.gather(*(check() for check in checks))
+    results = await asyncio.gather(*(check() for check in each))
     return time.perf_counter() - started, tuple(results)
 
 
 async def measure(figures: dict[str, Row], timeout: float) -> None:
     """One run: every service answering, then each blocked in turn."""
-    async with _servers(None) as servers:
-        took, results = await _checks(servers, timeout)
+    async with servers() as answering:
+        took, results = await checks(answering, timeout)
     failed = [f"{result.service}: {result.reason}" for result in results if not result.ok]
     if failed:
         raise RuntimeError(f"checks against answering servers failed: {failed}")
     figures["all"].values.append(took * 1000)
     for service in SERVICES:
-        async with _servers(service) as servers:
-            took, results = await _checks(servers, timeout)
+        async with servers(service) as blocking:
+            took, results = await checks(blocking, timeout)
         if all(result.ok for result in results):
             raise RuntimeError(f"every check passed with {service} blocked")
         figures[service].values.append(took / timeout)

@@ -56,9 +56,6 @@ def rows() -> dict[str, Row]:
         "stack rss": Row("3. Memory",
                          f"peak RSS of a process that only imports {_STACK_NAMES}",
                          "MiB"),
-        "soak": Row("3. Memory", "10-min --watch soak, uplink flaps every 5 s: RSS growth", "MiB",
-                    "< 2 MB growth, no leaked tasks, fds, matches",
-                    note="not measured yet (`--soak`)"),
     }  # fmt: skip
 
 
