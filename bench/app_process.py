@@ -50,8 +50,8 @@ class LocalChecks:
     https: int
     ntp: int
     dns: int
-    # The throwaway certificate the HTTPS server presents.
-    cafile: str
+    # The system's CA file with the HTTPS server's throwaway certificate added.
+    bundle: str
     timeout: float
 
 
@@ -59,19 +59,24 @@ def local_checks(servers: LocalChecks) -> ReachabilityCheck:
     """The app's own three checks, over the new link, against the bench's servers.
 
     What app.flow.reachability.check_link does, with the servers' ports: bound to the link's
-    interface, its resolvers asked, all at once, and the system's CA store loaded afresh for
-    each attempt (the bench's certificate added to it).
+    interface, its resolvers asked, all at once, the CA store the system's (SSL_CERT_FILE: the
+    system's CA file with the bench's certificate added, loaded by the first attempt).
     """
     # Here, not at the top: the figures without checks import what they did before; at the
     # start, as `wifi-connect run` does, not in the first attempt.
-    import ssl
+    from app.flow.reachability import (
+        check_bindable,
+        check_dns,
+        check_https,
+        check_ntp,
+        tls_context,
+    )
 
-    from app.flow.reachability import check_bindable, check_dns, check_https, check_ntp
+    os.environ["SSL_CERT_FILE"] = servers.bundle
 
     async def check(link: ActiveLink) -> tuple[CheckResult, ...]:
         check_bindable(link.interface)
-        context = ssl.create_default_context()
-        context.load_verify_locations(servers.cafile)
+        context = tls_context()
         timeout = servers.timeout
         return tuple(
             await asyncio.gather(

@@ -88,6 +88,8 @@ class Servers:
     dns: int
     context: ssl.SSLContext
     cafile: Path
+    # The system's CA file with the throwaway certificate added, for an SSL_CERT_FILE.
+    bundle: Path
 
 
 def _certificate(directory: Path) -> tuple[Path, Path]:
@@ -100,6 +102,14 @@ def _certificate(directory: Path) -> tuple[Path, Path]:
         check=True, capture_output=True,
     )  # fmt: skip
     return cert, key
+
+
+def _bundle(directory: Path, cert: Path) -> Path:
+    """The system's CA file with `cert` added: what an SSL_CERT_FILE trusting both names."""
+    bundle = directory / "bundle.pem"
+    system = ssl.get_default_verify_paths().cafile
+    bundle.write_bytes((Path(system).read_bytes() if system else b"") + cert.read_bytes())
+    return bundle
 
 
 async def _silent_tcp(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -117,6 +127,7 @@ async def servers(blocked: str | None = None) -> AsyncIterator[Servers]:
         serving = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         serving.load_cert_chain(cert, key)
         trusting = ssl.create_default_context(cafile=str(cert))
+        bundle = _bundle(Path(directory), cert)
 
         async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             await reader.read()
@@ -141,6 +152,7 @@ async def servers(blocked: str | None = None) -> AsyncIterator[Servers]:
                 dns=resolver.get_extra_info("sockname")[1],
                 context=trusting,
                 cafile=cert,
+                bundle=bundle,
             )
         finally:
             tcp.close()

@@ -67,7 +67,7 @@ def check_options(servers: reachability.Servers, timeout: float) -> list[str]:
         "https": servers.https,
         "ntp": servers.ntp,
         "dns": servers.dns,
-        "cafile": str(servers.cafile),
+        "bundle": str(servers.bundle),
         "timeout": timeout,
     }
     return ["--checks", json.dumps(checks)]

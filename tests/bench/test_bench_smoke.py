@@ -23,6 +23,15 @@ FIGURES = [
 ]
 # What bench/results.py writes for a row without values (tests/bench shadows the bench package).
 NOT_MEASURED = "not measured yet"
+# Measures that a smoke run fills in, not only lists: (figure, the start of its measure).
+MEASURED = [
+    ("2. Submit to proven", "POST /connect → reachability proven, wall"),
+    ("2. Submit to proven", "POST /connect → reachability proven, our overhead"),
+    ("3. Memory", "6 s --watch soak, uplink flaps every 2 s"),
+    ("3. Memory", "the soak: asyncio tasks gained"),
+    ("3. Memory", "the soak: file descriptors gained"),
+    ("3. Memory", "the soak: D-Bus match rules gained"),
+]
 
 
 def test_quick_bench_writes_every_figure(tmp_path: Path) -> None:
@@ -47,6 +56,10 @@ def test_quick_bench_writes_every_figure(tmp_path: Path) -> None:
     measured = [row for row in rows if row.startswith(("| 6. ", "| 7. "))]
     assert measured, rows
     assert not [row for row in measured if NOT_MEASURED in row or "failed" in row], measured
+    cells = [row.strip("| ").split(" | ") for row in rows]
+    for figure, measure in MEASURED:
+        (value,) = [c[2] for c in cells if c[0] == figure and c[1].startswith(measure)]
+        assert value[0].isdigit() or value[0] == "-", f"{figure}, {measure}: {value}"
     for header in ("- Date:", "- Machine:", "- Commit:", "- Load average at start:"):
         assert header in text
     # A run given --output leaves the committed table alone.
