@@ -166,7 +166,7 @@ async def run(config: Config, timings: Timings) -> ExitStatus:
     """The provisioning flow on this device's NetworkManager."""
     from app.flow import provision
     from app.flow.dnsmasq import Dnsmasq
-    from app.flow.reachability import check_link
+    from app.flow.reachability import check_link, prepare_tls_context
 
     async with _owned_bus() as bus:
         nm = await _network_manager(bus, timings.nm_wait)
@@ -181,6 +181,7 @@ async def run(config: Config, timings: Timings) -> ExitStatus:
             portal=_portal_server(config),
             services=dnsmasq,
             checks=functools.partial(check_link, config),
+            prepare_checks=prepare_tls_context,
             timings=timings,
         )
         return await provision.run(config, nm, surroundings)

@@ -125,13 +125,20 @@ async def _serve(bus_address: str, port: int, options: argparse.Namespace) -> in
         config, gateway=LOOPBACK, listening_port=port, interface=None, watch=options.watch
     )
     timings = Timings(**json.loads(options.timings))
-    checks = local_checks(LocalChecks(**json.loads(options.checks))) if options.checks else None
+    checks: ReachabilityCheck | None = None
+    prepare_checks = None
+    if options.checks:
+        from app.flow.reachability import prepare_tls_context  # as local_checks' imports
+
+        checks = local_checks(LocalChecks(**json.loads(options.checks)))
+        prepare_checks = prepare_tls_context
     asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, _report_live)
     async with SystemBus(bus_address) as bus:
         nm = await NetworkManagerClient.connect(bus, timeout=timings.command_nm_wait)
         surroundings = provision.Surroundings(
             portal=lambda flow: serve_portal(create_app(config, flow), config.gateway, port),
             checks=checks,
+            prepare_checks=prepare_checks,
             timings=timings,
             # The kernel's routes are the bench machine's: NetworkManager's view decides.
             has_default_route=lambda: True,

@@ -23,7 +23,7 @@ import aiohttp
 from app.flow.timing import Timings
 from bench import reachability
 from bench.app_process import CHECK_ADDRESS
-from bench.common import AppProcess, Events, Simulated, app_process, simulated
+from bench.common import AppProcess, Events, Simulated, app_process, cpu_seconds, simulated
 from bench.results import Row
 
 # The simulated radio's configured times, subtracted from the figure.
@@ -119,6 +119,9 @@ def rows() -> dict[str, Row]:
                     "POST /connect → reachability proven, our overhead (wall - answer grace - "
                     "simulated radio - servers' own latency)", "ms",
                     "< 100 ms", lambda value: value < 100),
+        "cpu": Row("2. Submit to proven",
+                   "POST /connect → reachability proven, the app's CPU time (user + system)",
+                   "CPU-ms"),
     }  # fmt: skip
 
 
@@ -178,6 +181,7 @@ async def measure(figures: dict[str, Row], timeout: float) -> Steps:
         app, events = run.app, run.events
         await portal_open(app.url)
         serving = await servers_latency(run.servers, timeout)
+        cpu = cpu_seconds(app.pid)
         posted = time.monotonic()
         await submit(app.url)
         hotspot_down = await events.logged("Hotspot is down", WAIT)
@@ -187,6 +191,7 @@ async def measure(figures: dict[str, Row], timeout: float) -> Steps:
         )
         if not line["message"].startswith("Reachability proven"):
             raise RuntimeError(f"the attempt ended without proof: {line['message']}")
+        figures["cpu"].values.append((cpu_seconds(app.pid) - cpu) * 1000)
         connected = await events.logged("state: connected", WAIT)
     steps = Steps(posted, hotspot_down, float(line["at"]), connected, serving, line["message"])
     wall = steps.proven - steps.posted

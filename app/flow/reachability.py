@@ -681,6 +681,15 @@ def tls_context() -> ssl.SSLContext:
     return _tls_context(paths.cafile, _stamp(paths.cafile), paths.capath, _stamp(paths.capath))
 
 
+async def prepare_tls_context() -> None:
+    """Load the CA store now, in a thread, so that the next checks find it loaded."""
+    try:
+        await asyncio.to_thread(tls_context)
+    except (OSError, ssl.SSLError) as err:
+        # The checks meet it again, and report it as their own failure.
+        _LOGGER.debug("Cannot load the CA store yet: %s", err)
+
+
 def _stamp(path: str | None) -> tuple[int, int, int] | None:
     """What changes when a CA file or directory is replaced or edited; None when it is absent."""
     if path is None:

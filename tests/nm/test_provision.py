@@ -183,6 +183,29 @@ async def _taking_turns(
         await flow.cleanup()
 
 
+async def test_the_checks_get_ready_during_the_answer_grace(
+    nm: NetworkManagerClient, probe: NMProbe
+) -> None:
+    """The CA store loads while the phone's answer gets out, not on the attempt's way."""
+    clock = ManualClock()
+    readied = asyncio.Event()
+
+    async def prepare_checks() -> None:
+        readied.set()
+
+    flow = Provisioner(CONFIG, nm, clock=clock, prepare_checks=prepare_checks)
+    await flow.prepare()
+    await flow.open_portal()
+    connected = asyncio.create_task(flow.run_until_connected())
+    await flow.submit(_psk(b"Home"))
+    await clock.until_sleeping(connected)
+    assert readied.is_set()
+    assert len(await probe.active_connection_paths()) == 1, "the hotspot is still up"
+    await clock.advance(Timings().answer_grace)
+    assert (await asyncio.wait_for(connected, 5)).ok
+    await flow.cleanup()
+
+
 async def test_after_a_failed_attempt_a_waiting_phone_goes_first(
     nm: NetworkManagerClient,
 ) -> None:
