@@ -25,6 +25,7 @@ import os
 import signal
 import sys
 import time
+import tracemalloc
 from typing import Any
 
 from app import __main__ as cli  # the console script's imports, as `wifi-connect` pays them
@@ -105,6 +106,30 @@ class _Events(logging.Handler):
         _emit({"event": "log", "logger": record.name, "message": record.getMessage()})
 
 
+# The first tracemalloc snapshot SIGUSR1 took (--trace-memory); later ones are compared to it.
+_first_snapshot: list[tracemalloc.Snapshot] = []
+# How many of the places whose allocations grew most a report names.
+_GREW = 8
+
+
+def _grown() -> list[str]:
+    """With --trace-memory: the places whose live allocations grew most since the first report."""
+    if not tracemalloc.is_tracing():
+        return []
+    snapshot = tracemalloc.take_snapshot().filter_traces(
+        [tracemalloc.Filter(False, tracemalloc.__file__)]
+    )
+    if not _first_snapshot:
+        _first_snapshot.append(snapshot)
+        return []
+    stats = snapshot.compare_to(_first_snapshot[0], "traceback")
+    return [
+        f"{stat.size_diff / 1024:+.0f} KiB in {stat.count_diff:+d} blocks: "
+        + " <- ".join(f"{frame.filename}:{frame.lineno}" for frame in stat.traceback)
+        for stat in stats[:_GREW]
+    ]
+
+
 def _report_live() -> None:
     """SIGUSR1: the live asyncio tasks (by coroutine) and open file descriptors, on stdout."""
     tasks = collections.Counter(
@@ -115,6 +140,7 @@ def _report_live() -> None:
         "tasks": sum(tasks.values()),
         "by_coroutine": dict(tasks),
         "fds": len(os.listdir("/proc/self/fd")),
+        "grown": _grown(),
     })  # fmt: skip
 
 
@@ -156,12 +182,20 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--checks", help="LocalChecks as JSON: prove each link against them")
     parser.add_argument("--timings", default="{}", help="Timings fields to change, as JSON")
     parser.add_argument("--events", action="store_true", help="log lines as JSON on stdout")
+    parser.add_argument(
+        "--trace-memory",
+        type=int,
+        metavar="FRAMES",
+        help="tracemalloc with this many frames: SIGUSR1 also names where memory grew",
+    )
     return parser
 
 
 def main() -> int:
     """Serve until SIGTERM (the default action ends the process)."""
     options = _parser().parse_args()
+    if options.trace_memory:
+        tracemalloc.start(options.trace_memory)
     logging.basicConfig(level=logging.WARNING)
     if options.events:
         root = logging.getLogger()

@@ -90,6 +90,8 @@ class Reading:
     # The most match rules the connection held at once so far (while a flap was under way).
     peak_matches: int
     rules: tuple[str, ...]
+    # With tracemalloc on: where the app's live allocations grew most since the first reading.
+    grown: tuple[str, ...] = ()
 
 
 async def _bus_call(bus: SystemBus, interface: str, member: str, *args: str) -> Any:
@@ -132,6 +134,7 @@ async def _read(app: AppProcess, bus: SystemBus, name: str) -> Reading:
         matches=matches,
         peak_matches=peak,
         rules=rules,
+        grown=tuple(live["grown"]),
     )
 
 
@@ -194,9 +197,11 @@ async def _flaps(app: AppProcess, sim: Simulated, bus: SystemBus, plan: Plan) ->
     )
 
 
-async def measure(figures: dict[str, Row], plan: Plan) -> str:
-    """One soak; returns a note with the readings."""
+async def measure(figures: dict[str, Row], plan: Plan, trace_frames: int = 0) -> str:
+    """One soak; returns a note with the readings (with `trace_frames`, tracemalloc's too)."""
     options = ["--watch", "--timings", json.dumps(TIMINGS)]
+    if trace_frames:
+        options += ["--trace-memory", str(trace_frames)]
     async with (
         submit.proving(CHECK_TIMEOUT, options) as run,
         SystemBus(run.sim.address) as bus,
@@ -215,4 +220,5 @@ async def measure(figures: dict[str, Row], plan: Plan) -> str:
         f"({json.dumps(after.by_coroutine)} at the end), file descriptors {before.fds} / "
         f"{after.fds}, D-Bus match rules {before.matches} / {after.matches} (at most "
         f"{after.peak_matches} at once during the flaps); gained: {_gained(before, after)}."
+        + (f" Grown most (tracemalloc): {'; '.join(after.grown)}." if after.grown else "")
     )
