@@ -18,6 +18,7 @@ import json
 import os
 import signal
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,8 +33,11 @@ from bench.results import Row
 TIMINGS = {"watch_poll": 0.25, "watch_grace": 0.5, "answer_grace": 0.2}
 # How long the checks may take: the servers answer in milliseconds.
 CHECK_TIMEOUT = 2.0
-# How long before the next flap the quiet moment's readings are taken.
+# How long before the next flap the quiet moment's readings are taken, and how long after the
+# round's end (the hotspot's profile removed, then the portal's server closed) at the least:
+# on a busy machine a flap may take longer than its period.
 QUIET = 0.3
+SETTLE = 0.5
 _DBUS = ("org.freedesktop.DBus", "/org/freedesktop/DBus")
 # The dbus-daemon's statistics (built in on Debian and Ubuntu), which count match rules.
 _STATS = "org.freedesktop.DBus.Debug.Stats"
@@ -145,6 +149,7 @@ async def _rejoin(app: AppProcess) -> float:
     await submit.submit(app.url)
     proven = await app.events.logged("Reachability proven", submit.WAIT)
     await app.events.logged("state: connected", submit.WAIT)
+    await app.events.logged("Hotspot profile removed", submit.WAIT)
     return proven
 
 
@@ -152,6 +157,19 @@ def _drop_uplink(sim: Simulated) -> None:
     """The joined network goes away under the app (the simulated NetworkManager takes it down)."""
     for path in sim.nm.active_paths():
         sim.nm.deactivate(path)
+
+
+def _trend(rss: Sequence[float]) -> str:
+    """How the RSS moved after the warm-up: over each half, so a plateau shows from a leak."""
+    half = len(rss) // 2
+    if half < 1:
+        return ""
+    first, second = rss[half] - rss[0], rss[-1] - rss[half]
+    return (
+        f"RSS at each quiet moment after the warm-up: {min(rss):.1f}-{max(rss):.1f} MiB, "
+        f"{first:+.2f} MiB over the first half of those flaps and {second:+.2f} MiB over the "
+        "second."
+    )
 
 
 def _gained(before: Reading, after: Reading) -> str:
@@ -172,6 +190,8 @@ class _Soaked:
     seconds: float
     # The longest way round, from the uplink dropped to the link proven again.
     slowest: float
+    # The RSS in MiB at each flap's quiet moment, in order.
+    rss: tuple[float, ...]
 
 
 async def _flaps(app: AppProcess, sim: Simulated, bus: SystemBus, plan: Plan) -> _Soaked:
@@ -179,13 +199,15 @@ async def _flaps(app: AppProcess, sim: Simulated, bus: SystemBus, plan: Plan) ->
     name = await _connection_of(bus, app.pid)
     started = dropped = time.monotonic()
     readings: dict[int, Reading] = {}
+    rss: list[float] = []
     slowest = 0.0
     for flap in range(1, plan.flaps + 1):
         proven = await _rejoin(app)
         if flap > 1:
             slowest = max(slowest, proven - dropped)
         next_flap = started + flap * plan.period
-        await asyncio.sleep(max(0.0, next_flap - QUIET - time.monotonic()))
+        await asyncio.sleep(max(SETTLE, next_flap - QUIET - time.monotonic()))
+        rss.append(rss_mib(app.pid))
         if flap in (plan.warm_up, plan.flaps):
             readings[flap] = await _read(app, bus, name)
         if flap < plan.flaps:
@@ -193,7 +215,11 @@ async def _flaps(app: AppProcess, sim: Simulated, bus: SystemBus, plan: Plan) ->
             _drop_uplink(sim)
             dropped = time.monotonic()
     return _Soaked(
-        readings[plan.warm_up], readings[plan.flaps], time.monotonic() - started, slowest
+        readings[plan.warm_up],
+        readings[plan.flaps],
+        time.monotonic() - started,
+        slowest,
+        tuple(rss),
     )
 
 
@@ -219,6 +245,7 @@ async def measure(figures: dict[str, Row], plan: Plan, trace_frames: int = 0) ->
         f"{after.rss:.1f} MiB, asyncio tasks {before.tasks} / {after.tasks} "
         f"({json.dumps(after.by_coroutine)} at the end), file descriptors {before.fds} / "
         f"{after.fds}, D-Bus match rules {before.matches} / {after.matches} (at most "
-        f"{after.peak_matches} at once during the flaps); gained: {_gained(before, after)}."
+        f"{after.peak_matches} at once during the flaps); gained: {_gained(before, after)}. "
+        f"{_trend(soaked.rss[plan.warm_up - 1 :])}"
         + (f" Grown most (tracemalloc): {'; '.join(after.grown)}." if after.grown else "")
     )
