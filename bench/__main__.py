@@ -127,8 +127,8 @@ class Settings:
     soak: soak.Plan
 
 
-DEFAULT = Settings(runs=3, clients=200, load_seconds=20, burst_seconds=5, check_timeout=2.0,
-                   scan_sizes=SCAN_SIZES, bundle_bytes=spa.BUNDLE_BYTES, spa_runs=2,
+DEFAULT = Settings(runs=3, clients=200, load_seconds=20, burst_seconds=5, check_timeout=1.0,
+                   scan_sizes=SCAN_SIZES, bundle_bytes=spa.BUNDLE_BYTES, spa_runs=1,
                    link=browser.PHONE, soak=soak.Plan(seconds=30, period=5))  # fmt: skip
 # A smoke run: Chromium still loads all three pages, on a fast link with a small bundle.
 QUICK = Settings(runs=1, clients=10, load_seconds=1, burst_seconds=0.5, check_timeout=0.2,
