@@ -9,9 +9,10 @@ it: Avahi withdraws it when that connection ends, so nothing outlives the proces
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
-from app.errors import MalformedReply, NetworkManagerError, NetworkManagerUnavailable
+from app.errors import NetworkManagerError, NetworkManagerUnavailable
 from app.nm.bus import SystemBus
 from app.nm.models import MdnsHost
 
@@ -55,10 +56,19 @@ def txt_records(service: HttpService) -> list[bytes]:
     return [f"path={service.path}".encode()]
 
 
-def _text_reply(value: object, member: str) -> str:
-    """A non-empty string reply, else MalformedReply naming the member."""
-    if not isinstance(value, str) or not value:
-        raise MalformedReply(f"Avahi's {member} answered {value!r}, not a host name")
+# What a host name may hold to go into http://NAME/ as it is: no space, control character or
+# URL delimiter (Avahi's names come from the kernel's host name, or avahi-daemon.conf).
+_HOST_NAME = re.compile(r"[^\x00-\x20\x7f/?#@:\[\]\\%\"'<>`]{1,255}")
+
+
+class UnfitHostName(ValueError):
+    """Avahi answered a host name that cannot go into a URL as it is."""
+
+
+def _host_reply(value: object, member: str) -> str:
+    """A host name Avahi answered, else UnfitHostName naming the member."""
+    if not isinstance(value, str) or not _HOST_NAME.fullmatch(value):
+        raise UnfitHostName(f"its {member} answered {value!r}, not a host name")
     return value
 
 
@@ -86,8 +96,8 @@ class AvahiClient:
         try:
             (name,) = await self._server_call("GetHostName", returns="s")
             (fqdn,) = await self._server_call("GetHostNameFqdn", returns="s")
-            return MdnsHost(_text_reply(name, "GetHostName"), _text_reply(fqdn, "GetHostNameFqdn"))
-        except (NetworkManagerError, NetworkManagerUnavailable) as err:
+            return MdnsHost(_host_reply(name, "GetHostName"), _host_reply(fqdn, "GetHostNameFqdn"))
+        except (NetworkManagerError, NetworkManagerUnavailable, UnfitHostName) as err:
             _LOGGER.warning("Could not ask Avahi for the host name: %s", err)
             return None
 
@@ -116,6 +126,9 @@ class AvahiClient:
             await self._group_call(self._group, "Commit")
         except (NetworkManagerError, NetworkManagerUnavailable) as err:
             _LOGGER.warning("Could not announce '%s' over mDNS: %s", service.name, err)
+            # The group may have gone (Avahi restarted, our connection opened again): the next
+            # announcement makes a new one; a group left behind dies with our connection.
+            self._group = None
             return False
         _LOGGER.info("Announced '%s' over mDNS (port %d)", service.name, service.port)
         return True

@@ -106,6 +106,18 @@ async def test_without_avahi_one_info_line_and_nothing_called(
     ]
 
 
+@pytest.mark.parametrize("name", ["", "two words", "a/b", 'x"><script>', "host\x1b[31m"])
+async def test_a_host_name_unfit_for_a_url_is_a_warning_and_no_name(
+    avahi: SimulatedAvahi, system_bus: SystemBus, caplog: pytest.LogCaptureFixture, name: str
+) -> None:
+    avahi.host_name = name
+    client = AvahiClient(system_bus)
+    with caplog.at_level(logging.WARNING, logger="app.nm.avahi"):
+        assert await client.host() is None
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "app.nm.avahi"]
+    assert line.startswith("Could not ask Avahi for the host name: its GetHostName answered")
+
+
 def test_service_name_is_one_dns_label() -> None:
     assert service_name("Acme", "sensor-7") == "Acme on sensor-7"
     assert service_name("", "sensor-7") == "sensor-7"
