@@ -51,7 +51,7 @@ async def test_after_the_form_the_phone_is_told_where_the_device_will_be(
     phone = await open_phone(browser, served, javascript=javascript)
     page = phone.page
     row = phone.row("Cafe")
-    await row.locator("summary").click()
+    await row.locator(":scope > summary").click()
     await row.get_by_label("Password", exact=True).fill("correct horse")
     # The flow takes it: /status says so while the phone still has the page.
     controller.current = replace(controller.current, state=FlowState.CONNECTING, trying="Cafe")
