@@ -167,6 +167,7 @@ async def run(config: Config, timings: Timings) -> ExitStatus:
     from app.flow import provision
     from app.flow.dnsmasq import Dnsmasq
     from app.flow.reachability import check_link, prepare_tls_context
+    from app.nm.avahi import AvahiClient
 
     async with _owned_bus() as bus:
         nm = await _network_manager(bus, timings.nm_wait)
@@ -183,6 +184,7 @@ async def run(config: Config, timings: Timings) -> ExitStatus:
             checks=functools.partial(check_link, config),
             prepare_checks=prepare_tls_context,
             timings=timings,
+            avahi=AvahiClient(bus),
         )
         return await provision.run(config, nm, surroundings)
 
@@ -190,8 +192,10 @@ async def run(config: Config, timings: Timings) -> ExitStatus:
 async def simulate(command: Simulate, config: Config, timings: Timings) -> ExitStatus:
     """The same flow as `run`, on the simulated NetworkManager, its portal on 127.0.0.1."""
     from app.flow import provision
+    from app.nm.avahi import AvahiClient
     from app.portal.server import LOOPBACK
     from app.simulator import PrivateBus, SimulatedNetworkManager, default_scenario
+    from app.simulator.avahi import simulated_avahi
 
     # The phone of the demo is this machine's browser: the portal's gateway is loopback.
     config = dataclasses.replace(
@@ -202,9 +206,11 @@ async def simulate(command: Simulate, config: Config, timings: Timings) -> ExitS
         print(f"Portal on a simulated radio: open {config.portal_url}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
 
+    scenario = command.scenario or default_scenario()
     async with (
         PrivateBus() as private_bus,
-        SimulatedNetworkManager.start(private_bus.address, command.scenario or default_scenario()),
+        SimulatedNetworkManager.start(private_bus.address, scenario),
+        simulated_avahi(private_bus.address, scenario.avahi_host_name),
         _system_bus(private_bus.address) as bus,
     ):
         nm = await _network_manager(bus, timings.command_nm_wait)
@@ -213,6 +219,7 @@ async def simulate(command: Simulate, config: Config, timings: Timings) -> ExitS
             timings=timings,
             reopen_after_success=DEMO_PAUSE,
             on_serving=announce,
+            avahi=AvahiClient(bus),
         )
         return await provision.provision(config, nm, surroundings)
 

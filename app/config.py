@@ -14,7 +14,7 @@ from typing import Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 import app
-from app import rules
+from app import rules, whereto
 from app.errors import ConfigError, ValidationError
 
 _T = TypeVar("_T")
@@ -145,6 +145,14 @@ QR_FILE = Setting(
     ("--qr-file",),
     "PATH",
 )
+NEXT_URL = Setting(
+    "PORTAL_NEXT_URL",
+    "http:// or https:// URL the page after a submission links to, where the device is found "
+    "once online; {hostname} and {ssid} are filled in",
+    "none",
+    ("--portal-next-url",),
+    "URL",
+)
 BRAND_NAME = Setting("PORTAL_BRAND_NAME", "name shown on the portal page", DEFAULT_SSID)
 BRAND_LOGO = Setting(
     "PORTAL_BRAND_LOGO", "image shown on the portal page: png, svg, jpg, gif or webp", "none"
@@ -195,6 +203,7 @@ FLAG_SETTINGS = (
     LOG_LEVEL,
     LOG_JSON,
     QR_FILE,
+    NEXT_URL,
 )
 ENV_SETTINGS = (
     BRAND_NAME,
@@ -232,6 +241,8 @@ class Config:
     log_level: int = logging.INFO
     log_json: bool = False
     qr_file: Path | None = None
+    # PORTAL_NEXT_URL, checked: an http(s) URL with only the placeholders of app.whereto.
+    next_url: str | None = None
 
     @property
     def portal_url(self) -> str:
@@ -302,6 +313,7 @@ class Config:
             log_level=log_level,
             log_json=value(LOG_JSON, parse_switch, False),
             qr_file=optional(QR_FILE, parse_qr_file),
+            next_url=optional(NEXT_URL, parse_next_url),
         )
 
 
@@ -524,6 +536,14 @@ def parse_qr_file(text: str) -> Path:
     if not path.parent.is_dir():
         raise InvalidValue(f"{text!r} is not in an existing directory")
     return path
+
+
+def parse_next_url(text: str) -> str:
+    """An http(s) URL template whose only placeholders are {hostname} and {ssid}."""
+    try:
+        return whereto.check_next_url(text)
+    except whereto.BadTemplate as err:
+        raise InvalidValue(str(err)) from None
 
 
 def parse_brand_name(text: str) -> str:

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import socket
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field
@@ -34,8 +35,9 @@ from app.flow.timing import Clock, MonotonicClock, Timings
 from app.flow.turns import Turns
 from app.flow.uplink import Uplink, default_route_exists
 from app.logs import fields
+from app.nm.avahi import IF_UNSPEC, AvahiClient, HttpService, service_name
 from app.nm.client import NetworkManagerClient, WifiDevice
-from app.nm.models import FailureKind, SavedConnection, WifiNetwork
+from app.nm.models import FailureKind, MdnsHost, SavedConnection, WifiNetwork
 from app.nm.profiles import hotspot_profile
 from app.rules import display_ssid
 from app.wifi import Credentials
@@ -76,6 +78,8 @@ class Surroundings:
     reopen_after_success: float | None = None
     # Called once the portal first serves phones (the demo prints where to open it).
     on_serving: Callable[[], None] | None = None
+    # Announces the portal over mDNS and knows the device's .local name (Avahi on the bus).
+    avahi: AvahiClient | None = None
 
 
 class Provisioner:
@@ -91,8 +95,12 @@ class Provisioner:
         services: PortalServices | None = None,
         timings: Timings | None = None,
         clock: Clock | None = None,
+        avahi: AvahiClient | None = None,
     ) -> None:
         self._config = config
+        self._avahi = avahi
+        # Avahi's names for the device once it announced the portal (kept while connecting).
+        self._mdns: MdnsHost | None = None
         self._nm = nm
         self._checks = checks
         self._prepare_checks = prepare_checks
@@ -195,6 +203,8 @@ class Provisioner:
         await settle_leftovers(self._nm, self._checks, release_timeout=self._timings.scan)
         self._networks = await self._scan(self._wifi)
         _LOGGER.info("Found %d networks", len(self._networks))
+        if self._avahi is not None and self._mdns is None:
+            self._mdns = await self._avahi.host()
 
     async def open_portal(self) -> None:
         """Bring the hotspot up, then what serves phones beside it (dnsmasq)."""
@@ -222,6 +232,7 @@ class Provisioner:
                 watch = asyncio.ensure_future(self._watch_service(service))
                 self._services.callback(watch.cancel)
         self._portal_opened_at = self._clock.now()
+        await self._announce(device.interface)
         await self._write_qr_file()
         self._set_state(FlowState.PORTAL)
         self._portal_up.set()
@@ -240,9 +251,23 @@ class Provisioner:
         else:
             _LOGGER.info("QR code to join '%s' written to %s", self._config.ssid, path)
 
+    async def _announce(self, interface: str) -> None:
+        """Announce the portal over mDNS on the hotspot's interface, when Avahi is there."""
+        if self._avahi is None or self._mdns is None:
+            return
+        service = HttpService(
+            name=service_name(self._config.brand_name, self._mdns.host_name),
+            port=self._config.listening_port,
+            interface=_interface_index(interface),
+        )
+        await self._avahi.announce(service)
+
     async def close_portal(self) -> None:
         """Stop dnsmasq, then take the hotspot down (its profile stays until cleanup)."""
         self._portal_up.clear()
+        if self._avahi is not None:
+            # The portal is not served on the network the device joins: nothing to find there.
+            await self._avahi.withdraw()
         await self._services.aclose()
         if self._hotspot_active is not None:
             await self._nm.deactivate(self._hotspot_active)
@@ -305,6 +330,8 @@ class Provisioner:
             except WifiConnectError as err:
                 _LOGGER.warning("Could not remove the hotspot profile (next start will): %s", err)
             self._hotspot = None
+        if self._avahi is not None:
+            await self._avahi.close()
 
     async def portal_failed(self) -> WifiConnectError:
         """Return once a portal service (dnsmasq) has died for good: phones can't join then."""
@@ -427,6 +454,7 @@ class Provisioner:
                 continue
             _LOGGER.info("Saved network '%s' is in range again; joining it", saved.id)
             self._joining = saved.id
+            self._set_state(FlowState.CONNECTING)  # /status names it now
             try:
                 result = await self._nm.activate(
                     saved, wifi.device, timeout=self._timings.activation
@@ -452,7 +480,13 @@ class Provisioner:
 
     def _set_state(self, state: FlowState, outcome: AttemptOutcome | None = None) -> None:
         """Move the flow to `state` (an attempt's end brings its outcome); a change is logged."""
-        self._status = FlowStatus(state, last_attempt=outcome or self._status.last_attempt)
+        trying = self._joining if state in (FlowState.CONNECTING, FlowState.CHECKING) else None
+        self._status = FlowStatus(
+            state,
+            last_attempt=outcome or self._status.last_attempt,
+            trying=trying,
+            mdns=self._mdns,
+        )
         if state is not self._logged_state:
             self._logged_state = state
             self._log_state(outcome)
@@ -490,6 +524,15 @@ class Provisioner:
                 failure=_why(outcome) if state is FlowState.FAILED else None,
             ),
         )
+
+
+def _interface_index(name: str) -> int:
+    """The kernel's index of an interface, or Avahi's "every interface" when it has none."""
+    try:
+        return socket.if_nametoindex(name)
+    except OSError:
+        # The simulator's radio is no kernel interface.
+        return IF_UNSPEC
 
 
 def _why(outcome: AttemptOutcome | None) -> str:
@@ -567,6 +610,7 @@ async def provision(
         services=surroundings.services,
         timings=surroundings.timings,
         clock=surroundings.clock,
+        avahi=surroundings.avahi,
     )
     # Listening before the hotspot comes up: a busy port fails at once, with nothing to undo.
     async with surroundings.portal(flow):

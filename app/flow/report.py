@@ -55,7 +55,8 @@ def status_json(status: FlowStatus, t: Translator) -> dict[str, Any]:
             "reasons": attempt_texts(t, attempt),
             "checks": [check_json(check) for check in attempt.checks],
         }
-    return {"state": status.state.value, "last_attempt": last}
+    # `trying` came later than wifi-connect's fields: added after them, never instead.
+    return {"state": status.state.value, "last_attempt": last, "trying": status.trying}
 
 
 def report_json(results: Sequence[CheckResult]) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from app.nm.models import FailureKind
+from app.nm.models import FailureKind, MdnsHost
 
 
 class FlowState(StrEnum):
@@ -63,6 +63,10 @@ class FlowStatus:
 
     state: FlowState
     last_attempt: AttemptOutcome | None = None
+    # The network being joined while connecting or checking (as shown), else None.
+    trying: str | None = None
+    # The names Avahi announced the device under; None when it did not (no Avahi on the bus).
+    mdns: MdnsHost | None = None
 
 
 def blocked_services(results: Iterable[CheckResult]) -> tuple[Service, ...]:

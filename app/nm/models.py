@@ -130,3 +130,11 @@ class NetworkStatus:
 
     state: NMState
     connectivity: Connectivity
+
+
+@dataclass(frozen=True)
+class MdnsHost:
+    """The names Avahi answers for this device: `raspberrypi` and `raspberrypi.local`."""
+
+    host_name: str
+    fqdn: str

@@ -104,6 +104,10 @@ _STATUS = {
     "properties": {
         "state": {"enum": [state.value for state in FlowState]},
         "last_attempt": {"oneOf": [_ref("Attempt"), {"type": "null"}]},
+        "trying": {
+            "type": ["string", "null"],
+            "description": "The network being joined while connecting or checking, else null",
+        },
     },
 }
 _ERROR = {
@@ -201,7 +205,19 @@ def openapi_document() -> dict[str, Any]:
                         {
                             "type": "object",
                             "required": ["status"],
-                            "properties": {"status": {"const": "connecting"}},
+                            "properties": {
+                                "status": {"const": "connecting"},
+                                "local_url": {
+                                    "type": ["string", "null"],
+                                    "description": "http://HOSTNAME.local/ once online, when "
+                                    "Avahi announced the device; else null",
+                                },
+                                "next_url": {
+                                    "type": ["string", "null"],
+                                    "description": "PORTAL_NEXT_URL with {hostname} and {ssid} "
+                                    "filled in; null when unset",
+                                },
+                            },
                         },
                         "The device is joining the network",
                     ),

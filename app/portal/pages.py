@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gettext
+import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,7 @@ from app.rules import (
     PSK_MIN_CHARS,
     WEP_PASSPHRASE_MAX_CHARS,
 )
+from app.whereto import Whereabouts, whereabouts
 from app.wifi import SecurityKind
 
 # What the page a probe gets may load: its inline (empty) icon, nothing else.
@@ -117,6 +119,19 @@ def sign_in_page(request: web.Request) -> web.Response:
     # probe's host for one and be redirected to another origin.
     response.headers["Content-Security-Policy"] = _SIGN_IN_PAGE_CSP
     return response
+
+
+def device_whereabouts(request: web.Request, ssid: str) -> Whereabouts:
+    """Where the device will be once on `ssid`: its .local address, PORTAL_NEXT_URL filled in."""
+    portal = request.app[PORTAL]
+    mdns = portal.controller.status().mdns
+    return whereabouts(
+        fqdn=mdns.fqdn if mdns is not None else None,
+        # Without Avahi, {hostname} is still the device's own name.
+        host_name=mdns.host_name if mdns is not None else socket.gethostname(),
+        next_url=portal.config.next_url,
+        ssid=ssid,
+    )
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from app.portal.pages import (
     FormState,
     Language,
     client_of,
+    device_whereabouts,
     index_context,
     language_of,
     message_page,
@@ -182,7 +183,9 @@ async def connecting(request: web.Request) -> web.Response:
     name = inert_text(request.query.get("ssid", ""))
     # Isolated, so a name in a right-to-left script cannot reorder the sentence around it.
     shown = Markup("<bdi>%s</bdi>") % name if name else ""
-    return render(request, "connecting.html", {"ssid": shown})
+    where = device_whereabouts(request, name)
+    context = {"ssid": shown, "local_url": where.local_url, "next_url": where.next_url}
+    return render(request, "connecting.html", context)
 
 
 async def networks(request: web.Request) -> web.Response:
@@ -348,7 +351,10 @@ async def connect(request: web.Request) -> web.Response:
             request, status=status, title=t.gettext("Please try again"), text=str(error)
         )
     if kind is BodyKind.JSON:
-        return web.json_response({"status": "connecting"})
+        where = device_whereabouts(request, display_ssid(credentials.ssid))
+        return web.json_response(
+            {"status": "connecting", "local_url": where.local_url, "next_url": where.next_url}
+        )
     # Redirect after POST: a reload of the next page never sends the password again.
     connecting_url = request.app.router["connecting"].url_for()
     raise web.HTTPSeeOther(connecting_url.with_query(ssid=display_ssid(credentials.ssid)))

@@ -25,6 +25,9 @@ Top level:
                         NetworkManager 1.30, 1.42 and 1.52 answer; other services say
                         UnknownProperty), so tests can show a client does not rely on it
   version               the manager's Version property (default: nm_version, e.g. "1.52.0")
+  avahi_host_name       an Avahi daemon runs beside NetworkManager, this its host name (the
+                        device is then HOSTNAME.local; see app/simulator/avahi.py); default
+                        none, no Avahi on the bus. `wifi-connect simulate` starts it
   devices               list of devices (default: one WiFi device "wlan0")
   networks              list of access points in the air (default: none)
   outages               list of {"after_ms", "duration_ms"}: NetworkManager leaves the bus
@@ -111,6 +114,9 @@ from app.wifi import SecurityKind
 
 _E = TypeVar("_E", bound=StrEnum)
 _V = TypeVar("_V")
+
+
+_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 
 
 class ScenarioError(ValueError):
@@ -294,6 +300,7 @@ class Scenario:
     version: str = f"{version_text(NEWEST)}.0"
     outages: tuple[Outage, ...] = ()
     faults: tuple[Fault, ...] = ()
+    avahi_host_name: str | None = None
 
 
 class _Object:
@@ -561,6 +568,16 @@ def _error_name(obj: _Object, key: str, default: str) -> str:
     return name
 
 
+def _host_label(obj: _Object, key: str) -> str | None:
+    """A host name as Avahi has one: one DNS label, or None when the key is absent."""
+    name = obj.text(key)
+    if name is None:
+        return None
+    if not _HOST_LABEL.fullmatch(name):
+        raise obj.error(key, f"'{name}' is not a host name (letters, digits and -, up to 63)")
+    return name
+
+
 def parse_scenario(data: Any, source: str = "scenario") -> Scenario:
     """Validate a decoded JSON document into a Scenario; raises ScenarioError naming the key."""
     top = _Object(data, "", source)
@@ -602,6 +619,7 @@ def parse_scenario(data: Any, source: str = "scenario") -> Scenario:
         version=top.text("version") or f"{version_text(nm_version)}.0",
         outages=tuple(outages),
         faults=tuple(faults),
+        avahi_host_name=_host_label(top, "avahi_host_name"),
     )
     top.check_unknown()
     return scenario

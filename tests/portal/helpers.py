@@ -27,6 +27,8 @@ Client = TestClient[web.Request, web.Application]
 ClientFactory = Callable[..., Awaitable[Client]]
 
 GATEWAY = "192.168.42.1"
+# POST /connect's 200: wifi-connect's field, and where the device will be (none configured).
+CONNECTING = {"status": "connecting", "local_url": None, "next_url": None}
 # (Host the phone asks, path it probes) from the reference facts, one per OS and probe.
 PROBES = [
     ("captive.apple.com", "/hotspot-detect.html"),

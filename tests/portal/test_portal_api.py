@@ -14,7 +14,7 @@ from app.flow.state import AttemptOutcome, CheckResult, FlowState, FlowStatus, S
 from app.nm.models import FailureKind
 from app.portal.state import PORTAL
 from app.wifi import Credentials, SecurityKind
-from tests.portal.helpers import XSS_IMG, Client, RecordingController, network
+from tests.portal.helpers import CONNECTING, XSS_IMG, Client, RecordingController, network
 
 
 async def test_networks_strongest_first_one_per_ssid_in_wifi_connect_shape(
@@ -81,7 +81,7 @@ async def test_connect_json_as_wifi_connects_ui_sends_it(
     status, body = await connect_json(
         portal, {"ssid": "Cafe", "identity": "", "passphrase": "correct horse"}
     )
-    assert (status, body) == (200, {"status": "connecting"})
+    assert (status, body) == (200, CONNECTING)
     assert controller.submitted == [
         Credentials(ssid=b"Cafe", security=SecurityKind.WPA_PSK, passphrase="correct horse")
     ]
@@ -133,7 +133,7 @@ async def test_connect_maps_the_name_to_the_scanned_network(
     expected: Credentials,
 ) -> None:
     status, body = await connect_json(portal, {"ssid": ssid, **fields})
-    assert (status, body) == (200, {"status": "connecting"})
+    assert (status, body) == (200, CONNECTING)
     assert controller.submitted == [expected]
     assert controller.submitted[0].passphrase == expected.passphrase
 
@@ -237,7 +237,7 @@ async def test_hidden_network_with_only_the_documented_fields(
 ) -> None:
     """wifi-connect's fields alone join a hidden network: the security follows the credentials."""
     status, answer = await connect_json(portal, body)
-    assert (status, answer) == (200, {"status": "connecting"})
+    assert (status, answer) == (200, CONNECTING)
     (submitted,) = controller.submitted
     assert submitted.ssid == body["ssid"].encode()
     assert submitted.hidden and submitted.security is security
@@ -322,7 +322,7 @@ async def test_connect_takes_json_and_refuses_what_another_site_could_post(
 async def test_status_without_an_attempt(portal: Client) -> None:
     response = await portal.get("/status")
     assert response.status == 200
-    assert await response.json() == {"state": "portal", "last_attempt": None}
+    assert await response.json() == {"state": "portal", "last_attempt": None, "trying": None}
 
 
 async def test_status_reports_the_last_attempt_and_checks(
@@ -367,6 +367,7 @@ async def test_status_reports_the_last_attempt_and_checks(
                 },
             ],
         },
+        "trying": None,
     }
 
 

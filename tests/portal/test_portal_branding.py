@@ -15,6 +15,7 @@ from app.portal.ui import UiMode, ui_layout
 from app.portal.views import SITE_CSP
 from app.wifi import Credentials, SecurityKind
 from tests.portal.helpers import (
+    CONNECTING,
     GATEWAY,
     ClientFactory,
     RecordingController,
@@ -177,7 +178,7 @@ async def test_ui_directory_with_a_static_index_is_served_at_root(
     answer = await client.post(
         "/connect", json={"ssid": "Cafe", "identity": "", "passphrase": "password1"}
     )
-    assert (answer.status, await answer.json()) == (200, {"status": "connecting"})
+    assert (answer.status, await answer.json()) == (200, CONNECTING)
     assert controller.submitted == [
         Credentials(ssid=b"Cafe", security=SecurityKind.WPA_PSK, passphrase="password1")
     ]

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from app.portal.csrf import FIELD as CSRF_FIELD
 from app.rules import check_credentials
 from tests.portal.fuzz import fuzz_portal
-from tests.portal.helpers import NETWORKS, RecordingController, multipart
+from tests.portal.helpers import CONNECTING, NETWORKS, RecordingController, multipart
 
 FIELDS = ["ssid", "passphrase", "identity", "hidden", "security"]
 NAMES = [network.display_ssid for network in NETWORKS] + ["Attic", "Caf\xe9 raw", "x" * 33]
@@ -88,7 +88,7 @@ def _check_json_answer(
 ) -> None:
     assert status < 500, body
     if status == 200:
-        assert body == {"status": "connecting"}
+        assert body == CONNECTING
         assert len(controller.submitted) == before + 1
         check_credentials(controller.submitted[-1])
         return

@@ -25,7 +25,7 @@ from app.portal.middlewares import SIGN_IN_PAGE_PATHS
 
 # Importing the browser module skips this one too when playwright or Chromium is missing.
 from tests.browser import Browser, assert_shown_as_text, chromium, expect, join, open_phone
-from tests.portal.helpers import XSS_IMG, XSS_SCRIPT
+from tests.portal.helpers import CONNECTING, XSS_IMG, XSS_SCRIPT
 from tests.portal.simulated import SimPortal, simulated_portal
 from tests.support import eventually
 
@@ -318,6 +318,6 @@ async def test_static_address_by_json_connects(simulated: SimPortal) -> None:
     async with aiohttp.ClientSession() as session:
         body = {"ssid": "Home", "passphrase": HOME_PASSWORD, **STATIC_FIELDS}
         async with session.post(f"{simulated.url}connect", json=body) as response:
-            assert (response.status, await response.json()) == (200, {"status": "connecting"})
+            assert (response.status, await response.json()) == (200, CONNECTING)
     await simulated.connected("Home")
     assert simulated.profile()["ipv4"] == STATIC_SETTING

@@ -10,7 +10,7 @@ import pytest
 
 from app.portal.openapi import openapi_document
 from app.wifi import Credentials, SecurityKind, StaticIPv4
-from tests.portal.helpers import Client, RecordingController
+from tests.portal.helpers import CONNECTING, Client, RecordingController
 from tests.portal.test_portal_api import connect_json
 from tests.portal.test_portal_page import Page, get_page, post_form
 
@@ -33,7 +33,7 @@ async def test_json_connect_takes_the_static_fields(
     status, answer = await connect_json(
         portal, {"ssid": "Cafe", "passphrase": "password1", **FIELDS}
     )
-    assert (status, answer) == (200, {"status": "connecting"})
+    assert (status, answer) == (200, CONNECTING)
     assert controller.submitted == [
         Credentials(b"Cafe", SecurityKind.WPA_PSK, "password1", ipv4=STATIC)
     ]
