@@ -690,15 +690,16 @@ async def prepare_tls_context() -> None:
         _LOGGER.debug("Cannot load the CA store yet: %s", err)
 
 
-def _stamp(path: str | None) -> tuple[int, int, int] | None:
-    """What changes when a CA file or directory is replaced or edited; None when it is absent."""
+def _stamp(path: str | None) -> tuple[int, int, int, int] | None:
+    """What changes when a CA file or directory is replaced, edited or made readable; None when
+    it is absent."""
     if path is None:
         return None
     try:
         status = os.stat(path)
     except OSError:
         return None
-    return status.st_ino, status.st_mtime_ns, status.st_size
+    return status.st_ino, status.st_mtime_ns, status.st_ctime_ns, status.st_size
 
 
 @functools.lru_cache(maxsize=1)

@@ -795,7 +795,16 @@ async def _listed(
 
     # The reads overlap: a scan of 200 access points waits for a few round trips through the
     # bus, not 200 in a row.
-    items = await asyncio.gather(*(guarded(path) for path in _as_paths(paths, what)))
+    reads = [asyncio.ensure_future(guarded(path)) for path in _as_paths(paths, what)]
+    try:
+        items = await asyncio.gather(*reads)
+    except BaseException:
+        # One read met a lost or silent NetworkManager: stop the others before going on, or
+        # they would go on calling (and reconnecting) for a caller that has left.
+        for read_task in reads:
+            read_task.cancel()
+        await asyncio.gather(*reads, return_exceptions=True)
+        raise
     return [item for item in items if item is not None]
 
 

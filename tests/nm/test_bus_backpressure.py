@@ -11,6 +11,7 @@ import socket
 
 import pytest
 
+from app.errors import NetworkManagerUnavailable
 from app.nm import client
 from app.nm.bus import SystemBus, patient_writes
 from app.nm.client import NetworkManagerClient
@@ -101,3 +102,38 @@ async def test_listed_objects_are_read_overlapping_but_never_beyond_the_bound() 
         found = await client._listed(ListingOnly(), ("/", "iface", "List"), read)  # type: ignore[arg-type]
     assert found == paths  # in the listed order
     assert most == client.READS_IN_FLIGHT
+
+
+async def test_a_read_that_loses_networkmanager_stops_the_other_reads() -> None:
+    paths = [f"/org/freedesktop/NetworkManager/AccessPoint/{n}" for n in range(100)]
+    started: list[str] = []
+    running = 0
+    release = asyncio.Event()
+
+    class ListingOnly:
+        """A bus that answers only the listing call; the reads are `read` below."""
+
+        async def call(self, *_args: object, returns: str | None = None) -> list[object]:
+            return [paths]
+
+    async def read(path: str) -> str:
+        nonlocal running
+        started.append(path)
+        if path == paths[0]:
+            raise NetworkManagerUnavailable("the system bus connection broke")
+        running += 1
+        try:
+            await release.wait()
+        finally:
+            running -= 1
+        return path
+
+    with pytest.raises(NetworkManagerUnavailable):
+        await client._listed(ListingOnly(), ("/", "iface", "List"), read)  # type: ignore[arg-type]
+    assert running == 0  # none left waiting for a caller that has gone
+    count = len(started)
+    release.set()
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert len(started) == count  # and none starts afterwards
+    assert count <= client.READS_IN_FLIGHT + 1
