@@ -116,6 +116,20 @@ DHCP_RANGE = Setting(
     ("-d", "--portal-dhcp-range"),
     "START,END",
 )
+BAND = Setting(
+    "PORTAL_BAND",
+    "band of the portal's access point: bg (2.4 GHz) or a (5 GHz)",
+    "bg, or the band of --portal-channel",
+    ("--portal-band",),
+    "BAND",
+)
+CHANNEL = Setting(
+    "PORTAL_CHANNEL",
+    "channel of the portal's access point: 1 to 14 on bg, a 5 GHz channel (36 to 165) on a",
+    "any, the driver picks",
+    ("--portal-channel",),
+    "CHANNEL",
+)
 LISTENING_PORT = Setting(
     "PORTAL_LISTENING_PORT",
     "TCP port of the portal's web server",
@@ -197,6 +211,8 @@ FLAG_SETTINGS = (
     PASSPHRASE,
     GATEWAY,
     DHCP_RANGE,
+    BAND,
+    CHANNEL,
     LISTENING_PORT,
     ACTIVITY_TIMEOUT,
     UI_DIRECTORY,
@@ -226,6 +242,8 @@ class Config:
     passphrase: str | None = field(default=None, repr=False)
     gateway: IPv4Address = DEFAULT_GATEWAY
     dhcp_range: tuple[IPv4Address, IPv4Address] = DEFAULT_DHCP_RANGE
+    band: str = "bg"
+    channel: int | None = None
     listening_port: int = 80
     activity_timeout: int = 0
     ui_directory: Path | None = None
@@ -285,6 +303,7 @@ class Config:
             or optional(BALENA_API_URL, parse_https_urls)
             or (DEFAULT_CHECK_HTTPS,)
         )
+        band, channel = _hotspot_radio(optional(BAND, parse_band), optional(CHANNEL, parse_channel))
         # -v is short for --log-level debug, and wins over it: it is the quicker thing to type.
         verbose = bool(getattr(args, "verbose", 0))
         log_level = logging.DEBUG if verbose else value(LOG_LEVEL, parse_log_level, logging.INFO)
@@ -298,6 +317,8 @@ class Config:
                 lambda text: parse_dhcp_range(text, gateway),
                 rules.default_dhcp_range(gateway),
             ),
+            band=band,
+            channel=channel,
             listening_port=value(LISTENING_PORT, parse_port, 80),
             activity_timeout=value(ACTIVITY_TIMEOUT, parse_activity_timeout, 0),
             ui_directory=optional(UI_DIRECTORY, parse_ui_directory),
@@ -315,6 +336,18 @@ class Config:
             qr_file=optional(QR_FILE, parse_qr_file),
             next_url=optional(NEXT_URL, parse_next_url),
         )
+
+
+def _hotspot_radio(band: str | None, channel: int | None) -> tuple[str, int | None]:
+    """The hotspot's band and channel: a channel alone brings its band, a pair must agree."""
+    if channel is None:
+        return band or "bg", None
+    if band is None:
+        return rules.band_of_channel(channel), channel
+    problem = rules.channel_problem(band, channel)
+    if problem is not None:
+        raise ConfigError(f"{CHANNEL.label} and {BAND.label}: {problem}")
+    return band, channel
 
 
 def _raw_value(
@@ -424,6 +457,16 @@ def parse_interface(text: str) -> str:
 def parse_ssid(text: str) -> str:
     """The hotspot's SSID: 1 to 32 bytes of UTF-8 without control characters."""
     return rules.hotspot_ssid(text)
+
+
+def parse_band(text: str) -> str:
+    """The hotspot's band: bg or a."""
+    return rules.check_band(text)
+
+
+def parse_channel(text: str) -> int:
+    """The hotspot's channel, a valid channel number of either band."""
+    return rules.check_channel(text)
 
 
 def parse_passphrase(text: str) -> str:

@@ -588,3 +588,53 @@ def check_color(text: str) -> str:
     if not _COLOR.fullmatch(color):
         raise ValidationError("brand_color", f"{text!r} is not a #rrggbb colour")
     return color.lower()
+
+
+# --- the hotspot's radio -----------------------------------------------------------------------
+
+# NetworkManager's 802-11-wireless.band: "bg" is 2.4 GHz, "a" is 5 GHz.
+BANDS: Final = ("bg", "a")
+_BG_CHANNELS: Final = frozenset(range(1, 15))
+# The 20 MHz channels of 5 GHz that regulators assign (UNII-1 to UNII-3); which of them a
+# radio may use is the regulatory domain's business, not ours.
+_A_CHANNELS: Final = frozenset((*range(36, 65, 4), *range(100, 145, 4), *range(149, 166, 4)))
+_CHANNELS: Final = {"bg": _BG_CHANNELS, "a": _A_CHANNELS}
+
+
+def check_band(text: str) -> str:
+    """A hotspot band: bg (2.4 GHz) or a (5 GHz), lower-cased."""
+    band = text.strip().lower()
+    if band not in BANDS:
+        raise ValidationError("band", f"{text!r} is not a band (bg for 2.4 GHz, a for 5 GHz)")
+    return band
+
+
+def check_channel(text: str) -> int:
+    """A WiFi channel number of either band: 1 to 14, or a 5 GHz channel such as 36 or 149."""
+    word = text.strip()
+    channel = int(word) if word.isascii() and word.isdigit() and len(word) <= 3 else 0
+    if channel not in _BG_CHANNELS | _A_CHANNELS:
+        raise ValidationError(
+            "channel", f"{text!r} is not a WiFi channel (1 to 14, or 5 GHz: 36 to 165)"
+        )
+    return channel
+
+
+def band_of_channel(channel: int) -> str:
+    """The band a valid channel number belongs to (the two bands' numbers do not overlap)."""
+    return "bg" if channel in _BG_CHANNELS else "a"
+
+
+def channel_problem(band: str, channel: int) -> str | None:
+    """Why `channel` cannot be used on `band`, or None when it can."""
+    if channel in _CHANNELS[band]:
+        return None
+    low, high = min(_CHANNELS[band]), max(_CHANNELS[band])
+    return f"channel {channel} is not in band {band} (its channels are {low} to {high})"
+
+
+def channel_frequency(band: str, channel: int) -> int:
+    """The centre frequency in MHz of a channel (802.11's numbering; 14 is the odd one)."""
+    if band == "bg":
+        return 2484 if channel == 14 else 2407 + 5 * channel
+    return 5000 + 5 * channel

@@ -216,6 +216,8 @@ class Provisioner:
                     interface=device.interface,
                     gateway=self._config.gateway,
                     passphrase=self._config.passphrase,
+                    band=self._config.band,
+                    channel=self._config.channel,
                 )
             )
         result = await self._nm.activate(self._hotspot, device, timeout=self._timings.activation)

@@ -7,9 +7,11 @@ from ipaddress import IPv4Address
 from typing import Any, Final, assert_never
 from uuid import uuid4
 
+from app.errors import ValidationError
 from app.nm.const import HOTSPOT_ID_PREFIX
 from app.rules import (
     PORTAL_PREFIX_LENGTH,
+    channel_problem,
     check_credentials,
     check_psk,
     display_ssid,
@@ -154,9 +156,18 @@ def hotspot_profile(
     interface: str,
     gateway: IPv4Address,
     passphrase: str | None,
+    band: str = "bg",
+    channel: int | None = None,
     uuid: str | None = None,
 ) -> Settings:
     """The portal's access-point profile on `interface`; open when `passphrase` is empty."""
+    wireless: dict[str, Any] = {"ssid": hotspot_ssid(ssid).encode(), "mode": "ap", "band": band}
+    if channel is not None:
+        # NetworkManager refuses a channel outside the band; say which, before it is asked.
+        problem = channel_problem(band, channel)
+        if problem is not None:
+            raise ValidationError("channel", problem)
+        wireless["channel"] = channel
     settings: Settings = {
         CONNECTION: {
             "type": WIRELESS_TYPE,
@@ -166,7 +177,7 @@ def hotspot_profile(
             "autoconnect": False,
             "interface-name": interface,
         },
-        WIRELESS: {"ssid": hotspot_ssid(ssid).encode(), "mode": "ap", "band": "bg"},
+        WIRELESS: wireless,
         "ipv4": {
             "method": "manual",
             "address-data": [{"address": str(gateway), "prefix": PORTAL_PREFIX_LENGTH}],

@@ -76,6 +76,7 @@ from app.simulator.settings import (
     SettingsError,
     Wire,
     check_settings,
+    hotspot_frequency,
     plain,
     secrets_of,
     text,
@@ -883,7 +884,7 @@ class SimulatedNetworkManager:
             bssid=wireless.device.spec.hw_address,
             flags=flags_for(security),
             strength=0,
-            frequency=2412,
+            frequency=hotspot_frequency(connection.settings),
             mode=MODE_AP,
         )
         self._add_access_point(wireless, hotspot)

@@ -20,6 +20,7 @@ from typing import Any
 from dbus_next.signature import Variant
 
 from app.nm.bus import unwrap
+from app.rules import channel_frequency, channel_problem
 
 Wire = dict[str, dict[str, Variant]]
 
@@ -290,6 +291,14 @@ def _verify_wireless(settings: Wire) -> None:
     band = _value(settings, WIRELESS, "band")
     if band is not None and band not in _BANDS:
         raise _invalid(WIRELESS, "band", f"'{band}' is not a valid band")
+    channel = _value(settings, WIRELESS, "channel")
+    if channel:
+        if band is None:
+            raise _missing(WIRELESS, "band", "'channel' requires setting 'band' property")
+        # NetworkManager's tables hold a few more 5 GHz numbers than the standard set; the
+        # standard set is all the app ever sends.
+        if channel_problem(band, channel) is not None:
+            raise _invalid(WIRELESS, "channel", f"'{channel}' is not a valid channel")
 
 
 def _verify_security(settings: Wire) -> None:
@@ -511,3 +520,10 @@ def text(settings: Wire, setting: str, key: str) -> str | None:
 def value(settings: Wire, setting: str, key: str) -> Any:
     """Any property's plain value, or None."""
     return unwrap(_value(settings, setting, key))
+
+
+def hotspot_frequency(settings: Wire) -> int:
+    """The MHz an access-point profile comes up on: its channel, else its band's first one."""
+    band = text(settings, WIRELESS, "band") or "bg"
+    channel = value(settings, WIRELESS, "channel") or (1 if band == "bg" else 36)
+    return channel_frequency(band, channel)

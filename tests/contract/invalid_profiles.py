@@ -55,6 +55,17 @@ def hotspot(passphrase: str | None = "portal-pass") -> Settings:
     )
 
 
+def hotspot_on_channel() -> Settings:
+    """A valid hotspot profile on a fixed 2.4 GHz channel."""
+    return hotspot_profile(
+        ssid="ct-invalid-portal",
+        interface="ctv0",
+        gateway=IPv4Address("192.168.42.1"),
+        passphrase=None,
+        channel=6,
+    )
+
+
 Break = Callable[[Settings], None]
 
 
@@ -157,6 +168,10 @@ INVALID_CASES: tuple[InvalidCase, ...] = (
     bad("ssid-sent-as-text", wpa_psk, WIRELESS, "ssid", "ct-invalid"),
     bad("wifi-mode-unknown", wpa_psk, WIRELESS, "mode", "bogus"),
     bad("hotspot-band-unknown", hotspot, WIRELESS, "band", "zz"),
+    # What hotspot_profile refuses itself (channel_problem), NetworkManager refuses too.
+    bad("hotspot-channel-outside-band", hotspot_on_channel, WIRELESS, "channel", 36),
+    # Every version names the band as missing, not the channel as invalid.
+    missing("hotspot-channel-without-band", hotspot_on_channel, WIRELESS, "band"),
     bad("key-mgmt-unknown", wpa_psk, SECURITY, "key-mgmt", "bogus"),
     missing("key-mgmt-missing", wpa_psk, SECURITY, "key-mgmt"),
     bad("hotspot-pairwise-unknown", hotspot, SECURITY, "pairwise", ["bogus"]),

@@ -53,10 +53,17 @@ def client(
     return lambda: client_profile(Credentials(ssid, security, passphrase, **more))
 
 
-def hotspot(passphrase: str | None) -> Callable[[], Settings]:
+def hotspot(
+    passphrase: str | None, band: str = "bg", channel: int | None = None
+) -> Callable[[], Settings]:
     """A builder of the hotspot profile on the veth (AddConnection needs no WiFi device)."""
     return lambda: hotspot_profile(
-        ssid="ct portal", interface=NM_VETH, gateway=GATEWAY, passphrase=passphrase
+        ssid="ct portal",
+        interface=NM_VETH,
+        gateway=GATEWAY,
+        passphrase=passphrase,
+        band=band,
+        channel=channel,
     )
 
 
@@ -74,14 +81,9 @@ def wep(name: str, key: str, key_type: int) -> Kind:
     )
 
 
-# What every hotspot keyfile, and every WPA-Enterprise one, holds.
-HOTSPOT_LINES = (
-    "ssid=ct portal",
-    "mode=ap",
-    "band=bg",
-    "autoconnect=false",
-    "address1=192.168.42.1/24",
-)
+# What every hotspot keyfile (on its default band), and every WPA-Enterprise one, holds.
+HOTSPOT_RADIO_LINES = ("ssid=ct portal", "mode=ap", "autoconnect=false", "address1=192.168.42.1/24")
+HOTSPOT_LINES = (*HOTSPOT_RADIO_LINES, "band=bg")
 EAP_LINES = ("key-mgmt=wpa-eap", f"password={PASSPHRASE}", "phase2-auth=mschapv2")
 
 KINDS = (
@@ -168,6 +170,14 @@ KINDS = (
             "pairwise=ccmp;",
             "group=ccmp;",
         ),
+    ),
+    # --portal-band / --portal-channel: NetworkManager keeps both as sent.
+    Kind("hotspot-bg-channel-13", hotspot(None, "bg", 13), (*HOTSPOT_LINES, "channel=13")),
+    Kind("hotspot-a", hotspot(None, "a"), (*HOTSPOT_RADIO_LINES, "band=a")),
+    Kind(
+        "hotspot-a-channel-149",
+        hotspot("portal-pass", "a", 149),
+        (*HOTSPOT_RADIO_LINES, "band=a", "channel=149", "key-mgmt=wpa-psk"),
     ),
 )
 

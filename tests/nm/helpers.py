@@ -88,6 +88,12 @@ class NMProbe:
             found[path] = settings
         return found
 
+    async def active_ap_frequency(self, interface: str) -> int:
+        """The MHz of the access point the WiFi device is on now (its own, in AP mode)."""
+        device = await self.device(interface)
+        path = await self._bus.get_property(device.path, WIRELESS_IFACE, "ActiveAccessPoint")
+        return int(await self._bus.get_property(str(path), ACCESS_POINT_IFACE, "Frequency"))
+
     async def networks(self, device: Device) -> list[WifiNetwork]:
         """What NM knows now, without a scan, one entry per SSID as the adapter lists them."""
         (paths,) = await self._bus.call(device.path, WIRELESS_IFACE, "GetAllAccessPoints")

@@ -75,6 +75,23 @@ async def test_portal_services_run_only_while_the_hotspot_is_up(
     assert _hotspots(sim) == [], "cleanup deletes the hotspot profile"
 
 
+async def test_the_hotspot_comes_up_on_the_configured_band_and_channel(
+    nm: NetworkManagerClient, sim: SimulatedNetworkManager, probe: NMProbe
+) -> None:
+    flow = Provisioner(Config(ssid="Test Portal", band="a", channel=149), nm, timings=QUICK)
+    await flow.prepare()
+    await flow.open_portal()
+    (hotspot,) = [c for c in sim.connections if c.id == "wifi-connect-hotspot"]
+    assert hotspot.received["802-11-wireless"] | {"ssid": b""} == {
+        "ssid": b"",
+        "mode": "ap",
+        "band": "a",
+        "channel": 149,
+    }
+    assert await probe.active_ap_frequency("wlan0") == 5745
+    await flow.cleanup()
+
+
 async def test_wrong_password_keeps_the_saved_profile_and_reopens_the_portal(
     nm: NetworkManagerClient, sim: SimulatedNetworkManager
 ) -> None:

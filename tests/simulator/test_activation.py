@@ -384,6 +384,27 @@ async def test_hotspot_activation(sim: SimulatedNetworkManager, client: Client) 
 
 
 @pytest.mark.parametrize(
+    ("radio", "mhz"),
+    [
+        ({}, 2412),
+        ({"channel": Variant("u", 13)}, 2472),
+        ({"band": Variant("s", "a")}, 5180),
+        ({"band": Variant("s", "a"), "channel": Variant("u", 149)}, 5745),
+    ],
+    ids=["bg", "bg-13", "a", "a-149"],
+)
+async def test_the_hotspot_is_on_its_profiles_channel(
+    sim: SimulatedNetworkManager, client: Client, radio: dict[str, Variant], mhz: int
+) -> None:
+    settings = hotspot_settings()
+    settings["802-11-wireless"].update(radio)
+    device, active = await _activate(client, settings)
+    await _until_activated(client, active)
+    hotspot = await client.get(device, WIRELESS, "ActiveAccessPoint")
+    assert await client.get(hotspot, f"{NM}.AccessPoint", "Frequency") == mhz
+
+
+@pytest.mark.parametrize(
     "scenario_data",
     [
         {

@@ -177,6 +177,14 @@ def key_mgmt_invalid(value: str) -> tuple[str, str]:
     )
 
 
+def on_band(band: str | None = "bg") -> Wire:
+    """A WiFi profile on `band`, or without a band."""
+    settings = wifi()
+    if band is not None:
+        settings["802-11-wireless"]["band"] = V("s", band)
+    return settings
+
+
 REJECTED: dict[str, tuple[Wire, str, str]] = {
     "no ssid": (
         edit(wifi(), "802-11-wireless", "ssid", None),
@@ -284,6 +292,14 @@ REJECTED: dict[str, tuple[Wire, str, str]] = {
     "bad band": (
         edit(wifi(), "802-11-wireless", "band", V("s", "zz")),
         *invalid("802-11-wireless.band", "'zz' is not a valid band"),
+    ),
+    "channel outside the band": (
+        edit(on_band(), "802-11-wireless", "channel", V("u", 36)),
+        *invalid("802-11-wireless.channel", "'36' is not a valid channel"),
+    ),
+    "channel without a band": (
+        edit(on_band(band=None), "802-11-wireless", "channel", V("u", 6)),
+        *missing("802-11-wireless.band", "'channel' requires setting 'band' property"),
     ),
     "hidden as a string": (
         edit(wifi(), "802-11-wireless", "hidden", V("s", "yes")),
