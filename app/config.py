@@ -130,6 +130,14 @@ CHANNEL = Setting(
     ("--portal-channel",),
     "CHANNEL",
 )
+COUNTRY = Setting(
+    "PORTAL_COUNTRY",
+    "the country the device is in, an ISO 3166-1 alpha-2 code such as DE: wpa_supplicant gets it "
+    "before the first scan, so the radio sees the channels that country allows",
+    "none, the radio's own (often only channels 1 to 11)",
+    ("--country",),
+    "CC",
+)
 LISTENING_PORT = Setting(
     "PORTAL_LISTENING_PORT",
     "TCP port of the portal's web server",
@@ -213,6 +221,7 @@ FLAG_SETTINGS = (
     DHCP_RANGE,
     BAND,
     CHANNEL,
+    COUNTRY,
     LISTENING_PORT,
     ACTIVITY_TIMEOUT,
     UI_DIRECTORY,
@@ -244,6 +253,7 @@ class Config:
     dhcp_range: tuple[IPv4Address, IPv4Address] = DEFAULT_DHCP_RANGE
     band: str = "bg"
     channel: int | None = None
+    country: str | None = None
     listening_port: int = 80
     activity_timeout: int = 0
     ui_directory: Path | None = None
@@ -319,6 +329,7 @@ class Config:
             ),
             band=band,
             channel=channel,
+            country=optional(COUNTRY, parse_country),
             listening_port=value(LISTENING_PORT, parse_port, 80),
             activity_timeout=value(ACTIVITY_TIMEOUT, parse_activity_timeout, 0),
             ui_directory=optional(UI_DIRECTORY, parse_ui_directory),
@@ -467,6 +478,11 @@ def parse_band(text: str) -> str:
 def parse_channel(text: str) -> int:
     """The hotspot's channel, a valid channel number of either band."""
     return rules.check_channel(text)
+
+
+def parse_country(text: str) -> str:
+    """An ISO 3166-1 alpha-2 country code."""
+    return rules.check_country(text)
 
 
 def parse_passphrase(text: str) -> str:

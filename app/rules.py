@@ -15,6 +15,7 @@ import unicodedata
 from ipaddress import AddressValueError, IPv4Address, IPv4Interface, IPv4Network
 from typing import Final
 
+from app.countries import COUNTRY_CODES
 from app.errors import ValidationError
 from app.wifi import Credentials, SecurityKind, StaticIPv4
 
@@ -638,3 +639,13 @@ def channel_frequency(band: str, channel: int) -> int:
     if band == "bg":
         return 2484 if channel == 14 else 2407 + 5 * channel
     return 5000 + 5 * channel
+
+
+def check_country(text: str) -> str:
+    """An officially assigned ISO 3166-1 alpha-2 country code, upper-cased (de -> DE)."""
+    code = text.strip().upper()
+    if code not in COUNTRY_CODES:
+        raise ValidationError(
+            "country", f"{text!r} is not an ISO 3166-1 alpha-2 country code such as DE or US"
+        )
+    return code

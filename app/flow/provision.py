@@ -195,6 +195,9 @@ class Provisioner:
 
     async def prepare(self) -> None:
         """Find the WiFi device, remove stale hotspots, and scan while the radio is free."""
+        if self._config.country is not None:
+            # Before the scan: it sees only the channels the regulatory domain allows.
+            await self._nm.supplicant().set_country(self._config.country)
         self._wifi = await self._nm.wifi_device(self._config.interface)
         self._set_state(FlowState.STARTING)
         # A hotspot left by a killed run may still be up, and a radio in AP mode cannot scan:

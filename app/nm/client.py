@@ -60,6 +60,7 @@ from app.nm.models import (
 )
 from app.nm.profiles import IEEE_8021X, WIRELESS_SECURITY, Settings, finished_profile, is_pending
 from app.nm.security import classify
+from app.nm.supplicant import Supplicant
 from app.nm.variants import from_dbus, signatures_of, to_dbus
 from app.rules import check_interface_name
 
@@ -101,6 +102,10 @@ class NetworkManagerClient:
         # (major, minor) of the NetworkManager on the bus, read once: older ones refuse some
         # newer setting values, which are sent the older way.
         self._version: NMVersion | None = None
+
+    def supplicant(self) -> Supplicant:
+        """wpa_supplicant on the same bus connection (the regulatory domain's country)."""
+        return Supplicant(self._bus)
 
     @classmethod
     async def connect(cls, bus: SystemBus, *, timeout: float = 30.0) -> NetworkManagerClient:

@@ -82,6 +82,7 @@ from app.simulator.settings import (
     text,
     value,
 )
+from app.simulator.supplicant import SimulatedSupplicant
 from app.simulator.versions import missing_members
 
 _LOGGER = logging.getLogger(__name__)
@@ -274,6 +275,8 @@ class SimulatedNetworkManager:
         self.bus_address = bus_address
         self.scenario = scenario
         self._air: list[NetworkSpec] = list(scenario.networks)
+        # wpa_supplicant's country, when a test runs one: a scan lists only what it allows.
+        self.supplicant: SimulatedSupplicant | None = None
         self._counters: dict[str, itertools.count[int]] = {}
         self._stored: list[_Stored] = []
         # Any: most of dbus-next's MessageBus methods carry no annotations.
@@ -1093,6 +1096,8 @@ class SimulatedNetworkManager:
 
     def _sync_access_points(self, wireless: WirelessInterface, air: Sequence[NetworkSpec]) -> None:
         """Make the AP list what a scan of `air` finds (a hotspot's own AP stays)."""
+        if self.supplicant is not None:
+            air = [network for network in air if self.supplicant.allows(network.frequency)]
         now = int(_boottime())
         probed = self._probed(wireless.device)
         keep = {n.bssid for n in air}

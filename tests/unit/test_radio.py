@@ -1,4 +1,4 @@
-"""The hotspot's band and channel: the rules, the config that reads them, the profile they shape."""
+"""The radio's settings: the hotspot's band and channel (rules, config, profile) and the country."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from ipaddress import IPv4Address
 import pytest
 
 from app.config import Config
+from app.countries import COUNTRY_CODES
 from app.errors import ConfigError, ValidationError
 from app.nm.profiles import hotspot_profile
 from app.rules import (
@@ -15,6 +16,7 @@ from app.rules import (
     channel_problem,
     check_band,
     check_channel,
+    check_country,
 )
 
 GATEWAY = IPv4Address("192.168.42.1")
@@ -146,3 +148,32 @@ def test_a_bad_band_or_channel_names_its_field(environ: dict[str, str], label: s
     with pytest.raises(ConfigError) as caught:
         Config.from_env(environ)
     assert str(caught.value).startswith(label)
+
+
+def test_the_country_list_is_the_officially_assigned_codes() -> None:
+    assert len(COUNTRY_CODES) == 249
+    assert all(len(code) == 2 and code.isascii() and code.isupper() for code in COUNTRY_CODES)
+    assert {"DE", "US", "GB", "JP", "FR", "NZ", "BQ", "SS", "AX"} <= COUNTRY_CODES
+    # Reserved, user-assigned or withdrawn: no regulator stands behind them.
+    assert not {"UK", "EU", "XK", "ZZ", "AA", "QM", "XA", "YU", "CS", "AN", "00"} & COUNTRY_CODES
+
+
+@pytest.mark.parametrize(("text", "code"), [("DE", "DE"), ("de", "DE"), (" us ", "US")])
+def test_country_accepts_a_code_in_any_case(text: str, code: str) -> None:
+    assert check_country(text) == code
+
+
+@pytest.mark.parametrize("text", ["", "D", "DEU", "UK", "EU", "00", "zz", "Germany", "D3"])
+def test_country_refuses_anything_else_naming_the_field(text: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        check_country(text)
+    assert caught.value.field == "country"
+
+
+def test_config_reads_the_country_naming_flag_and_env_when_bad() -> None:
+    assert Config.from_env({}).country is None
+    assert Config.from_env({"PORTAL_COUNTRY": "de"}).country == "DE"
+    assert Config.from_env({"PORTAL_COUNTRY": "DE"}, ["--country", "fr"]).country == "FR"
+    with pytest.raises(ConfigError) as caught:
+        Config.from_env({"PORTAL_COUNTRY": "UK"})
+    assert str(caught.value).startswith("--country / PORTAL_COUNTRY: 'UK' is not an ISO 3166-1")
