@@ -114,6 +114,11 @@ def import_line(status: ImportStatus, filename: str, detail: str) -> str:
     return f"{status.value:<8}  {inert_text(filename)}: {inert_text(detail)}"
 
 
+def country_line(filename: str, detail: str) -> str:
+    """The import report's line for the country a boot config.json gave."""
+    return f"{'country':<8}  {inert_text(filename)}: {inert_text(detail)}"
+
+
 def as_line(sentence: str) -> str:
     """A sentence of the portal as the tail of a `wifi-connect: ...` line: no capital, no period."""
     words = sentence.split(" ", 1)

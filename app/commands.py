@@ -68,6 +68,9 @@ DEMO_PORT = 8080
 # After a success the demo brings its portal back for the next try, this many seconds later.
 DEMO_PAUSE = 3.0
 
+# How the import report names the config.json beside the directory (it is in DIR's parent).
+BOOT_CONFIG_SHOWN = "../config.json"
+
 
 @dataclass(frozen=True)
 class Run:
@@ -413,12 +416,19 @@ async def import_keyfiles(command: Import, config: Config, timings: Timings) -> 
     SSID under other uuids are left alone. Exit 0 when every file that is not skipped was
     imported or updated, 1 when any failed; the good ones are imported either way.
     """
+    from app.boot_config import BootConfigError, boot_config_path, read_country
     from app.nm.keyfile import import_directory
 
     try:
         results = await asyncio.to_thread(import_directory, command.directory)
     except OSError as err:
         raise WifiConnectError(f"cannot read {command.directory}: {err.strerror or err}") from None
+    # A bad config.json is one more error line: the keyfiles are imported all the same.
+    try:
+        country = await asyncio.to_thread(read_country, boot_config_path(command.directory))
+        config_error = None
+    except BootConfigError as err:
+        country, config_error = None, str(err)
     counts: Counter[ImportStatus] = Counter()
     async with _system_bus() as bus:
         nm = await _network_manager(bus, timings.command_nm_wait)
@@ -428,6 +438,13 @@ async def import_keyfiles(command: Import, config: Config, timings: Timings) -> 
             status, detail = await _import_one(nm, result, saved, imported)
             counts[status] += 1
             print(cli_output.import_line(status, result.filename, detail), flush=True)
+        if config_error is not None:
+            counts[ImportStatus.ERROR] += 1
+            print(cli_output.import_line(ImportStatus.ERROR, BOOT_CONFIG_SHOWN, config_error))
+        elif country is not None:
+            applied = await nm.supplicant().set_country(country)
+            how = "set through wpa_supplicant" if applied else "not set (see the warning)"
+            print(cli_output.country_line(BOOT_CONFIG_SHOWN, f"{country}, {how}"), flush=True)
     if not results:
         print(f"Nothing to import: {inert_text(str(command.directory))} holds no files.")
     else:

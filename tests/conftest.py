@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, settings
 from app.nm.bus import SystemBus
 from app.nm.client import NetworkManagerClient
 from app.simulator import PrivateBus, SimulatedNetworkManager, parse_scenario
+from app.simulator.supplicant import SimulatedSupplicant
 from tests.nm.helpers import NMProbe
 
 
@@ -72,6 +73,16 @@ async def sim(
     async with SimulatedNetworkManager.start(
         private_bus.address, parse_scenario(scenario_data)
     ) as simulated:
+        yield simulated
+
+
+@pytest.fixture
+async def supplicant(
+    private_bus: PrivateBus, sim: SimulatedNetworkManager
+) -> AsyncIterator[SimulatedSupplicant]:
+    """wpa_supplicant beside the simulator, no country set yet: a scan lists what it allows."""
+    async with SimulatedSupplicant.start(private_bus.address) as simulated:
+        sim.supplicant = simulated
         yield simulated
 
 

@@ -7,7 +7,6 @@ lists, after each scan, only the networks that country allows (app/simulator/sup
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -16,8 +15,6 @@ from app.config import Config
 from app.flow.provision import Provisioner
 from app.flow.timing import Timings
 from app.nm.client import NetworkManagerClient
-from app.simulator import SimulatedNetworkManager
-from app.simulator.bus import PrivateBus
 from app.simulator.supplicant import SimulatedSupplicant, country_allows
 from tests.nm.conftest import scenario
 
@@ -33,16 +30,6 @@ QUICK = Timings(answer_grace=0.0)
 @pytest.fixture
 def scenario_data() -> dict[str, Any]:
     return scenario(networks=IN_RANGE)
-
-
-@pytest.fixture
-async def supplicant(
-    private_bus: PrivateBus, sim: SimulatedNetworkManager
-) -> AsyncIterator[SimulatedSupplicant]:
-    """wpa_supplicant on the bus, without a country yet, its model of the air given to the sim."""
-    async with SimulatedSupplicant.start(private_bus.address) as simulated:
-        sim.supplicant = simulated
-        yield simulated
 
 
 async def _seen(config: Config, nm: NetworkManagerClient) -> set[bytes]:
