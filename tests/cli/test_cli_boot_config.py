@@ -46,7 +46,7 @@ async def test_the_country_is_set_through_wpa_supplicant(
     lines = result.out.splitlines()
     assert lines[1] == "country   ../config.json: DE, set through wpa_supplicant"
     assert lines[-1] == "1 imported, 0 updated, 0 skipped, 0 with errors."
-    assert supplicant.set_calls == ["DE"]
+    assert supplicant.set_calls == [(SimulatedSupplicant.interface_path(0), "DE")]
     assert len(_uuids(sim)) == 1
 
 

@@ -15,6 +15,7 @@ from app.config import Config
 from app.flow.provision import Provisioner
 from app.flow.timing import Timings
 from app.nm.client import NetworkManagerClient
+from app.simulator import PrivateBus
 from app.simulator.supplicant import SimulatedSupplicant, country_allows
 from tests.nm.conftest import scenario
 
@@ -58,17 +59,22 @@ async def test_the_first_scan_sees_what_the_country_allows(
     seen: set[bytes],
 ) -> None:
     assert await _seen(Config(country=country), nm) == seen
-    assert supplicant.set_calls == ([] if country is None else [country])
+    wlan0 = SimulatedSupplicant.interface_path(0)
+    assert supplicant.set_calls == ([] if country is None else [(wlan0, country)])
 
 
-async def test_set_country_reads_back(
-    nm: NetworkManagerClient, supplicant: SimulatedSupplicant
+async def test_the_country_goes_to_every_interface_and_reads_back(
+    nm: NetworkManagerClient, private_bus: PrivateBus
 ) -> None:
-    regulatory = nm.supplicant()
-    assert await regulatory.country() == ""
-    assert await regulatory.set_country("FR") is True
-    assert await regulatory.country() == "FR"
-    assert supplicant.country == "FR"
+    async with SimulatedSupplicant.start(private_bus.address, ("wlan0", "wlan1")) as supplicant:
+        regulatory = nm.supplicant()
+        assert await regulatory.countries() == ["", ""]
+        assert await regulatory.set_country("FR") is True
+        assert await regulatory.countries() == ["FR", "FR"]
+        assert [path for path, _ in supplicant.set_calls] == [
+            SimulatedSupplicant.interface_path(0),
+            SimulatedSupplicant.interface_path(1),
+        ]
 
 
 async def test_a_refused_country_is_one_warning(
@@ -76,11 +82,24 @@ async def test_a_refused_country_is_one_warning(
 ) -> None:
     caplog.set_level(logging.WARNING, "app.nm.supplicant")
     # Past the app's own validation, as a bad value could only come: wpa_supplicant refuses it.
-    assert await nm.supplicant().set_country("DEU") is False
+    assert await nm.supplicant().set_country("D") is False
     assert [r.getMessage() for r in caplog.records] == [
-        "wpa_supplicant refused country DEU: invalid country code"
+        "wpa_supplicant refused country D: invalid country code"
     ]
     assert supplicant.country == ""
+
+
+async def test_a_supplicant_without_interfaces_is_one_warning(
+    nm: NetworkManagerClient,
+    private_bus: PrivateBus,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, "app.nm.supplicant")
+    async with SimulatedSupplicant.start(private_bus.address, ()):
+        assert await nm.supplicant().set_country("DE") is False
+    assert [r.getMessage() for r in caplog.records] == [
+        "wpa_supplicant manages no interface: country DE not set"
+    ]
 
 
 async def test_without_wpa_supplicant_one_warning_and_the_scan_goes_on(
