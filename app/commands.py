@@ -199,6 +199,7 @@ async def simulate(command: Simulate, config: Config, timings: Timings) -> ExitS
     from app.portal.server import LOOPBACK
     from app.simulator import PrivateBus, SimulatedNetworkManager, default_scenario
     from app.simulator.avahi import simulated_avahi
+    from app.simulator.supplicant import SimulatedSupplicant
 
     # The phone of the demo is this machine's browser: the portal's gateway is loopback.
     config = dataclasses.replace(
@@ -212,10 +213,15 @@ async def simulate(command: Simulate, config: Config, timings: Timings) -> ExitS
     scenario = command.scenario or default_scenario()
     async with (
         PrivateBus() as private_bus,
-        SimulatedNetworkManager.start(private_bus.address, scenario),
+        SimulatedNetworkManager.start(private_bus.address, scenario) as sim,
         simulated_avahi(private_bus.address, scenario.avahi_host_name),
+        SimulatedSupplicant.start(private_bus.address) as supplicant,
         _system_bus(private_bus.address) as bus,
     ):
+        # The radio follows the country only when one is given: without it the demo lists
+        # every network of the scenario, as it always has.
+        if config.country is not None:
+            sim.supplicant = supplicant
         nm = await _network_manager(bus, timings.command_nm_wait)
         surroundings = provision.Surroundings(
             portal=_portal_server(config),

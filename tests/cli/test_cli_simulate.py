@@ -67,6 +67,40 @@ async def test_simulate_serves_the_portal_and_joins_what_the_phone_sends(
         assert await asyncio.gather(demo, return_exceptions=True) != [ExitStatus.FAILED]
 
 
+@pytest.mark.parametrize(
+    ("country", "seen"),
+    [(None, {"Six", "Thirteen", "Thirty-six"}), ("US", {"Six", "Thirty-six"})],
+    ids=["no-country", "US"],
+)
+async def test_simulate_lists_what_the_country_allows(
+    http: ClientSession, capsys: pytest.CaptureFixture[str], country: str | None, seen: set[str]
+) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    scenario = parse_scenario(
+        {
+            **SCENARIO,
+            "networks": [
+                {"ssid": "Six", "security": "open", "frequency": 2437},
+                {"ssid": "Thirteen", "security": "open", "frequency": 2472},
+                {"ssid": "Thirty-six", "security": "open", "frequency": 5180},
+            ],
+        }
+    )
+    command = commands.Simulate(scenario=scenario, port=port)
+    demo = asyncio.create_task(
+        commands.execute(command, Config(country=country), Timings(answer_grace=0.0))
+    )
+    try:
+        await eventually(lambda: "open http://" in capsys.readouterr().out, what="the portal")
+        async with http.get(url + "networks") as response:
+            listed = await response.json()
+        assert {network["ssid"] for network in listed} == seen
+    finally:
+        demo.cancel()
+        await asyncio.gather(demo, return_exceptions=True)
+
+
 async def test_a_failure_in_the_shared_flow_ends_simulate_with_it(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
