@@ -253,6 +253,9 @@ async def scan(command: Scan, config: Config, timings: Timings) -> int:
 
     async with _system_bus() as bus:
         nm = await _network_manager(bus, timings.command_nm_wait)
+        if config.country is not None:
+            # The same view as the portal's first scan: the country's channels.
+            await nm.supplicant().set_country(config.country)
         wifi = await nm.wifi_device(config.interface)
         networks = await wifi.scan(timeout=timings.scan, scan_time=timings.legacy_scan)
     if command.json:

@@ -11,6 +11,7 @@ from app.exitcodes import ExitStatus
 from app.flow.report import networks_json
 from app.flow.timing import Timings
 from app.simulator import SimulatedNetworkManager
+from app.simulator.supplicant import SimulatedSupplicant
 from tests.cli.helpers import Cli, scenario
 from tests.nm.helpers import NMProbe
 
@@ -137,3 +138,32 @@ async def test_bus_without_network_manager_is_one_line_and_exit_4(
         "wifi-connect: NetworkManager did not appear on the system bus within 0.3 s; "
         "is it running, and is DBUS_SYSTEM_BUS_ADDRESS right?"
     ]
+
+
+@pytest.mark.parametrize(
+    "scenario_data",
+    [
+        scenario(
+            networks=[
+                {"ssid": "Six", "security": "open", "frequency": 2437},
+                {"ssid": "Thirteen", "security": "open", "frequency": 2472},
+            ]
+        )
+    ],
+)
+@pytest.mark.parametrize(
+    ("country", "seen"), [(None, ["Six"]), ("FR", ["Six", "Thirteen"])], ids=["none", "FR"]
+)
+async def test_scan_sees_what_the_country_allows(
+    cli: Cli,
+    supplicant: SimulatedSupplicant,
+    monkeypatch: pytest.MonkeyPatch,
+    country: str | None,
+    seen: list[str],
+) -> None:
+    if country is not None:
+        monkeypatch.setenv("PORTAL_COUNTRY", country)
+    result = await cli("scan", "--json")
+    assert result.status == ExitStatus.OK
+    assert sorted(network["ssid"] for network in json.loads(result.out)) == seen
+    assert supplicant.country == (country or "")
