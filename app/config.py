@@ -158,8 +158,8 @@ NEXT_URL = Setting(
 )
 IDENTIFY_COMMAND = Setting(
     "IDENTIFY_COMMAND",
-    "command that the portal's Identify button and wifi-connect identify run (blink an LED, "
-    "beep): split as a shell would, run without one",
+    "command the portal's Identify button and the identify command run (blink an LED, beep): "
+    "split as a shell would, run without one",
     "none, no button",
     ("--identify-command",),
     "COMMAND",
@@ -575,7 +575,7 @@ def parse_identify_command(text: str, search_path: str) -> tuple[str, ...]:
         argv = shlex.split(text)
     except ValueError as err:
         raise InvalidValue(f"{text!r} is not a command line: {err}") from None
-    if not argv:
+    if not argv or not argv[0]:
         raise InvalidValue(f"{text!r} holds no command")
     program = argv[0]
     found = shutil.which(program, path=search_path)
