@@ -87,30 +87,6 @@
     });
   }
 
-  // Identify without leaving the page: the answer's words go where the form's note would be.
-  function liveIdentify(form) {
-    var note = form.querySelector("[role=status]");
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      fetch("/identify", {method: "POST", headers: {"Content-Type": "application/json"}, body: "{}"})
-        .then(function (response) {
-          // 409: it is identifying itself already, which is what was asked.
-          if (response.ok || response.status === 409) return note.getAttribute("data-done");
-          if (response.status !== 429) throw new Error(response.statusText);
-          return response.json().then(function (answer) {
-            return answer.error;
-          });
-        })
-        .then(function (text) {
-          note.textContent = text;
-          note.hidden = false;
-        })
-        .catch(function () {
-          form.submit();
-        });
-    });
-  }
-
   // After a submission: follow the flow; when the hotspot is back after a failure, show why.
   function follow(live) {
     var left = false;
@@ -144,7 +120,6 @@
 
   enhance(doc);
   doc.querySelectorAll("form.rescan").forEach(liveRescan);
-  doc.querySelectorAll("form.ident").forEach(liveIdentify);
   var live = doc.getElementById("live");
   if (live) follow(live);
 })();
