@@ -260,6 +260,25 @@ def openapi_document() -> dict[str, Any]:
             "post": {
                 "summary": "Run IDENTIFY_COMMAND (blink an LED, beep): no body, JSON or the "
                 "page's form; nothing sent reaches the command",
+                "requestBody": {
+                    "required": False,
+                    "content": {
+                        # Never read: nothing a phone sends reaches the command.
+                        _JSON: {"schema": {"description": "Any JSON, ignored"}},
+                        _FORM: {
+                            "schema": {
+                                "type": "object",
+                                "required": ["csrf_token"],
+                                "properties": {
+                                    "csrf_token": {
+                                        "type": "string",
+                                        "description": "From the page's form",
+                                    }
+                                },
+                            }
+                        },
+                    },
+                },
                 "responses": {
                     "202": _json(
                         {

@@ -19,7 +19,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +28,6 @@ import requests
 import schemathesis
 from aiohttp import web
 from hypothesis import HealthCheck, settings
-from requests.adapters import HTTPAdapter
 from schemathesis.checks import positive_data_acceptance
 from schemathesis.config import SchemathesisConfig
 
@@ -45,6 +44,7 @@ from app.portal.state import PORTAL, Portal
 from app.portal.ui import UiMode
 from app.simulator import PrivateBus, SimulatedNetworkManager, parse_scenario
 from tests.portal.helpers import Client, RecordingController, make_config
+from tests.portal.phones import phone_session
 from tests.support import free_port
 
 # Each operation's examples; 12 operations, so a few hundred requests in all, in seconds.
@@ -218,26 +218,6 @@ def served() -> Iterator[Served]:
         assert not thread.is_alive()
 
 
-class _FromAddress(HTTPAdapter):
-    """Connections made from one source address: a phone of its own on loopback."""
-
-    def __init__(self, address: str) -> None:
-        self._address = address
-        super().__init__()
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["source_address"] = (self._address, 0)
-        super().init_poolmanager(*args, **kwargs)
-
-
-@contextmanager
-def _phone(address: str) -> Iterator[requests.Session]:
-    """An HTTP session whose every request comes from `address`."""
-    with requests.Session() as session:
-        session.mount("http://", _FromAddress(address))
-        yield session
-
-
 def _phone_address(number: int) -> str:
     """The loopback address of phone `number` (1 to 65,024): 127.1.x.y, never the flooder's."""
     return f"127.1.{number // 254}.{number % 254 + 1}"
@@ -276,7 +256,7 @@ def test_fuzzed_requests_get_documented_answers(case: schemathesis.Case, served:
     served.requests += 1
     address = _phone_address(served.requests)
     _add_token(case, served, address)
-    with _phone(address) as session:
+    with phone_session(address) as session:
         case.call_and_validate(base_url=served.url, session=session, allow_redirects=False)
 
 
@@ -294,7 +274,7 @@ FLOOD = Flood()
 
 def _flood_request(case: schemathesis.Case, served: Served, number: int) -> requests.Response:
     """Send the case as the flooder: every 3rd body over the cap, every 2nd form tokenless."""
-    with _phone(FLOODER) as session:
+    with phone_session(FLOODER) as session:
         if number % 3 == 0:
             # Declared and sent: the cap must refuse it from its length alone.
             return session.post(
@@ -354,7 +334,7 @@ def test_limits_hold_for_one_phone_under_the_fuzz_run(
 def test_a_second_phone_is_not_held_by_the_flooders_limit(served: Served) -> None:
     """After the flood (which met the limit), another phone's connect gets past the limiter."""
     assert FLOOD.statuses[429] > 0 and FLOOD.statuses[413] > 0, FLOOD.statuses
-    with _phone(_phone_address(65_000)) as session:
+    with phone_session(_phone_address(65_000)) as session:
         response = session.post(
             served.url + "/connect", json={"ssid": "Open Cafe"}, allow_redirects=False
         )
