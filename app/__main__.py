@@ -183,6 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
         "with --qr-file, write it there too",
     )
 
+    command(
+        "identify",
+        "run IDENTIFY_COMMAND here, as the portal's Identify button does (try the LED from SSH)",
+    )
+
     simulate = command("simulate", "serve the portal on 127.0.0.1 over a simulated radio")
     simulate.add_argument(
         "--scenario",
@@ -226,6 +231,8 @@ def _command(args: argparse.Namespace) -> commands.Command:
             return commands.Import(directory=args.directory)
         case "qr":
             return commands.Qr()
+        case "identify":
+            return commands.Identify()
         case "simulate":
             return commands.Simulate(scenario=args.scenario, port=args.port)
         case _:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, assert_never
 from app import cli_output
 from app.cli_output import PROG, ImportStatus
 from app.config import Config
-from app.errors import NetworkManagerError, ValidationError, WifiConnectError
+from app.errors import ConfigError, NetworkManagerError, ValidationError, WifiConnectError
 from app.exitcodes import ExitStatus
 from app.flow.timing import Timings
 from app.nm.const import HOTSPOT_ID_PREFIX
@@ -128,6 +128,11 @@ class Qr:
 
 
 @dataclass(frozen=True)
+class Identify:
+    """Run IDENTIFY_COMMAND once, as the portal's Identify button does."""
+
+
+@dataclass(frozen=True)
 class Simulate:
     """Serve the portal on 127.0.0.1 over a simulated radio; None means the command's default."""
 
@@ -135,7 +140,7 @@ class Simulate:
     port: int | None = None
 
 
-Command: TypeAlias = Run | Scan | Add | Forget | Check | Import | Qr | Simulate
+Command: TypeAlias = Run | Scan | Add | Forget | Check | Import | Qr | Identify | Simulate
 
 
 async def execute(command: Command, config: Config, timings: Timings | None = None) -> int:
@@ -156,6 +161,8 @@ async def execute(command: Command, config: Config, timings: Timings | None = No
             return await import_keyfiles(command, config, timings)
         case Qr():
             return await qr_code(config)
+        case Identify():
+            return await _until_stopped(identify(config), ExitStatus.INTERRUPTED)
         case Simulate():
             return await _until_stopped(simulate(command, config, timings), ExitStatus.OK)
         case _:
@@ -520,6 +527,22 @@ async def qr_code(config: Config) -> int:
                 f"cannot write {config.qr_file}: {err.strerror or err}"
             ) from None
         print(f"Written to {inert_text(str(config.qr_file))}.")
+    return ExitStatus.OK
+
+
+async def identify(config: Config) -> ExitStatus:
+    """Run IDENTIFY_COMMAND as POST /identify does (environment, timeout); fails unless 0."""
+    # Its output goes to the DEBUG log, as on the portal: -v shows it.
+    from app.identify import Identifier, identify_environment
+
+    if config.identify_command is None:
+        raise ConfigError("IDENTIFY_COMMAND is not set (nor --identify-command): nothing to run")
+    environment = identify_environment(os.environ, config.ssid)
+    async with Identifier(config.identify_command, environment) as identifier:
+        outcome = await identifier.run()
+    if not outcome.ok:
+        raise WifiConnectError(f"IDENTIFY_COMMAND {outcome.describe()}")
+    print(f"IDENTIFY_COMMAND {outcome.describe()}.")
     return ExitStatus.OK
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
+import shlex
+import shutil
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -175,6 +178,14 @@ NEXT_URL = Setting(
     ("--portal-next-url",),
     "URL",
 )
+IDENTIFY_COMMAND = Setting(
+    "IDENTIFY_COMMAND",
+    "command the portal's Identify button and the identify command run (blink an LED, beep): "
+    "split as a shell would, run without one",
+    "none, no button",
+    ("--identify-command",),
+    "COMMAND",
+)
 BRAND_NAME = Setting("PORTAL_BRAND_NAME", "name shown on the portal page", DEFAULT_SSID)
 BRAND_LOGO = Setting(
     "PORTAL_BRAND_LOGO", "image shown on the portal page: png, svg, jpg, gif or webp", "none"
@@ -229,6 +240,7 @@ FLAG_SETTINGS = (
     LOG_JSON,
     QR_FILE,
     NEXT_URL,
+    IDENTIFY_COMMAND,
 )
 ENV_SETTINGS = (
     BRAND_NAME,
@@ -271,6 +283,8 @@ class Config:
     qr_file: Path | None = None
     # PORTAL_NEXT_URL, checked: an http(s) URL with only the placeholders of app.whereto.
     next_url: str | None = None
+    # The program (resolved to its path) and its arguments; None: no Identify button.
+    identify_command: tuple[str, ...] | None = None
 
     @property
     def portal_url(self) -> str:
@@ -346,6 +360,10 @@ class Config:
             log_json=value(LOG_JSON, parse_switch, False),
             qr_file=optional(QR_FILE, parse_qr_file),
             next_url=optional(NEXT_URL, parse_next_url),
+            identify_command=optional(
+                IDENTIFY_COMMAND,
+                lambda text: parse_identify_command(text, environ.get("PATH", os.defpath)),
+            ),
         )
 
 
@@ -603,6 +621,27 @@ def parse_next_url(text: str) -> str:
         return whereto.check_next_url(text)
     except whereto.BadTemplate as err:
         raise InvalidValue(str(err)) from None
+
+
+def parse_identify_command(text: str, search_path: str) -> tuple[str, ...]:
+    """A command line split as a shell would (quotes, backslashes), its program found now.
+
+    The program is resolved here, through `search_path` when it names no directory, so a
+    missing one is a start-up error rather than a silent button, and later PATH lookups play no
+    part. Nothing else is interpreted: no variables, no `;`, no `$(...)`.
+    """
+    try:
+        argv = shlex.split(text)
+    except ValueError as err:
+        raise InvalidValue(f"{text!r} is not a command line: {err}") from None
+    if not argv or not argv[0]:
+        raise InvalidValue(f"{text!r} holds no command")
+    program = argv[0]
+    found = shutil.which(program, path=search_path)
+    if found is None or not os.path.isfile(found):
+        where = "" if os.sep in program else " (not found on PATH)"
+        raise InvalidValue(f"{program!r} is not an executable program{where}")
+    return (os.path.abspath(found), *argv[1:])
 
 
 def parse_brand_name(text: str) -> str:

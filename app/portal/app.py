@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import jinja2
 from aiohttp import web
 
 from app.config import Config
+from app.identify import Identifier, identify_environment
 from app.portal.controller import PortalController
 from app.portal.i18n import load_catalogs
 from app.portal.middlewares import (
@@ -59,6 +61,7 @@ def create_app(config: Config, controller: PortalController) -> web.Application:
         theme_css=theme,
         style=style,
         csp=page_csp(style.csp_source),
+        identifier=_identifier(config),
     )
     # client_max_size stops a chunked body (no Content-Length) at the same cap.
     app = web.Application(
@@ -66,6 +69,21 @@ def create_app(config: Config, controller: PortalController) -> web.Application:
     )
     app[PORTAL] = portal
     app.on_response_prepare.append(security_headers)
+    app.on_cleanup.append(_close_identifier)
     setup_routes(app, layout)
     _LOGGER.debug("Portal at %s serving the %s UI", config.portal_url, layout.mode.value)
     return app
+
+
+def _identifier(config: Config) -> Identifier | None:
+    """IDENTIFY_COMMAND's runner, when it is set."""
+    if config.identify_command is None:
+        return None
+    return Identifier(config.identify_command, identify_environment(os.environ, config.ssid))
+
+
+async def _close_identifier(app: web.Application) -> None:
+    """on_cleanup: the portal owns its identify command; none outlives the server."""
+    identifier = app[PORTAL].identifier
+    if identifier is not None:
+        await identifier.close()

@@ -256,10 +256,60 @@ def openapi_document() -> dict[str, Any]:
                 },
             }
         },
+        "/identify": {
+            "post": {
+                "summary": "Run IDENTIFY_COMMAND (blink an LED, beep): no body, JSON or the "
+                "page's form; nothing sent reaches the command",
+                "requestBody": {
+                    "required": False,
+                    "content": {
+                        # Never read: nothing a phone sends reaches the command.
+                        _JSON: {"schema": {"description": "Any JSON, ignored"}},
+                        _FORM: {
+                            "schema": {
+                                "type": "object",
+                                "required": ["csrf_token"],
+                                "properties": {
+                                    "csrf_token": {
+                                        "type": "string",
+                                        "description": "From the page's form",
+                                    }
+                                },
+                            }
+                        },
+                    },
+                },
+                "responses": {
+                    "202": _json(
+                        {
+                            "type": "object",
+                            "required": ["status"],
+                            "properties": {"status": {"const": "identifying"}},
+                        },
+                        "The command started; its outcome goes to the log",
+                    ),
+                    "303": _SEE_OTHER,
+                    "400": _error("A form that could not be read"),
+                    "403": _FORBIDDEN,
+                    "404": _error("IDENTIFY_COMMAND is not set"),
+                    "409": _error("The command is running already (one at a time)"),
+                    "415": _error("The body is neither JSON nor a form, or in an unknown charset"),
+                    "429": {
+                        **_error("Too many requests from this client, or from all together"),
+                        "headers": _RETRY_AFTER,
+                    },
+                    **_BODY,
+                    **_COMMON,
+                },
+            }
+        },
         "/": _get(
             "The portal page",
             {"200": _page("The list of networks and the form")},
-            parameters=[{"name": "all", "in": "query", "schema": {"type": "string"}}],
+            parameters=[
+                {"name": "all", "in": "query", "schema": {"type": "string"}},
+                {"name": "identifying", "in": "query", "schema": {"type": "string"}},
+            ],
         ),
         "/connecting": _get(
             "What happens next, after the form",

@@ -263,6 +263,8 @@ def index_context(
     form: FormState | None = None,
     *,
     show_all: bool = False,
+    identify: bool = False,
+    identifying: bool = False,
 ) -> dict[str, Any]:
     """What index.html needs; the chosen row is always listed, even beyond the limit."""
     attempt = status.last_attempt
@@ -283,6 +285,9 @@ def index_context(
         "notice": notice,
         "identity_max": IDENTITY_MAX_BYTES,
         "wpa_hint": passphrase_hint(language.translations, SecurityKind.WPA_PSK),
+        # The Identify button (IDENTIFY_COMMAND set), and whether it was just pressed.
+        "identify": identify,
+        "identifying": identifying,
     }
 
 

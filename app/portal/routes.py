@@ -15,6 +15,7 @@ def setup_routes(app: web.Application, layout: UiLayout) -> None:
     app.router.add_post("/connect", views.connect, name="connect")
     app.router.add_get("/status", views.status, name="status")
     app.router.add_post("/rescan", views.rescan, name="rescan")
+    app.router.add_post("/identify", views.identify, name="identify")
     app.router.add_get("/logo", views.logo, name="logo")
     app.router.add_get("/theme.css", views.theme, name="theme")
     # Where a form submission lands, whichever UI sent it.

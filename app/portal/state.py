@@ -9,6 +9,7 @@ import jinja2
 from aiohttp import web
 
 from app.config import Config
+from app.identify import Identifier
 from app.portal.assets import GzipCache
 from app.portal.controller import PortalController
 from app.portal.csrf import CsrfTokens
@@ -37,6 +38,13 @@ CONNECT_WINDOW = 60.0
 # POST /rescan per client address: a phone's "scan again" now and then; a loop gets 429s.
 RESCAN_LIMIT = 10
 RESCAN_WINDOW = 60.0
+# POST /identify per client address, and from all phones together: a press now and then, while
+# a crowd cannot keep the device blinking (or beeping) all day.
+IDENTIFY_LIMIT = 6
+IDENTIFY_TOTAL_LIMIT = 20
+IDENTIFY_WINDOW = 60.0
+# The key of the limit all phones share.
+EVERYONE = "everyone"
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,14 @@ class Portal:
     )
     rescan_limit: RateLimiter = field(
         default_factory=lambda: RateLimiter(limit=RESCAN_LIMIT, window=RESCAN_WINDOW)
+    )
+    # IDENTIFY_COMMAND's runner; None when it is not set (no button, POST /identify is 404).
+    identifier: Identifier | None = None
+    identify_limit: RateLimiter = field(
+        default_factory=lambda: RateLimiter(limit=IDENTIFY_LIMIT, window=IDENTIFY_WINDOW)
+    )
+    identify_total_limit: RateLimiter = field(
+        default_factory=lambda: RateLimiter(limit=IDENTIFY_TOTAL_LIMIT, window=IDENTIFY_WINDOW)
     )
     # The UI files' gzip bodies, made once each.
     gzip_cache: GzipCache = field(default_factory=GzipCache)

@@ -34,7 +34,7 @@ from app.portal.pages import (
     render,
 )
 from app.portal.ratelimit import RateLimiter
-from app.portal.state import PORTAL, Portal
+from app.portal.state import EVERYONE, PORTAL, Portal
 from app.portal.ui import resolve_file
 from app.rules import display_ssid, inert_text
 
@@ -173,7 +173,14 @@ async def index(request: web.Request) -> web.Response:
     language = language_of(request)
     networks = await portal.controller.networks()
     show_all = "all" in request.query
-    context = index_context(language, networks, portal.controller.status(), show_all=show_all)
+    context = index_context(
+        language,
+        networks,
+        portal.controller.status(),
+        show_all=show_all,
+        identify=portal.identifier is not None,
+        identifying=IDENTIFYING in request.query,
+    )
     return render(request, "index.html", context)
 
 
@@ -207,20 +214,9 @@ async def rescan(request: web.Request) -> web.Response:
     kind = body_kind(request)
     language = language_of(request)
     t = language.translations
-    if kind is BodyKind.OTHER:
-        return _json_error(415, t.gettext("Send JSON, a form or no body."))
-    if kind is BodyKind.NONE and _cross_site(request, portal):
-        return _cross_site_refused(request, language)
-    limited = _rate_limited(request, kind, language, portal.rescan_limit, "rescan")
-    if limited is not None:
-        return limited
-    if kind is BodyKind.FORM:
-        try:
-            fields = await read_fields(request, kind)
-        except BodyRefused as refusal:
-            return _refused(request, kind, language, refusal)
-        if not portal.csrf.valid(client_of(request), _token(fields)):
-            return _csrf_refused(request, language)
+    refused = await _refused_action(request, kind, language, portal.rescan_limit, "rescan")
+    if refused is not None:
+        return refused
     try:
         found = await portal.controller.rescan()
     except WifiConnectError as error:
@@ -235,6 +231,32 @@ async def rescan(request: web.Request) -> web.Response:
     if kind is BodyKind.FORM:
         raise web.HTTPSeeOther(_url(request, "index"))
     return web.json_response(networks_json(found))
+
+
+async def _refused_action(
+    request: web.Request, kind: BodyKind, language: Language, limit: RateLimiter, what: str
+) -> web.Response | None:
+    """The refusal of an action's POST (no body, JSON or the page's form), else None.
+
+    415 for another body, 403 for a body-less one another site sent or a form without this
+    phone's token, 429 past `limit`; a form is read here, the rest of a body never is.
+    """
+    portal = request.app[PORTAL]
+    if kind is BodyKind.OTHER:
+        return _json_error(415, language.translations.gettext("Send JSON, a form or no body."))
+    if kind is BodyKind.NONE and _cross_site(request, portal):
+        return _cross_site_refused(request, language)
+    limited = _rate_limited(request, kind, language, limit, what)
+    if limited is not None:
+        return limited
+    if kind is BodyKind.FORM:
+        try:
+            fields = await read_fields(request, kind)
+        except BodyRefused as refusal:
+            return _refused(request, kind, language, refusal)
+        if not portal.csrf.valid(client_of(request), _token(fields)):
+            return _csrf_refused(request, language)
+    return None
 
 
 def _cross_site(request: web.Request, portal: Portal) -> bool:
@@ -360,6 +382,46 @@ async def connect(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(connecting_url.with_query(ssid=display_ssid(credentials.ssid)))
 
 
+# The query that makes the page say the device is identifying itself (after the form's POST).
+IDENTIFYING = "identifying"
+
+
+async def identify(request: web.Request) -> web.Response:
+    """POST /identify: run IDENTIFY_COMMAND (no input of the phone's reaches it); 404 unset.
+
+    At most one run at a time: JSON gets 202 when it started, 409 while one runs; the page's
+    form goes back to the page saying the device identifies itself, which is true either way.
+    """
+    portal = request.app[PORTAL]
+    identifier = portal.identifier
+    if identifier is None:
+        raise web.HTTPNotFound()
+    kind = body_kind(request)
+    language = language_of(request)
+    t = language.translations
+    refused = await _refused_action(request, kind, language, portal.identify_limit, "identify")
+    if refused is not None:
+        return refused
+    # All phones together, counted only for requests that got this far.
+    if (retry_after := portal.identify_total_limit.hit(EVERYONE)) is not None:
+        if portal.identify_total_limit.first_refusal(EVERYONE):
+            _LOGGER.warning("Too many identify requests from all phones together")
+        text = t.gettext(
+            "The device was asked to identify itself too often. Please wait %(seconds)s seconds."
+        ) % {"seconds": retry_after}
+        return _try_later(request, kind, language, text, retry_after)
+    started = identifier.start()
+    _LOGGER.info(
+        "Identify requested by %s%s", client_of(request), "" if started else " (already running)"
+    )
+    if kind is BodyKind.FORM:
+        index_url = request.app.router["index"].url_for()
+        raise web.HTTPSeeOther(index_url.with_query({IDENTIFYING: "1"}))
+    if not started:
+        return _json_error(409, t.gettext("The device is already identifying itself."))
+    return web.json_response({"status": "identifying"}, status=202)
+
+
 def _url(request: web.Request, route: str) -> str:
     """The path of one of the portal's named routes."""
     return str(request.app.router[route].url_for())
@@ -387,7 +449,13 @@ async def _form_again(
         errors={error.field: error.message},
         ipv4=ipv4,
     )
-    context = index_context(language, available, portal.controller.status(), form)
+    context = index_context(
+        language,
+        available,
+        portal.controller.status(),
+        form,
+        identify=portal.identifier is not None,
+    )
     return render(request, "index.html", context, status=400)
 
 

@@ -97,6 +97,7 @@ def test_help_version_and_bad_flags_load_no_optional_dependency(
         ["check"],
         ["import", "."],
         ["qr"],
+        ["identify"],
         ["simulate", "--port", "8081"],
     ],
 )
@@ -120,4 +121,11 @@ def test_the_qr_command_loads_only_the_qr_library(tmp_path: Path) -> None:
     code, packages = loaded(_MAIN, ["qr"], tmp_path)
     assert code == ExitStatus.OK
     assert "segno" in packages
+    assert packages & HEAVY == set()
+
+
+def test_the_identify_command_loads_no_optional_dependency(tmp_path: Path) -> None:
+    """`wifi-connect identify` runs a program: no bus, no web stack."""
+    code, packages = loaded(_MAIN, ["identify", "--identify-command", "true"], tmp_path)
+    assert code == ExitStatus.OK
     assert packages & HEAVY == set()
