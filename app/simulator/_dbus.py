@@ -18,20 +18,25 @@ and the simulator's Get and method replies send instead of the proper ones.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import inspect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from dbus_next import introspection
-from dbus_next.constants import MessageFlag, PropertyAccess
+from dbus_next.aio.message_bus import MessageBus
+from dbus_next.constants import MessageFlag, PropertyAccess, RequestNameReply
 from dbus_next.errors import DBusError
 from dbus_next.message import Message
 from dbus_next.service import dbus_property as _dbus_property
 from dbus_next.service import method as _method
 from dbus_next.service import signal as _signal
 from dbus_next.signature import SignatureTree, Variant
+
+from app.nm.bus import patient_writes
 
 if TYPE_CHECKING:
 
@@ -281,3 +286,30 @@ def reply_to(interface: ServiceInterface, message: Message) -> Message | bool:
     if message.flags & MessageFlag.NO_REPLY_EXPECTED:
         return True
     return reply
+
+
+@contextlib.asynccontextmanager
+async def owned_name(
+    bus_address: str,
+    name: str,
+    route: Callable[[Message], Any],
+    prepare: Callable[[MessageBus], Awaitable[None]],
+) -> AsyncIterator[MessageBus]:
+    """A connection to the bus at `bus_address` that owns `name` while the block runs.
+
+    Its messages go to `route`; `prepare` gets the connection before the name is owned, so
+    nothing can call the service before it is ready to answer.
+    """
+    bus = await MessageBus(bus_address=bus_address).connect()
+    patient_writes(bus)
+    try:
+        bus.add_message_handler(route)
+        await prepare(bus)
+        reply = await bus.request_name(name)
+        if reply != RequestNameReply.PRIMARY_OWNER:
+            raise RuntimeError(f"cannot own {name} on {bus_address}: {reply}")
+        yield bus
+    finally:
+        bus.disconnect()  # type: ignore[no-untyped-call]
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(bus.wait_for_disconnect(), 2.0)  # type: ignore[no-untyped-call]

@@ -19,16 +19,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dbus_next.aio.message_bus import MessageBus
-from dbus_next.constants import MessageType, RequestNameReply
+from dbus_next.constants import MessageType
 from dbus_next.message import Message
 
-from app.nm.bus import patient_writes
 from app.simulator._dbus import (
     ServiceInterface,
     dbus_method,
     error_reply,
     method_signature,
     nm_error,
+    owned_name,
     reply_to,
     reply_with,
 )
@@ -156,19 +156,16 @@ class SimulatedAvahi:
     async def start(cls, bus_address: str, host_name: str) -> AsyncIterator[SimulatedAvahi]:
         """Run it on the bus at `bus_address` while the block runs."""
         avahi = cls(bus_address, host_name)
-        bus = await MessageBus(bus_address=bus_address).connect()
-        patient_writes(bus)
-        avahi._bus = bus
-        try:
-            bus.add_message_handler(avahi._route)
+
+        async def prepare(bus: MessageBus) -> None:
+            avahi._bus = bus
             await avahi._follow_departures(bus)
-            reply = await bus.request_name(AVAHI_NAME)
-            if reply != RequestNameReply.PRIMARY_OWNER:
-                raise RuntimeError(f"cannot own {AVAHI_NAME} on {bus_address}: {reply}")
-            yield avahi
+
+        try:
+            async with owned_name(bus_address, AVAHI_NAME, avahi._route, prepare):
+                yield avahi
         finally:
             avahi._bus = None
-            bus.disconnect()  # type: ignore[no-untyped-call]
 
     def members(self, member: str) -> list[AvahiCall]:
         """The calls of one member, in order."""

@@ -21,18 +21,17 @@ Without a country (Country "", the world domain) only channels 1 to 11 are seen.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Final
 
 from dbus_next.aio.message_bus import MessageBus
-from dbus_next.constants import MessageType, RequestNameReply
+from dbus_next.constants import MessageType
 from dbus_next.message import Message
 from dbus_next.signature import Variant
 
-from app.simulator._dbus import error_reply, reply_with
+from app.simulator._dbus import error_reply, owned_name, reply_with
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -87,19 +86,15 @@ class SimulatedSupplicant:
     ) -> AsyncIterator[SimulatedSupplicant]:
         """Own wpa_supplicant's name on the bus for the duration of the block."""
         supplicant = cls(bus_address, ifnames)
-        bus = await MessageBus(bus_address=bus_address).connect()
-        supplicant._bus = bus
+
+        async def prepare(bus: MessageBus) -> None:
+            supplicant._bus = bus
+
         try:
-            bus.add_message_handler(supplicant._route)
-            reply = await bus.request_name(SUPPLICANT_NAME)
-            if reply != RequestNameReply.PRIMARY_OWNER:
-                raise RuntimeError(f"cannot own {SUPPLICANT_NAME} on {bus_address}: {reply}")
-            yield supplicant
+            async with owned_name(bus_address, SUPPLICANT_NAME, supplicant._route, prepare):
+                yield supplicant
         finally:
             supplicant._bus = None
-            bus.disconnect()  # type: ignore[no-untyped-call]
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(bus.wait_for_disconnect(), 2.0)  # type: ignore[no-untyped-call]
 
     def allows(self, frequency: int) -> bool:
         """Whether the radio sees a network on `frequency` MHz in the country set now."""
