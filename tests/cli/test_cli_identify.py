@@ -6,12 +6,11 @@ handlers go), and once as a real process stopped by Ctrl-C. No bus is needed.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,19 +18,12 @@ import pytest
 from app.__main__ import main
 from app.config import ENV_SETTINGS, FLAG_SETTINGS
 from app.exitcodes import ExitStatus
+from tests.support import eventually
 
 REPO = Path(__file__).resolve().parents[2]
 # One line per run in the file named by its first argument: "PID ARGS..."; "hold" keeps it (its
 # `sleep`, in its process group) running until killed.
 RECORD = '#!/bin/sh\nlog="$1"\nshift\necho "$$ $*" >> "$log"\n[ "$1" = hold ] && sleep 60\nexit 0\n'
-
-
-def polled(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    """Look at `condition` every 20 ms (as tests.support.eventually does) until it holds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"not within {timeout:g} s: {what}"
-        time.sleep(0.02)
 
 
 def live_members(pgid: int) -> list[int]:
@@ -117,7 +109,7 @@ def test_ctrl_c_kills_the_command_and_its_group(record: Path, tmp_path: Path) ->
         assert process.stderr is not None
         # Its INFO line says the command started; the script's line says it runs.
         assert "IDENTIFY_COMMAND started" in process.stderr.readline()
-        polled(lambda: log.exists() and log.read_text() != "", "the command ran")
+        asyncio.run(eventually(lambda: log.exists() and log.read_text() != "", what="it ran"))
         pid = int(log.read_text().split()[0])
         assert live_members(pid) != []
         process.send_signal(signal.SIGINT)
@@ -128,4 +120,4 @@ def test_ctrl_c_kills_the_command_and_its_group(record: Path, tmp_path: Path) ->
             process.wait()
     assert process.returncode == ExitStatus.INTERRUPTED, err
     # Killed (its `sleep`, reparented to init when the script died, is reaped by init).
-    polled(lambda: live_members(pid) == [], "the command's process group gone")
+    asyncio.run(eventually(lambda: live_members(pid) == [], what="the process group gone"))
